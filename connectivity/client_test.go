@@ -1,0 +1,311 @@
+package connectivity_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+)
+
+// newSim starts a simulator for the test and returns it with a client bound to it.
+func newSim(t *testing.T, opts simulator.Options, kind simulator.CredentialType, copts connectivity.Options) (*simulator.Server, *connectivity.Client) {
+	t.Helper()
+	sim, err := simulator.New(opts)
+	if err != nil {
+		t.Fatalf("simulator: %v", err)
+	}
+	t.Cleanup(sim.Close)
+	return sim, clientFor(t, sim, kind, copts)
+}
+
+func clientFor(t *testing.T, sim *simulator.Server, kind simulator.CredentialType, copts connectivity.Options) *connectivity.Client {
+	t.Helper()
+	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(kind), "test service key")
+	if err != nil || len(bindings) != 1 {
+		t.Fatalf("ParseBinding: %v (%d bindings)", err, len(bindings))
+	}
+	if copts.RootCAs == nil {
+		copts.RootCAs = sim.RootCAs()
+	}
+	c, err := connectivity.NewClient(bindings[0], copts)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+func TestClientReadsSampleLandscape(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts simulator.Options
+		kind simulator.CredentialType
+	}{
+		{"client secret over http", simulator.Options{}, simulator.SecretCredentials},
+		{"client secret over https", simulator.Options{TLS: true}, simulator.SecretCredentials},
+		{"x509 client certificate (mTLS)", simulator.Options{TLS: true}, simulator.X509Credentials},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, c := newSim(t, tc.opts, tc.kind, connectivity.Options{})
+			got, err := c.CloudConnectors(context.Background())
+			if err != nil {
+				t.Fatalf("CloudConnectors: %v", err)
+			}
+			if want := len(simulator.SampleLandscape()); len(got) != want {
+				t.Fatalf("got %d connectors, want %d", len(got), want)
+			}
+			if n := sim.Counts(); n.TokenRequests != 1 || n.APIRequests != 1 {
+				t.Errorf("counts = %+v, want 1 token and 1 API request", n)
+			}
+			// A second call reuses the token.
+			if _, err := c.CloudConnectors(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := sim.Counts(); n.TokenRequests != 1 || n.APIRequests != 2 {
+				t.Errorf("counts after second call = %+v, want the token reused", n)
+			}
+		})
+	}
+}
+
+func TestX509RequiresTheClientCertificate(t *testing.T) {
+	sim, err := simulator.New(simulator.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	// A binding whose certificate the simulator did not issue is refused at the token endpoint.
+	good := clientFor(t, sim, simulator.X509Credentials, connectivity.Options{})
+	if _, _, err := sim.RotateCertificate(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = good.CloudConnectors(context.Background())
+	var authErr *connectivity.AuthError
+	if !errors.As(err, &authErr) {
+		t.Fatalf("error = %v, want an AuthError after the certificate was replaced", err)
+	}
+	// With the current certificate it works.
+	if _, err := clientFor(t, sim, simulator.X509Credentials, connectivity.Options{}).CloudConnectors(context.Background()); err != nil {
+		t.Fatalf("with the rotated certificate: %v", err)
+	}
+}
+
+func TestConcurrentCallsShareOneToken(t *testing.T) {
+	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 100 {
+		wg.Go(func() {
+			if _, err := c.CloudConnectors(context.Background()); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := sim.Counts(); n.TokenRequests != 1 || n.APIRequests != 100 {
+		t.Errorf("counts = %+v, want exactly 1 token request for 100 API calls", n)
+	}
+}
+
+func TestRevokedTokenIsReplacedOnce(t *testing.T) {
+	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+	if _, err := c.CloudConnectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sim.RevokeTokens()
+	if _, err := c.CloudConnectors(context.Background()); err != nil {
+		t.Fatalf("after revocation: %v", err)
+	}
+	if n := sim.Counts(); n.TokenRequests != 2 || n.APIRequests != 3 {
+		t.Errorf("counts = %+v, want 2 token requests and 3 API requests (one refused)", n)
+	}
+
+	// Many callers that hit the same revoked token cause one new token, not one each.
+	sim.RevokeTokens()
+	sim.ResetCounts()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := c.CloudConnectors(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := sim.Counts(); n.TokenRequests != 1 {
+		t.Errorf("concurrent revocation: %d token requests, want 1", n.TokenRequests)
+	}
+}
+
+func TestAPIRefusingEveryTokenFailsAfterOneRetry(t *testing.T) {
+	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, Status: http.StatusUnauthorized})
+	_, err := c.CloudConnectors(context.Background())
+	var apiErr *connectivity.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized {
+		t.Fatalf("error = %v, want APIError 401", err)
+	}
+	if n := sim.Counts(); n.TokenRequests != 2 || n.APIRequests != 2 {
+		t.Errorf("counts = %+v, want 2 token and 2 API requests", n)
+	}
+}
+
+func TestWrongSecretIsAClearAuthError(t *testing.T) {
+	const secret = "s3cr3t-that-must-never-leak-9f8e7d"
+	sim, c := newSim(t, simulator.Options{ClientSecret: secret}, simulator.SecretCredentials, connectivity.Options{})
+	sim.RotateSecret("another-secret")
+	_, err := c.CloudConnectors(context.Background())
+	var authErr *connectivity.AuthError
+	if !errors.As(err, &authErr) {
+		t.Fatalf("error = %v (%T), want *AuthError", err, err)
+	}
+	if want := "authentication with XSUAA failed: invalid_client (Bad credentials)"; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Error("the error shows the client secret")
+	}
+	if n := sim.Counts(); n.TokenRequests != 1 || n.APIRequests != 0 {
+		t.Errorf("counts = %+v: a wrong secret must cost exactly one token request per call", n)
+	}
+}
+
+func TestTransientAnswersAreRetried(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     simulator.Fault
+		wantCalls int64
+	}{
+		{"503 twice", simulator.Fault{Target: simulator.TargetAPI, Status: 503, Times: 2}, 3},
+		{"500 once", simulator.Fault{Target: simulator.TargetAPI, Status: 500, Times: 1}, 2},
+		{"429 with Retry-After", simulator.Fault{Target: simulator.TargetAPI, Status: 429, RetryAfter: "1", Times: 1}, 2},
+		{"connection dropped", simulator.Fault{Target: simulator.TargetAPI, Truncate: true, Times: 1}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+			sim.InjectFault(tc.fault)
+			start := time.Now()
+			got, err := c.CloudConnectors(context.Background())
+			if err != nil {
+				t.Fatalf("CloudConnectors: %v", err)
+			}
+			if len(got) == 0 {
+				t.Error("no connectors")
+			}
+			if n := sim.Counts(); n.APIRequests != tc.wantCalls {
+				t.Errorf("API requests = %d, want %d", n.APIRequests, tc.wantCalls)
+			}
+			if tc.fault.RetryAfter == "1" && time.Since(start) < 900*time.Millisecond {
+				t.Errorf("Retry-After: 1 not honoured: retried after %v", time.Since(start))
+			}
+		})
+	}
+}
+
+func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault simulator.Fault
+		check func(t *testing.T, err error)
+	}{
+		{"503 forever", simulator.Fault{Target: simulator.TargetAPI, Status: 503}, func(t *testing.T, err error) {
+			var apiErr *connectivity.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 503 {
+				t.Errorf("error = %v, want APIError 503", err)
+			}
+		}},
+		{"hung API", simulator.Fault{Target: simulator.TargetAPI, Hang: true}, func(t *testing.T, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error = %v, want DeadlineExceeded", err)
+			}
+		}},
+		{"hung token endpoint", simulator.Fault{Target: simulator.TargetToken, Hang: true}, func(t *testing.T, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error = %v, want DeadlineExceeded", err)
+			}
+		}},
+		{"403", simulator.Fault{Target: simulator.TargetAPI, Status: 403}, func(t *testing.T, err error) {
+			var apiErr *connectivity.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 403 || apiErr.Attempts != 1 {
+				t.Errorf("error = %v, want one APIError 403 without retries", err)
+			}
+		}},
+		{"HTML error page", simulator.Fault{Target: simulator.TargetAPI, Status: 200, Body: "<html><body>Gateway</body></html>", ContentType: "text/html"}, func(t *testing.T, err error) {
+			if !errors.Is(err, connectivity.ErrMalformedResponse) || !strings.Contains(err.Error(), "HTML") {
+				t.Errorf("error = %v, want ErrMalformedResponse naming HTML", err)
+			}
+		}},
+		{"object instead of array", simulator.Fault{Target: simulator.TargetAPI, Status: 200, Body: `{"connectors":[]}`}, func(t *testing.T, err error) {
+			if !errors.Is(err, connectivity.ErrMalformedResponse) {
+				t.Errorf("error = %v, want ErrMalformedResponse", err)
+			}
+		}},
+		{"oversize body", simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 3 << 20}, func(t *testing.T, err error) {
+			if !errors.Is(err, connectivity.ErrResponseTooLarge) {
+				t.Errorf("error = %v, want ErrResponseTooLarge", err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A 2 MiB cap keeps the oversize case fast under -race; the default cap is tested below.
+			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{MaxBodyBytes: 2 << 20})
+			sim.InjectFault(tc.fault)
+			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err := c.CloudConnectors(ctx)
+			if elapsed := time.Since(start); elapsed > 3*time.Second {
+				t.Errorf("took %v, want the call to end near its 1.5 s deadline", elapsed)
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			tc.check(t, err)
+
+			// The fault gone, the same client works again.
+			sim.ClearFaults()
+			if _, err := c.CloudConnectors(context.Background()); err != nil {
+				t.Errorf("after the fault: %v", err)
+			}
+		})
+	}
+}
+
+func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
+	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+	if _, err := c.CloudConnectors(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sim.RotateSecret("rotated-secret-value")
+	sim.RevokeTokens()
+	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "rotated key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetBinding(bindings[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CloudConnectors(context.Background()); err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+}
+
+func TestDefaultBodyCap(t *testing.T) {
+	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20, Times: 1})
+	_, err := c.CloudConnectors(context.Background())
+	if !errors.Is(err, connectivity.ErrResponseTooLarge) || !strings.Contains(err.Error(), "32 MiB") {
+		t.Fatalf("error = %v, want ErrResponseTooLarge naming the 32 MiB cap", err)
+	}
+}

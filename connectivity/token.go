@@ -1,0 +1,151 @@
+package connectivity
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// tokenEarlyExpiry is how long before its expiry a cached token is replaced, so that a request
+// never leaves with a token that expires on the way.
+const tokenEarlyExpiry = 2 * time.Minute
+
+// authenticator hands out XSUAA access tokens for one binding. It relies on oauth2's
+// ReuseTokenSource for caching, refresh before expiry and single-flight fetching (the source
+// holds a lock while it fetches), and adds what that source cannot do: drop a token the API
+// rejected, and swap in a rotated binding.
+type authenticator struct {
+	transport func(b *Binding) (*http.Client, error) // builds the token endpoint's HTTP client
+
+	mu         sync.Mutex
+	binding    *Binding
+	source     oauth2.TokenSource
+	generation uint64 // bumped each time source is replaced
+}
+
+func newAuthenticator(b *Binding, transport func(*Binding) (*http.Client, error)) (*authenticator, error) {
+	a := &authenticator{transport: transport}
+	if err := a.setBinding(b); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newSource builds a caching token source for b.
+func (a *authenticator) newSource(b *Binding) (oauth2.TokenSource, error) {
+	client, err := a.transport(b)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &clientcredentials.Config{
+		ClientID:     b.ClientID,
+		ClientSecret: b.ClientSecret.Reveal(),
+		TokenURL:     b.TokenURL(),
+		AuthStyle:    oauth2.AuthStyleInParams,
+	}
+	// The context given to TokenSource is kept for every later fetch: it carries the HTTP client
+	// (with the X.509 client certificate, when the binding has one) and must not be a request's.
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, client)
+	return oauth2.ReuseTokenSourceWithExpiry(nil, cfg.TokenSource(ctx), tokenEarlyExpiry), nil
+}
+
+// setBinding replaces the binding and starts a fresh token cache for it.
+func (a *authenticator) setBinding(b *Binding) error {
+	source, err := a.newSource(b)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.binding = b
+	a.source = source
+	a.generation++
+	return nil
+}
+
+// current returns the binding in use.
+func (a *authenticator) current() *Binding {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.binding
+}
+
+// token returns a valid access token and the generation of the cache it came from. It returns
+// when ctx ends even if the token endpoint hangs; the fetch itself is bounded by the token HTTP
+// client's timeout.
+func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error) {
+	a.mu.Lock()
+	source, gen := a.source, a.generation
+	a.mu.Unlock()
+
+	type result struct {
+		token *oauth2.Token
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := source.Token()
+		done <- result{t, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, gen, tokenError(r.err)
+		}
+		return r.token, gen, nil
+	case <-ctx.Done():
+		return nil, gen, fmt.Errorf("waiting for a token from XSUAA: %w", context.Cause(ctx))
+	}
+}
+
+// invalidate drops the cached token of generation gen, so the next call fetches a new one. Many
+// callers that saw the same rejected token cause a single replacement.
+func (a *authenticator) invalidate(gen uint64) {
+	a.mu.Lock()
+	b, stale := a.binding, gen == a.generation
+	a.mu.Unlock()
+	if !stale {
+		return
+	}
+	source, err := a.newSource(b) // cannot fail in practice: it succeeded for b before
+	if err != nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.generation == gen {
+		a.source = source
+		a.generation++
+	}
+}
+
+// tokenError turns what oauth2 returns into an error that names the cause without any secret.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		if re.Response != nil {
+			ae.Status = re.Response.StatusCode
+		}
+		return ae
+	}
+	// Transport errors (*url.Error) name the token URL, which holds no secret.
+	return fmt.Errorf("requesting a token from XSUAA: %w", err)
+}
+
+// clientCertificate parses the binding's X.509 certificate and key for the TLS handshake.
+func clientCertificate(b *Binding) (tls.Certificate, error) {
+	cert, err := tls.X509KeyPair([]byte(b.Certificate), []byte(b.Key.Reveal()))
+	if err != nil {
+		// The parse error of crypto/tls never quotes key material.
+		return tls.Certificate{}, fmt.Errorf("binding %q: the certificate and key do not form a usable TLS key pair: %w", b.Name, err)
+	}
+	return cert, nil
+}

@@ -1,0 +1,57 @@
+package schemas
+
+// ListCloudConnectorsInput are the arguments of list_cloud_connectors.
+type ListCloudConnectorsInput struct {
+	ClientID string `json:"client_id,omitempty" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
+	Limit    *int   `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors to return (1 to 500; larger values are treated as 500)."`
+	Refresh  bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+}
+
+// ListCloudConnectorsOutput is the result of list_cloud_connectors.
+type ListCloudConnectorsOutput struct {
+	Freshness
+	Totals ConnectorTotals `json:"totals" jsonschema_description:"Counts over all matching connectors, including any left out by the limit."`
+	Page
+	Connectors []ConnectorSummary `json:"connectors"`
+}
+
+// ConnectorTotals counts connectors by role and by security summary.
+type ConnectorTotals struct {
+	Connectors int `json:"connectors"`
+	Masters    int `json:"masters"`
+	Shadows    int `json:"shadows"`
+	// ByRisk counts connectors per security summary: ok, low_risk, medium_risk, high_risk, unknown.
+	ByRisk RiskCounts `json:"by_risk"`
+	// WithProblems counts connectors with attributes that could not be decoded.
+	WithProblems int `json:"with_problems"`
+}
+
+// RiskCounts counts items per risk level. Unknown covers missing and unrecognised ratings.
+type RiskCounts struct {
+	OK      int `json:"ok"`
+	Low     int `json:"low_risk"`
+	Medium  int `json:"medium_risk"`
+	High    int `json:"high_risk"`
+	Unknown int `json:"unknown"`
+}
+
+// ConnectorSummary is one Cloud Connector in list_cloud_connectors.
+type ConnectorSummary struct {
+	ClientID         string `json:"client_id" jsonschema_description:"The Connector ID shown in the BTP cockpit."`
+	Subaccount       string `json:"subaccount,omitempty" jsonschema_description:"The subaccount (binding) the connector was read through."`
+	AgentType        string `json:"agent_type" jsonschema_description:"High-availability role: master or shadow."`
+	AgentVersion     string `json:"agent_version"`
+	JavaVersion      string `json:"java_version"`
+	JVMVendorVersion string `json:"jvm_vendor_version"`
+	ConnectedBy      string `json:"connected_by" jsonschema_description:"The user who connected the Cloud Connector to the subaccount."`
+	LocationID       string `json:"location_id,omitempty"`
+	ConnectedSince   string `json:"connected_since,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339; absent when the API did not report a valid time."`
+	LastStart        string `json:"last_start,omitempty" jsonschema:"format=date-time" jsonschema_description:"When the Cloud Connector last started (RFC 3339)."`
+	UptimeSeconds    int64  `json:"uptime_seconds,omitempty" jsonschema_description:"Seconds since the last start, at fetched_at."`
+	Uptime           string `json:"uptime,omitempty" jsonschema_description:"Uptime for people, e.g. 3d 4h 12m."`
+	Summary          string `json:"summary" jsonschema_description:"Overall security rating: ok, low_risk, medium_risk, high_risk, or another value as reported (unknown when missing)."`
+	ExposedSystems   int    `json:"exposed_systems" jsonschema_description:"Number of back-end systems exposed through this connector."`
+	// OtherAttributes holds attributes the API sent that this version does not know.
+	OtherAttributes map[string]string `json:"other_attributes,omitempty"`
+	Problems        []Problem         `json:"problems,omitempty" jsonschema_description:"Attributes that could not be decoded; the related fields are absent or unknown."`
+}

@@ -1,0 +1,411 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Agent is one element of the Cloud Connector info response: {"attributes": {...}}. Every value
+// is a string, exactly as the API sends it (so malformed values are representable): timestamps
+// are epoch milliseconds in a string, security_status and exposed_systems are JSON documents in a
+// string.
+type Agent struct {
+	Attributes map[string]string `json:"attributes"`
+}
+
+// Attribute names the Connectivity API uses in an Agent (see the facts sheet, §3), plus
+// AttrLocationID, which the facts sheet predicts but SAP does not document.
+const (
+	AttrConnectedBy      = "connected_by"
+	AttrConnectedSince   = "connected_since"
+	AttrRecentStart      = "agent_recent_start_ms"
+	AttrAgentVersion     = "agent_version"
+	AttrAgentType        = "agent_type"
+	AttrClientID         = "client_id"
+	AttrJavaVersion      = "java_version"
+	AttrJVMVendorVersion = "jvm_vendor_version"
+	AttrSecurityStatus   = "security_status"
+	AttrExposedSystems   = "exposed_systems"
+	AttrLocationID       = "location_id"
+)
+
+// epochMS renders a November 2026 UTC instant as the API does: epoch milliseconds in a string.
+func epochMS(day, hour, minute, sec, milli int) string {
+	t := time.Date(2026, time.November, day, hour, minute, sec, milli*int(time.Millisecond), time.UTC)
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+// security builds a security_status string with the keys in the order the API sends them.
+type security struct {
+	summary, cpicTrace, trustStore, ciphers, uiCertificate, payloadTrace, authenticationType, applicationWhitelist string
+}
+
+func (s security) String() string {
+	return fmt.Sprintf(`{"summary":%q,"cpic_trace":%q,"trust_store":%q,"ciphers":%q,"ui_certificate":%q,"payload_trace":%q,"authentication_type":%q,"application_whitelist":%q}`,
+		s.summary, s.cpicTrace, s.trustStore, s.ciphers, s.uiCertificate, s.payloadTrace, s.authenticationType, s.applicationWhitelist)
+}
+
+var allOK = security{"ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"}
+
+// system is one element of exposed_systems, fields in the order the API sends them.
+type system struct {
+	Protocol    string `json:"protocol"`
+	Host        string `json:"host"`
+	Description string `json:"description"`
+	Type        string `json:"type"`
+	Status      string `json:"status"`
+}
+
+func systems(list ...system) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if list == nil {
+		list = []system{}
+	}
+	if err := enc.Encode(list); err != nil {
+		panic(err) // plain strings always encode
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+const (
+	jvm11  = "OpenJDK 64-Bit Server VM (SAP SE, 11.0.22+7-LTS, mixed mode)"
+	jvm17  = "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)"
+	jvm21  = "OpenJDK 64-Bit Server VM (SAP SE, 21.0.5+11-LTS, mixed mode, sharing)"
+	java11 = "11.0.22 (SAP SE)"
+	java17 = "17.0.14 (SAP SE)"
+	java21 = "21.0.5 (SAP SE)"
+)
+
+// ReferenceAgent is the sample element of SAP's "Calling the Connectivity Service REST API" page,
+// verbatim. It is the first agent of SampleLandscape.
+func ReferenceAgent() Agent {
+	return Agent{Attributes: map[string]string{
+		"connected_by":          "admin@example.com",
+		"connected_since":       "1762174293176",
+		"security_status":       `{"summary":"low_risk","cpic_trace":"ok","trust_store":"ok","ciphers":"low_risk","ui_certificate":"low_risk","payload_trace":"ok","authentication_type":"low_risk","application_whitelist":"ok"}`,
+		"agent_version":         "2.18.0",
+		"agent_type":            "master",
+		"client_id":             "123456789",
+		"exposed_systems":       `[{"protocol":"HTTP","host":"virtualhost:1234","description":"","type":"nonSAPsys","status":"exposed"}]`,
+		"jvm_vendor_version":    "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)",
+		"agent_recent_start_ms": "1762167520212",
+		"java_version":          "17.0.14 (SAP SE)",
+	}}
+}
+
+// SampleLandscape returns the demo landscape: ten agents in seven locations that between them
+// exercise the findings the facts sheet describes. It is deterministic (fixed timestamps in
+// November 2026) and a fresh copy on every call. See the package documentation for what each
+// agent is there for.
+func SampleLandscape() []Agent {
+	fraSystems := systems(
+		system{"HTTPS", "s4h.internal:443", "S/4HANA 2023 production, Fiori launchpad", "abapSys", "exposed"},
+		system{"RFCS", "s4h.internal:4800", "S/4HANA production, RFC over SNC", "abapSys", "exposed"},
+		system{"HTTPS", "gw-prod.internal:44300", "Central SAP Gateway hub (OData)", "netweaverGW", "exposed"},
+		system{"TCPS", "hana-prd.internal:30015", "HANA SQL port (TLS) for reporting", "hana", "exposed"},
+	)
+	usSystems := []system{
+		{"HTTPS", "s4h-us.internal:443", "S/4HANA US, Fiori launchpad", "abapSys", "exposed"},
+		{"RFCS", "s4h-us.internal:4800", "S/4HANA US, RFC over SNC", "abapSys", "exposed"},
+		{"TCPS", "hana-us.internal:30041", "HANA tenant database (TLS)", "hana", "exposed"},
+	}
+	usSystemsB := append([]system(nil), usSystems...)
+	usSystemsB[2].Status = "disabled" // the one unknown status of the landscape
+	usSecurity := security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String()
+
+	return []Agent{
+		// 1. The reference page's sample, verbatim: a master alone in the default location.
+		ReferenceAgent(),
+
+		// 2. A healthy high-availability pair.
+		{Attributes: map[string]string{
+			"connected_by":          "basis-team@acme-corp.example",
+			"connected_since":       epochMS(9, 6, 12, 44, 120),
+			"security_status":       allOK.String(),
+			"agent_version":         "2.18.2",
+			"agent_type":            "master",
+			"client_id":             "284610375",
+			"exposed_systems":       fraSystems,
+			"jvm_vendor_version":    jvm21,
+			"agent_recent_start_ms": epochMS(9, 6, 11, 2, 981),
+			"java_version":          java21,
+			"location_id":           "fra-prod",
+		}},
+		{Attributes: map[string]string{
+			"connected_by":          "basis-team@acme-corp.example",
+			"connected_since":       epochMS(9, 6, 20, 13, 554),
+			"security_status":       allOK.String(),
+			"agent_version":         "2.18.2",
+			"agent_type":            "shadow",
+			"client_id":             "284610376",
+			"exposed_systems":       fraSystems,
+			"jvm_vendor_version":    jvm21,
+			"agent_recent_start_ms": epochMS(9, 6, 18, 40, 7),
+			"java_version":          java21,
+			"location_id":           "fra-prod",
+		}},
+
+		// 3. High risk: old connector on Java 11 exposing unencrypted protocols.
+		{Attributes: map[string]string{
+			"connected_by":    "S0021983456",
+			"connected_since": epochMS(2, 21, 3, 17, 402),
+			"security_status": security{
+				summary: "high_risk", cpicTrace: "medium_risk", trustStore: "high_risk", ciphers: "low_risk",
+				uiCertificate: "low_risk", payloadTrace: "high_risk", authenticationType: "low_risk", applicationWhitelist: "low_risk",
+			}.String(),
+			"agent_version": "2.15.0",
+			"agent_type":    "master",
+			"client_id":     "517203948",
+			"exposed_systems": systems(
+				system{"HTTP", "erp-prod:8000", "ECC 6.0 ICF services (plain HTTP)", "abapSys", "exposed"},
+				system{"RFC", "erp-prod:3300", "ECC 6.0 RFC gateway", "abapSys", "exposed"},
+				system{"LDAP", "ad-dc01.corp.local:389", "Active Directory, plain LDAP", "nonSAPsys", "exposed"},
+				system{"TCP", "mes-gateway:5020", "Shop-floor MES socket interface", "nonSAPsys", "exposed"},
+				system{"HTTP", "pi-legacy:50000", "PI 7.31 Adapter Engine", "PI", "exposed"},
+				system{"HTTP", "bc-legacy:5555", "SAP Business Connector 4.8", "BC", "exposed"},
+			),
+			"jvm_vendor_version":    jvm11,
+			"agent_recent_start_ms": epochMS(2, 20, 58, 51, 230),
+			"java_version":          java11,
+			"location_id":           "ham-plant",
+		}},
+
+		// 4. Medium risk, an unknown check value, and no shadow.
+		{Attributes: map[string]string{
+			"connected_by":    "cc-admin@acme-asia.example",
+			"connected_since": epochMS(17, 2, 45, 9, 871),
+			"security_status": security{
+				summary: "medium_risk", cpicTrace: "ok", trustStore: "ok", ciphers: "medium_risk",
+				uiCertificate: "low_risk", payloadTrace: "ok", authenticationType: "not_evaluated", applicationWhitelist: "low_risk",
+			}.String(),
+			"agent_version": "2.16.0",
+			"agent_type":    "master",
+			"client_id":     "630174285",
+			"exposed_systems": systems(
+				system{"HTTPS", "portal.sgp.internal:50001", "NetWeaver AS Java, Enterprise Portal", "applServerJava", "exposed"},
+				system{"HTTPS", "nwce.sgp.internal:50101", "NetWeaver Composition Environment (BPM)", "netweaverCE", "exposed"},
+				system{"LDAPS", "ldap.sgp.internal:636", "Corporate directory", "nonSAPsys", "exposed"},
+				system{"HTTPS", "bobj.sgp.internal:443", "BusinessObjects BI platform", "otherSAPsys", "exposed"},
+			),
+			"jvm_vendor_version":    jvm17,
+			"agent_recent_start_ms": epochMS(17, 2, 43, 55, 310),
+			"java_version":          java17,
+			"location_id":           "sgp-dc",
+		}},
+
+		// 5. Double master: two masters in one location.
+		{Attributes: map[string]string{
+			"connected_by":          "basis-team@acme-corp.example",
+			"connected_since":       epochMS(20, 3, 14, 27, 6),
+			"security_status":       usSecurity,
+			"agent_version":         "2.18.2",
+			"agent_type":            "master",
+			"client_id":             "745019362",
+			"exposed_systems":       systems(usSystems...),
+			"jvm_vendor_version":    jvm21,
+			"agent_recent_start_ms": epochMS(20, 3, 12, 50, 447),
+			"java_version":          java21,
+			"location_id":           "us-east",
+		}},
+		{Attributes: map[string]string{
+			"connected_by":          "basis-team@acme-corp.example",
+			"connected_since":       epochMS(24, 6, 58, 2, 713),
+			"security_status":       usSecurity,
+			"agent_version":         "2.18.2",
+			"agent_type":            "master",
+			"client_id":             "745019363",
+			"exposed_systems":       systems(usSystemsB...),
+			"jvm_vendor_version":    jvm21,
+			"agent_recent_start_ms": epochMS(24, 6, 57, 31, 90),
+			"java_version":          java21,
+			"location_id":           "us-east",
+		}},
+
+		// 6. A connected master whose shadow does not look connected.
+		{Attributes: map[string]string{
+			"connected_by":    "hr-it@acme-corp.example",
+			"connected_since": epochMS(12, 4, 30, 0, 250),
+			"security_status": security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String(),
+			"agent_version":   "2.17.1",
+			"agent_type":      "master",
+			"client_id":       "856302417",
+			"exposed_systems": systems(
+				system{"HTTPS", "hcm.muc.internal:44300", "HCM Employee Self-Service", "abapSys", "exposed"},
+				system{"RFCS", "hcm.muc.internal:4800", "HCM payroll RFC (SNC)", "abapSys", "exposed"},
+				system{"HTTPS", "gw.muc.internal:44301", "Gateway for HR Fiori apps", "netweaverGW", "exposed"},
+			),
+			"jvm_vendor_version":    jvm17,
+			"agent_recent_start_ms": epochMS(12, 4, 28, 44, 913),
+			"java_version":          java17,
+			"location_id":           "muc-hr",
+		}},
+		{Attributes: map[string]string{
+			"connected_by":       "hr-it@acme-corp.example",
+			"connected_since":    "",
+			"security_status":    security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String(),
+			"agent_version":      "2.17.1",
+			"agent_type":         "shadow",
+			"client_id":          "856302418",
+			"exposed_systems":    "[]",
+			"jvm_vendor_version": jvm17,
+			"java_version":       java17,
+			"location_id":        "muc-hr",
+		}},
+
+		// 7. Malformed values everywhere, plus an attribute nobody knows.
+		{Attributes: map[string]string{
+			"connected_by":          "lab-admin",
+			"connected_since":       "yesterday",
+			"security_status":       `{"summary":"low_risk","cpic_trace":"ok","trust_store":`,
+			"agent_version":         "2.17.1",
+			"agent_type":            "master",
+			"client_id":             "961847203",
+			"exposed_systems":       `[{"protocol":"HTTPS","host":"lab-s4:443","description":"sandbox",`,
+			"jvm_vendor_version":    jvm21,
+			"agent_recent_start_ms": epochMS(23, 15, 2, 11, 500),
+			"java_version":          java21,
+			"location_id":           "lab",
+			"scc_build_id":          "2.17.1-20260915.2",
+		}},
+	}
+}
+
+// CleanLandscape returns a high-availability pair with no findings at all: every security check
+// "ok", the newest version 2.18.2 on Java 21, and only encrypted protocols (HTTPS, RFCS, LDAPS,
+// TCPS) exposed.
+func CleanLandscape() []Agent {
+	exposed := systems(
+		system{"HTTPS", "s4h.internal:443", "S/4HANA production, Fiori launchpad", "abapSys", "exposed"},
+		system{"RFCS", "s4h.internal:4800", "S/4HANA production, RFC over SNC", "abapSys", "exposed"},
+		system{"LDAPS", "ldap.internal:636", "Corporate directory", "nonSAPsys", "exposed"},
+		system{"TCPS", "hana.internal:30015", "HANA SQL port (TLS)", "hana", "exposed"},
+	)
+	agent := func(id, role, since, start string) Agent {
+		return Agent{Attributes: map[string]string{
+			"connected_by":          "basis-team@acme-corp.example",
+			"connected_since":       since,
+			"security_status":       allOK.String(),
+			"agent_version":         "2.18.2",
+			"agent_type":            role,
+			"client_id":             id,
+			"exposed_systems":       exposed,
+			"jvm_vendor_version":    jvm21,
+			"agent_recent_start_ms": start,
+			"java_version":          java21,
+			"location_id":           "eu-central",
+		}}
+	}
+	return []Agent{
+		agent("318204756", "master", epochMS(10, 5, 1, 12, 345), epochMS(10, 4, 59, 48, 2)),
+		agent("318204757", "shadow", epochMS(10, 5, 9, 40, 871), epochMS(10, 5, 8, 3, 120)),
+	}
+}
+
+var (
+	allProtocols = []string{"HTTP", "HTTPS", "RFC", "RFCS", "LDAP", "LDAPS", "TCP", "TCPS"}
+	allTypes     = []string{"abapSys", "netweaverCE", "netweaverGW", "applServerJava", "BC", "PI", "hana", "otherSAPsys", "nonSAPsys"}
+	protoPorts   = map[string]int{"HTTP": 8000, "HTTPS": 443, "RFC": 3300, "RFCS": 4800, "LDAP": 389, "LDAPS": 636, "TCP": 5020, "TCPS": 30015}
+)
+
+// LargeLandscape returns a deterministic, realistic landscape of connectors agents with
+// systemsPer exposed systems each, for benchmarks and scale tests. Agents come in locations
+// ("loc-0000", …) that mostly hold a master and a shadow (the shadow reports the master's
+// systems); every seventh location has a master without a shadow. Versions, Java versions and
+// security ratings vary with a fixed-seed generator, so equal arguments give equal results.
+// Building 1000 × 100 takes well under a second.
+func LargeLandscape(connectors, systemsPer int) []Agent {
+	if connectors < 0 {
+		connectors = 0
+	}
+	if systemsPer < 0 {
+		systemsPer = 0
+	}
+	rng := rand.New(rand.NewPCG(0x5a9c0ffee, 2026))
+	versions := []struct{ agent, java, jvm string }{
+		{"2.18.2", java21, jvm21}, {"2.18.2", java17, jvm17}, {"2.18.1", java21, jvm21},
+		{"2.17.1", java17, jvm17}, {"2.16.0", java17, jvm17}, {"2.15.0", java11, jvm11},
+	}
+	ratings := []string{"ok", "ok", "ok", "ok", "ok", "low_risk", "low_risk", "medium_risk", "high_risk"}
+	rank := map[string]int{"ok": 0, "low_risk": 1, "medium_risk": 2, "high_risk": 3}
+
+	agents := make([]Agent, 0, connectors)
+	base := time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	for loc := 0; len(agents) < connectors; loc++ {
+		locID := fmt.Sprintf("loc-%04d", loc)
+		v := versions[rng.IntN(len(versions))]
+		checks := make([]string, 7)
+		worst := "ok"
+		for i := range checks {
+			checks[i] = ratings[rng.IntN(len(ratings))]
+			if rank[checks[i]] > rank[worst] {
+				worst = checks[i]
+			}
+		}
+		sec := security{worst, checks[0], checks[1], checks[2], checks[3], checks[4], checks[5], checks[6]}.String()
+		exposed := largeSystems(loc, systemsPer)
+		roles := []string{"master", "shadow"}
+		if loc%7 == 6 {
+			roles = roles[:1]
+		}
+		for r, role := range roles {
+			if len(agents) == connectors {
+				break
+			}
+			start := base + int64(loc)*97_000 + int64(rng.IntN(3_600_000))
+			agents = append(agents, Agent{Attributes: map[string]string{
+				"connected_by":          fmt.Sprintf("admin%02d@acme-corp.example", loc%37),
+				"connected_since":       strconv.FormatInt(start+int64(30_000+rng.IntN(120_000)), 10),
+				"security_status":       sec,
+				"agent_version":         v.agent,
+				"agent_type":            role,
+				"client_id":             strconv.Itoa(400_000_000 + loc*10 + r),
+				"exposed_systems":       exposed,
+				"jvm_vendor_version":    v.jvm,
+				"agent_recent_start_ms": strconv.FormatInt(start, 10),
+				"java_version":          v.java,
+				"location_id":           locID,
+			}})
+		}
+	}
+	return agents
+}
+
+// largeSystems renders n exposed systems of location loc as the API's JSON string.
+func largeSystems(loc, n int) string {
+	var b strings.Builder
+	b.Grow(n * 140)
+	b.WriteByte('[')
+	for j := range n {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		proto := allProtocols[(loc+j)%len(allProtocols)]
+		typ := allTypes[(loc*3+j)%len(allTypes)]
+		b.WriteString(`{"protocol":"`)
+		b.WriteString(proto)
+		b.WriteString(`","host":"sys`)
+		b.WriteString(strconv.Itoa(j))
+		b.WriteString(".loc")
+		b.WriteString(strconv.Itoa(loc))
+		b.WriteString(".internal:")
+		b.WriteString(strconv.Itoa(protoPorts[proto] + j%10))
+		b.WriteString(`","description":"`)
+		b.WriteString(typ)
+		b.WriteString(" system ")
+		b.WriteString(strconv.Itoa(j))
+		b.WriteString(` of location `)
+		b.WriteString(strconv.Itoa(loc))
+		b.WriteString(`","type":"`)
+		b.WriteString(typ)
+		b.WriteString(`","status":"exposed"}`)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
