@@ -27,7 +27,7 @@ const (
 )
 
 // locationKeys are the names a location ID attribute may carry. The API does not document one yet;
-// whichever appears first is surfaced as Connector.LocationID and also kept in Extra.
+// whichever appears first is surfaced as Connector.LocationID (the others stay in Extra).
 var locationKeys = []string{"location_id", "locationId", "location"}
 
 // ErrMalformedResponse marks a response body that is not the documented JSON array.
@@ -155,8 +155,12 @@ func decodeAttributes(attrs map[string]string) Connector {
 	for _, k := range locationKeys {
 		if v, ok := c.Extra[k]; ok {
 			c.LocationID = v
+			delete(c.Extra, k)
 			break
 		}
+	}
+	if len(c.Extra) == 0 {
+		c.Extra = nil
 	}
 	return c
 }

@@ -101,6 +101,9 @@ func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error
 		}
 		return r.token, gen, nil
 	case <-ctx.Done():
+		// The abandoned fetch keeps its source locked until the token endpoint answers or the
+		// HTTP timeout fires; retire the source so the next call does not queue behind it.
+		a.invalidate(gen)
 		return nil, gen, fmt.Errorf("waiting for a token from XSUAA: %w", context.Cause(ctx))
 	}
 }

@@ -2,9 +2,9 @@ package schemas
 
 // GetSecurityStatusInput are the arguments of get_security_status.
 type GetSecurityStatusInput struct {
-	ClientID string `json:"client_id,omitempty" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
+	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
 	MinRisk  string `json:"min_risk,omitempty" jsonschema:"enum=ok,enum=low_risk,enum=medium_risk,enum=high_risk" jsonschema_description:"Only connectors and findings rated at least this (ok < low_risk < medium_risk < unknown < high_risk). Default: every connector and every finding."`
-	Limit    *int   `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors and most findings to return (1 to 500; larger values are treated as 500)."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors and most findings to return (1 to 500; larger values are treated as 500)."`
 	Refresh  bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
 }
 

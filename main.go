@@ -1,0 +1,239 @@
+// Command btp-connectivity-mcp is an MCP server (stdio) that answers questions about the SAP BTP
+// Cloud Connectors of a subaccount from the Connectivity service REST API (plan api_access).
+//
+//	btp-connectivity-mcp [flags]                       serve MCP over stdio
+//	btp-connectivity-mcp call TOOL [--args JSON] [flags]  run one tool and print its result
+//
+// With --demo it serves an embedded simulator instead of SAP, so no account is needed.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+const usage = `btp-connectivity-mcp — an MCP server for SAP BTP Cloud Connector health and security.
+
+Usage:
+  btp-connectivity-mcp [flags]                         serve MCP over stdio
+  btp-connectivity-mcp call TOOL [--args JSON] [flags] run one tool, print its result
+  btp-connectivity-mcp --demo                          serve an embedded simulator (no SAP account)
+
+The service binding (Connectivity service, plan api_access) is found in this order:
+  --binding PATH      a service key file or Kyma binding folder (repeatable; env CONNECTIVITY_BINDING)
+  VCAP_SERVICES       Cloud Foundry
+  SERVICE_BINDING_ROOT  Kyma / Kubernetes service bindings
+
+Tools: %s
+
+Flags:
+`
+
+// options are the command-line settings shared by every mode.
+type options struct {
+	bindings  stringList
+	demo      bool
+	logLevel  slog.Level
+	cacheTTL  time.Duration
+	timeout   time.Duration
+	showVer   bool
+	toolArgs  string // call only
+	extraArgs []string
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("btp-connectivity-mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&o.bindings, "binding", "service key `PATH` (JSON file or Kyma binding folder); repeat for several subaccounts")
+	fs.BoolVar(&o.demo, "demo", false, "serve the embedded simulator instead of SAP (no account needed)")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level` on stderr: debug, info, warn, error")
+	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
+	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
+	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
+	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, usage, strings.Join(tools.Names(), ", "))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags that may stand before and after positional arguments.
+func parseArgs(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o, stderr)
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return o, nil
+		}
+		o.extraArgs = append(o.extraArgs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main with its streams and exit code explicit, for tests.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if o.showVer {
+		fmt.Fprintln(stdout, "btp-connectivity-mcp", version)
+		return 0
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	mode := "serve"
+	if len(o.extraArgs) > 0 {
+		mode = o.extraArgs[0]
+	}
+	switch mode {
+	case "serve", "call":
+	default:
+		fmt.Fprintf(stderr, "unknown command %q; run with --help\n", mode)
+		return 2
+	}
+
+	landscape, cleanup, err := buildLandscape(o, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
+		return 1
+	}
+	defer cleanup()
+	cfg := tools.Config{Source: landscape, Version: version, CallTimeout: o.timeout, Logger: logger}
+
+	if mode == "call" {
+		return callTool(ctx, cfg, o, stdout, stderr)
+	}
+	srv := tools.NewServer(cfg)
+	stdio := server.NewStdioServer(srv)
+	stdio.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
+	logger.Info("serving MCP on stdio", "version", version, "tools", len(tools.Names()))
+	if err := stdio.Listen(ctx, stdin, stdout); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Error("stdio server stopped", "error", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+// buildLandscape finds the bindings (or starts the simulator for --demo) and returns the snapshot
+// source for the tools. No network I/O happens here: the first tool call reads the API.
+func buildLandscape(o *options, logger *slog.Logger) (*connectivity.Landscape, func(), error) {
+	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version}
+	var bindings []*connectivity.Binding
+	cleanup := func() {}
+	if o.demo {
+		sim, err := simulator.New(simulator.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the demo simulator: %w", err)
+		}
+		cleanup = sim.Close
+		bindings, _, err = connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "demo simulator")
+		if err != nil {
+			sim.Close()
+			return nil, nil, err
+		}
+		logger.Info("demo mode: serving the embedded Cloud Connector simulator, not SAP", "url", sim.URL())
+	} else {
+		var skipped []connectivity.Skipped
+		var err error
+		bindings, skipped, err = connectivity.LoadBindings(connectivity.LoadOptions{Paths: o.bindings, Environ: os.Environ()})
+		for _, s := range skipped {
+			logger.Info("binding skipped", "name", s.Name, "source", s.Source, "reason", s.Reason)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	clients := make([]*connectivity.Client, 0, len(bindings))
+	for _, b := range bindings {
+		c, err := connectivity.NewClient(b, copts)
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		logger.Info("using binding", "binding", b.String())
+		clients = append(clients, c)
+	}
+	return connectivity.NewLandscape(clients, o.cacheTTL), cleanup, nil
+}
+
+// callTool runs one tool through the same adapter the server uses and prints its text result.
+// Exit code 0 on success, 1 when the tool reports an error, 2 for usage errors.
+func callTool(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
+	if len(o.extraArgs) != 2 {
+		fmt.Fprintf(stderr, "usage: btp-connectivity-mcp call TOOL [--args JSON]\ntools: %s\n", strings.Join(tools.Names(), ", "))
+		return 2
+	}
+	name := o.extraArgs[1]
+	var args map[string]any
+	if err := json.Unmarshal([]byte(o.toolArgs), &args); err != nil {
+		fmt.Fprintf(stderr, "--args must be a JSON object: %v\n", err)
+		return 2
+	}
+	tool, ok := tools.Lookup(cfg, name)
+	if !ok {
+		fmt.Fprintf(stderr, "unknown tool %q; tools: %s\n", name, strings.Join(tools.Names(), ", "))
+		return 2
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := tool.Handler(ctx, req)
+	if err != nil {
+		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
+		return 1
+	}
+	out := stdout
+	if res.IsError {
+		out = stderr
+	}
+	for _, c := range res.Content {
+		if text, ok := mcp.AsTextContent(c); ok {
+			fmt.Fprintln(out, text.Text)
+		}
+	}
+	if res.IsError {
+		return 1
+	}
+	return 0
+}

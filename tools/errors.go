@@ -1,0 +1,97 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+)
+
+// explain turns an error of the connectivity layer into a sentence that says what happened and
+// what to do. It never adds secrets: the errors it wraps carry none.
+func explain(err error, timeout time.Duration) error {
+	var authErr *connectivity.AuthError
+	var apiErr *connectivity.APIError
+	var bindErr *connectivity.BindingError
+	switch {
+	case errors.As(err, &authErr):
+		return fmt.Errorf("%s. Check the binding's clientid and clientsecret (or its X.509 certificate and key): a deleted, rotated or expired service key must be exported again", sentence(authErr.Error()))
+	case errors.As(err, &bindErr):
+		return fmt.Errorf("the service binding is not usable: %v", err)
+	case errors.As(err, &apiErr):
+		return explainStatus(apiErr)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("the Connectivity service did not answer within %s (timed out). Try again; if it keeps happening, check that this machine reaches the service and XSUAA", timeout)
+	case errors.Is(err, context.Canceled):
+		return errors.New("the request was cancelled")
+	case errors.Is(err, connectivity.ErrResponseTooLarge):
+		return fmt.Errorf("%s. The landscape is larger than this server accepts; report this with the number of Cloud Connectors in the subaccount", sentence(err.Error()))
+	case errors.Is(err, connectivity.ErrMalformedResponse):
+		return fmt.Errorf("the Connectivity service sent an answer that is not the expected list of Cloud Connectors (%v). A proxy or gateway error page is the usual cause: try again later", err)
+	case strings.Contains(err.Error(), "XSUAA"):
+		return fmt.Errorf("could not get a token from XSUAA: %v. Check that this machine reaches the binding's token URL", err)
+	}
+	return fmt.Errorf("reading Cloud Connector information failed: %v", err)
+}
+
+func explainStatus(e *connectivity.APIError) error {
+	status := fmt.Sprintf("HTTP %d %s", e.Status, http.StatusText(e.Status))
+	if e.Attempts > 1 {
+		status += fmt.Sprintf(", %d attempts", e.Attempts)
+	}
+	switch {
+	case e.Status == http.StatusUnauthorized:
+		return fmt.Errorf("the Connectivity service rejected the access token even after a new one was fetched (%s). The binding's instance may have been deleted, or it is not of plan api_access", status)
+	case e.Status == http.StatusForbidden:
+		return fmt.Errorf("the Connectivity service denied access (%s): the binding may not read Cloud Connector information. Use a binding of a Connectivity instance with plan api_access", status)
+	case e.Status == http.StatusNotFound:
+		return fmt.Errorf("the Connectivity service does not know the Cloud Connector info path (%s). Check connectivity_service.url and scc_info_path in the binding", status)
+	case e.Status == http.StatusTooManyRequests:
+		msg := fmt.Sprintf("the Connectivity service is rate-limiting requests (%s)", status)
+		if e.RetryAfter > 0 {
+			msg += fmt.Sprintf("; it asks to wait %s", e.RetryAfter.Round(time.Second))
+		}
+		return errors.New(msg + ". Ask again later; answers are cached, so repeated questions do not add load")
+	case e.Status >= 500:
+		return fmt.Errorf("the Connectivity service is unavailable (%s). Try again in a few minutes", status)
+	}
+	return fmt.Errorf("the Connectivity service answered %s", status)
+}
+
+// sentence trims a trailing period, so a message can be continued.
+func sentence(s string) string { return strings.TrimSuffix(s, ".") }
+
+// unknownClientID is the error for a client_id filter that matches no connector.
+func unknownClientID(snap *connectivity.Snapshot, id string) error {
+	var known []string
+	seen := map[string]bool{}
+	for i := range snap.Connectors {
+		c := snap.Connectors[i].ClientID
+		if c != "" && !seen[c] {
+			seen[c] = true
+			known = append(known, c)
+		}
+	}
+	const show = 20
+	list := strings.Join(known[:min(show, len(known))], ", ")
+	if len(known) > show {
+		list += fmt.Sprintf(" and %d more", len(known)-show)
+	}
+	if list == "" {
+		return fmt.Errorf("no Cloud Connector with client_id %q: no Cloud Connector is connected to the subaccount", id)
+	}
+	return fmt.Errorf("no Cloud Connector with client_id %q is connected; connected: %s (call list_cloud_connectors to see them)", id, list)
+}
+
+// clampLimit applies the documented upper bound of every limit argument.
+func clampLimit(limit int) int {
+	if limit <= 0 {
+		return schemas.DefaultLimit
+	}
+	return min(limit, schemas.MaxLimit)
+}

@@ -1,0 +1,87 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+)
+
+func listCloudConnectors(cfg Config) server.ServerTool {
+	return New(Definition{
+		Name:  "list_cloud_connectors",
+		Title: "List Cloud Connectors",
+		Description: `Lists the SAP Cloud Connectors connected to the subaccount, with totals.
+Use it for an overview or a health check: who connected each connector and when, its version and Java runtime, its high-availability role (master or shadow), when it last started and its uptime, its overall security summary, how many back-end systems it exposes, and any attribute the API sent malformed.
+Totals count connectors, masters, shadows and connectors per security summary.
+Example question: "Are my Cloud Connectors healthy, and which versions do they run?"`,
+	}, func(ctx context.Context, in schemas.ListCloudConnectorsInput) (schemas.ListCloudConnectorsOutput, error) {
+		snap, err := cfg.snapshot(ctx, in.Refresh)
+		if err != nil {
+			return schemas.ListCloudConnectorsOutput{}, err
+		}
+		return listConnectors(snap, in)
+	})
+}
+
+// listConnectors answers list_cloud_connectors from a snapshot.
+func listConnectors(snap *connectivity.Snapshot, in schemas.ListCloudConnectorsInput) (schemas.ListCloudConnectorsOutput, error) {
+	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
+		return schemas.ListCloudConnectorsOutput{}, unknownClientID(snap, in.ClientID)
+	}
+	limit := clampLimit(in.Limit)
+	out := schemas.ListCloudConnectorsOutput{
+		Freshness:  schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
+		Connectors: []schemas.ConnectorSummary{},
+	}
+	for i := range snap.Connectors {
+		c := &snap.Connectors[i]
+		if !matchesClientID(c, in.ClientID) {
+			continue
+		}
+		out.Totals.Connectors++
+		switch {
+		case c.IsMaster():
+			out.Totals.Masters++
+		case c.IsShadow():
+			out.Totals.Shadows++
+		}
+		countRisk(&out.Totals.ByRisk, summaryOf(c))
+		if len(c.Problems) > 0 {
+			out.Totals.WithProblems++
+		}
+		if len(out.Connectors) < limit {
+			out.Connectors = append(out.Connectors, connectorSummary(snap, i))
+		}
+	}
+	out.Page = schemas.Page{Total: out.Totals.Connectors, Returned: len(out.Connectors), Truncated: len(out.Connectors) < out.Totals.Connectors}
+	return out, nil
+}
+
+func connectorSummary(snap *connectivity.Snapshot, i int) schemas.ConnectorSummary {
+	c := &snap.Connectors[i]
+	s := schemas.ConnectorSummary{
+		ClientID:         c.ClientID,
+		Subaccount:       snap.Subaccounts[i],
+		AgentType:        c.AgentType,
+		AgentVersion:     c.AgentVersion,
+		JavaVersion:      c.JavaVersion,
+		JVMVendorVersion: c.JVMVendorVersion,
+		ConnectedBy:      c.ConnectedBy,
+		LocationID:       c.LocationID,
+		ConnectedSince:   rfc3339(c.ConnectedSince),
+		LastStart:        rfc3339(c.RecentStart),
+		Summary:          string(summaryOf(c)),
+		ExposedSystems:   len(c.ExposedSystems),
+		OtherAttributes:  c.Extra,
+		Problems:         problemsOf(c),
+	}
+	if !c.RecentStart.IsZero() && snap.FetchedAt.After(c.RecentStart) {
+		up := snap.FetchedAt.Sub(c.RecentStart)
+		s.UptimeSeconds = int64(up.Seconds())
+		s.Uptime = humanDuration(up)
+	}
+	return s
+}

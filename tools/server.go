@@ -1,0 +1,96 @@
+package tools
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+)
+
+// DefaultCallTimeout bounds one tool call, retries of the Connectivity service included.
+const DefaultCallTimeout = 20 * time.Second
+
+// Source provides snapshots of the Cloud Connector landscape; *connectivity.Landscape is one.
+type Source interface {
+	Snapshot(ctx context.Context, refresh bool) (*connectivity.Snapshot, error)
+}
+
+// Config is what the tools need from the outside world.
+type Config struct {
+	Source      Source
+	Version     string
+	CallTimeout time.Duration // 0 means DefaultCallTimeout
+	Logger      *slog.Logger  // nil discards
+}
+
+func (c Config) callTimeout() time.Duration {
+	if c.CallTimeout > 0 {
+		return c.CallTimeout
+	}
+	return DefaultCallTimeout
+}
+
+// snapshot reads the landscape within the call's deadline and turns failures into sentences a
+// person (or model) can act on.
+func (c Config) snapshot(ctx context.Context, refresh bool) (*connectivity.Snapshot, error) {
+	timeout := c.callTimeout()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	snap, err := c.Source.Snapshot(ctx, refresh)
+	if err != nil {
+		return nil, explain(err, timeout)
+	}
+	return snap, nil
+}
+
+// All returns every tool, in the order they are listed to clients.
+func All(cfg Config) []server.ServerTool {
+	return []server.ServerTool{
+		listCloudConnectors(cfg),
+		getSecurityStatus(cfg),
+		findExposedSystem(cfg),
+	}
+}
+
+// Names returns the names of all tools, sorted.
+func Names() []string {
+	var names []string
+	for _, t := range All(Config{}) {
+		names = append(names, t.Tool.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the tool called name.
+func Lookup(cfg Config, name string) (server.ServerTool, bool) {
+	for _, t := range All(cfg) {
+		if t.Tool.Name == name {
+			return t, true
+		}
+	}
+	return server.ServerTool{}, false
+}
+
+// instructions tell a model what this server is for and how to use its tools together.
+const instructions = `Read-only access to the SAP BTP Cloud Connectors of the bound subaccount(s), from the SAP Connectivity service (plan api_access).
+Start with list_cloud_connectors for an overview (versions, high-availability roles, uptime, security summary), get_security_status for the security checks and remediation, and find_exposed_system to find which connector exposes a back-end host.
+Answers share one read of the Connectivity service for a short time (fetched_at says when); pass refresh=true only when the user needs data from this moment.`
+
+// NewServer returns the MCP server with every tool registered.
+func NewServer(cfg Config) *server.MCPServer {
+	version := cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	s := server.NewMCPServer("btp-connectivity-mcp", version,
+		server.WithToolCapabilities(false),
+		server.WithInstructions(instructions),
+	)
+	s.AddTools(All(cfg)...)
+	return s
+}

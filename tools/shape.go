@@ -1,0 +1,96 @@
+package tools
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+)
+
+// riskUnknown is reported for a missing, malformed or unrecognised rating.
+const riskUnknown = "unknown"
+
+// rfc3339 formats t, or returns "" for the zero time (so omitempty drops it).
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// summaryOf returns a connector's overall rating as reported, or "unknown".
+func summaryOf(c *connectivity.Connector) connectivity.Risk {
+	if c.Security == nil || c.Security.Summary == "" {
+		return riskUnknown
+	}
+	return c.Security.Summary
+}
+
+// worstOf returns the connector's worst rating over its summary and checks ("unknown" when its
+// security status could not be read).
+func worstOf(c *connectivity.Connector) connectivity.Risk {
+	if c.Security == nil {
+		return riskUnknown
+	}
+	return c.Security.Worst()
+}
+
+// countRisk adds r to counts, unknown values under Unknown.
+func countRisk(counts *schemas.RiskCounts, r connectivity.Risk) {
+	switch r {
+	case connectivity.RiskOK:
+		counts.OK++
+	case connectivity.RiskLow:
+		counts.Low++
+	case connectivity.RiskMedium:
+		counts.Medium++
+	case connectivity.RiskHigh:
+		counts.High++
+	default:
+		counts.Unknown++
+	}
+}
+
+// problemsOf converts decoding problems for output (nil when there are none).
+func problemsOf(c *connectivity.Connector) []schemas.Problem {
+	if len(c.Problems) == 0 {
+		return nil
+	}
+	out := make([]schemas.Problem, len(c.Problems))
+	for i, p := range c.Problems {
+		out[i] = schemas.Problem{Attribute: p.Attribute, Message: p.Message}
+	}
+	return out
+}
+
+// humanDuration renders d as "3d 4h 12m" (minutes precision).
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	hours := d / time.Hour
+	mins := (d - hours*time.Hour) / time.Minute
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh %dm", days, hours, mins)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	}
+	return fmt.Sprintf("%dm", mins)
+}
+
+// matchesClientID reports whether a connector passes an optional client_id filter.
+func matchesClientID(c *connectivity.Connector, filter string) bool {
+	return filter == "" || c.ClientID == filter
+}
+
+// hasClientID reports whether any connector of the snapshot has the client ID.
+func hasClientID(snap *connectivity.Snapshot, id string) bool {
+	for i := range snap.Connectors {
+		if snap.Connectors[i].ClientID == id {
+			return true
+		}
+	}
+	return false
+}
