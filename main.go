@@ -3,6 +3,8 @@
 //
 //	btp-connectivity-mcp [flags]                       serve MCP over stdio
 //	btp-connectivity-mcp call TOOL [--args JSON] [flags]  run one tool and print its result
+//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json] [flags]
+//	                                                   assess once; exit 1 on findings at or above SEVERITY
 //
 // With --demo it serves an embedded simulator instead of SAP, so no account is needed.
 package main
@@ -17,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +28,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
@@ -37,6 +41,10 @@ const usage = `btp-connectivity-mcp — an MCP server for SAP BTP Cloud Connecto
 Usage:
   btp-connectivity-mcp [flags]                         serve MCP over stdio
   btp-connectivity-mcp call TOOL [--args JSON] [flags] run one tool, print its result
+  btp-connectivity-mcp check [--fail-on high] [--format text|json] [flags]
+                                                       assess every Cloud Connector once, for cron or CI:
+                                                       exit 0 no finding at or above --fail-on, 1 there is one,
+                                                       2 usage error, 3 the assessment could not run
   btp-connectivity-mcp --demo                          serve an embedded simulator (no SAP account)
 
 The service binding (Connectivity service, plan api_access) is found in this order:
@@ -58,6 +66,9 @@ type options struct {
 	timeout   time.Duration
 	showVer   bool
 	toolArgs  string // call only
+	failOn    string // check only
+	format    string // check only
+	minSCC    string // --min-scc-version
 	extraArgs []string
 }
 
@@ -76,6 +87,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
 	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
+	fs.StringVar(&o.failOn, "fail-on", schemas.SeverityHigh, "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
+	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table) or json (the assess_connectors result)")
+	fs.StringVar(&o.minSCC, "min-scc-version", "", "Cloud Connector `version` below which assess_connectors reports version.outdated (default: newest in the landscape, one minor release back)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, usage, strings.Join(tools.Names(), ", "))
 		fs.PrintDefaults()
@@ -117,6 +131,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
+	slog.SetDefault(logger) // the tools adapter logs through the default logger
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -127,21 +142,38 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch mode {
 	case "serve", "call":
+	case "check":
+		if err := checkUsage(o); err != nil {
+			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json]\n", err)
+			return 2
+		}
 	default:
 		fmt.Fprintf(stderr, "unknown command %q; run with --help\n", mode)
 		return 2
+	}
+	if o.minSCC != "" {
+		if err := tools.CheckSCCVersion(o.minSCC); err != nil {
+			fmt.Fprintln(stderr, "--min-scc-version:", err)
+			return 2
+		}
 	}
 
 	landscape, cleanup, err := buildLandscape(o, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
+		if mode == "check" {
+			return checkNotRun
+		}
 		return 1
 	}
 	defer cleanup()
-	cfg := tools.Config{Source: landscape, Version: version, CallTimeout: o.timeout, Logger: logger}
+	cfg := tools.Config{Source: landscape, Version: version, CallTimeout: o.timeout, Logger: logger, MinSCCVersion: o.minSCC}
 
-	if mode == "call" {
+	switch mode {
+	case "call":
 		return callTool(ctx, cfg, o, stdout, stderr)
+	case "check":
+		return runCheck(ctx, cfg, o, stdout, stderr)
 	}
 	srv := tools.NewServer(cfg)
 	stdio := server.NewStdioServer(srv)
@@ -235,5 +267,54 @@ func callTool(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 	if res.IsError {
 		return 1
 	}
+	return 0
+}
+
+// checkNotRun is the exit code of check when the assessment could not run (no binding, the
+// Connectivity service unreachable or refusing): distinct from 1, which means findings.
+const checkNotRun = 3
+
+// checkUsage validates the arguments of the check command.
+func checkUsage(o *options) error {
+	if len(o.extraArgs) != 1 {
+		return fmt.Errorf("check takes no arguments, got %q", strings.Join(o.extraArgs[1:], " "))
+	}
+	o.failOn = strings.ToLower(strings.TrimSpace(o.failOn))
+	if !slices.Contains(schemas.Severities, o.failOn) {
+		return fmt.Errorf("--fail-on must be one of %s, got %q", strings.Join(schemas.Severities, ", "), o.failOn)
+	}
+	if o.format != "text" && o.format != "json" {
+		return fmt.Errorf("--format must be text or json, got %q", o.format)
+	}
+	return nil
+}
+
+// runCheck assesses every Cloud Connector once and prints the result: exit 0 when no finding is
+// at or above --fail-on, 1 when one is, checkNotRun when the assessment could not run.
+func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
+	out, err := tools.RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
+	if err != nil {
+		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)
+		return checkNotRun
+	}
+	verdict := stdout
+	if o.format == "json" {
+		verdict = stderr // stdout holds only the JSON document
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(out)
+	} else {
+		err = tools.WriteAssessmentText(stdout, out)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "btp-connectivity-mcp check: writing the result:", err)
+		return checkNotRun
+	}
+	if n := tools.CountAtLeast(out.Counts, o.failOn); n > 0 {
+		fmt.Fprintf(verdict, "FAIL: %d finding(s) at or above %s (--fail-on %s)\n", n, o.failOn, o.failOn)
+		return 1
+	}
+	fmt.Fprintf(verdict, "PASS: no finding at or above %s (--fail-on %s)\n", o.failOn, o.failOn)
 	return 0
 }

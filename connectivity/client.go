@@ -39,6 +39,11 @@ type Options struct {
 	Logger *slog.Logger
 	// UserAgent is sent with every request.
 	UserAgent string
+	// BindingCheckInterval is how often, at most, the file or folder the binding was loaded
+	// from is looked at for a rotated secret or certificate (see rotation.go); 0 means
+	// DefaultBindingCheckInterval, negative disables the periodic look (credentials refused by
+	// XSUAA still make the client read the source again).
+	BindingCheckInterval time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -57,6 +62,9 @@ func (o Options) withDefaults() Options {
 	if o.UserAgent == "" {
 		o.UserAgent = "btp-connectivity-mcp"
 	}
+	if o.BindingCheckInterval == 0 {
+		o.BindingCheckInterval = DefaultBindingCheckInterval
+	}
 	return o
 }
 
@@ -67,6 +75,7 @@ type Client struct {
 	transport *http.Transport // shared by API calls and secret-based token requests
 	api       *http.Client
 	auth      *authenticator
+	rotation  *rotation // picks up a rotated binding from its file or folder
 }
 
 // NewClient validates b and returns a client for it. No network I/O happens until the first call.
@@ -82,6 +91,7 @@ func NewClient(b *Binding, opts Options) (*Client, error) {
 		opts:      opts,
 		transport: transport,
 		api:       &http.Client{Transport: transport, Timeout: opts.RequestTimeout},
+		rotation:  newRotation(b, opts.BindingCheckInterval),
 	}
 	auth, err := newAuthenticator(b, c.tokenHTTPClient)
 	if err != nil {
@@ -135,6 +145,7 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 
 // fetch returns the raw body of the Cloud Connector info endpoint, with retries.
 func (c *Client) fetch(ctx context.Context) ([]byte, error) {
+	c.checkBindingSource()
 	budget := c.opts.RetryBudget
 	if deadline, ok := ctx.Deadline(); ok {
 		budget = time.Until(deadline)
@@ -188,19 +199,38 @@ func isTransient(ctx context.Context, err error) bool {
 		return false
 	}
 	var authErr *AuthError
-	if errors.As(err, &authErr) || errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrMalformedResponse) {
+	if errors.As(err, &authErr) {
+		// XSUAA itself failing (429, 5xx) is worth another attempt; refused credentials are not.
+		return authErr.Status == http.StatusTooManyRequests || authErr.Status >= 500
+	}
+	if errors.Is(err, ErrResponseTooLarge) || errors.Is(err, ErrMalformedResponse) {
+		return false
+	}
+	// A certificate that is not trusted, or a server that does not speak TLS, stays so.
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	if errors.As(err, &certErr) || errors.As(err, &recordErr) {
 		return false
 	}
 	var netErr net.Error
 	var opErr *net.OpError
-	return errors.As(err, &opErr) || (errors.As(err, &netErr) && !netErr.Timeout()) || errors.Is(err, io.ErrUnexpectedEOF)
+	return errors.As(err, &opErr) || (errors.As(err, &netErr) && !netErr.Timeout()) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, errBodyCut)
 }
 
 // fetchOnce makes one API request, and one more with a new token if the first token is rejected.
+// Credentials refused by XSUAA are tried once more only when the binding's source holds new ones.
 func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
-	for try := 0; ; try++ {
+	retried, reloaded := false, false
+	for {
+		used := c.auth.current()
 		token, gen, err := c.auth.token(ctx)
 		if err != nil {
+			var authErr *AuthError
+			if !reloaded && errors.As(err, &authErr) && c.reloadRefused(used) {
+				reloaded = true
+				continue
+			}
 			return nil, err
 		}
 		b := c.auth.current()
@@ -218,7 +248,8 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 			return nil, fmt.Errorf("calling the Connectivity service: %w", err)
 		}
 		c.opts.Logger.Debug("connectivity API", "status", resp.StatusCode, "duration", time.Since(start), "binding", b.Name)
-		if resp.StatusCode == http.StatusUnauthorized && try == 0 {
+		if resp.StatusCode == http.StatusUnauthorized && !retried {
+			retried = true
 			drain(resp.Body)
 			c.auth.invalidate(gen)
 			continue
@@ -233,11 +264,15 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 	}
 }
 
+// errBodyCut marks an answer whose body broke off (a dropped connection, an HTTP/2 stream
+// reset): worth another attempt.
+var errBodyCut = errors.New("the answer broke off")
+
 // readLimited reads at most limit bytes; a longer body is ErrResponseTooLarge.
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the Connectivity service's answer: %w", err)
+		return nil, fmt.Errorf("reading the Connectivity service's answer: %w: %w", errBodyCut, err)
 	}
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("%w: the Connectivity service's answer exceeds %d MiB", ErrResponseTooLarge, limit>>20)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultCacheTTL is how long a snapshot answers questions before it is read again.
@@ -36,21 +37,78 @@ func NewSnapshot(fetchedAt time.Time, connectors []Connector, subaccounts []stri
 	if len(s.Subaccounts) != len(connectors) {
 		s.Subaccounts = make([]string, len(connectors))
 	}
-	n := 0
-	for i := range connectors {
-		n += len(connectors[i].ExposedSystems)
+	// The search texts of all systems are written back to back into one string, and each ref
+	// holds its part: one allocation instead of one per system. Connectors that share one
+	// ExposedSystems slice (see DecodeConnectors) share its search texts too.
+	type list struct { // a slice of systems: where it starts, and its length
+		first *ExposedSystem
+		len   int
 	}
+	seen := make(map[list]int)           // where each distinct slice's systems start in ends
+	refs := make([]int, len(connectors)) // where each connector's systems start in ends
+	n, distinct, size := 0, 0, 0
+	for i := range connectors {
+		systems := connectors[i].ExposedSystems
+		n += len(systems)
+		if len(systems) == 0 {
+			continue
+		}
+		key := list{&systems[0], len(systems)}
+		if at, ok := seen[key]; ok {
+			refs[i] = at
+			continue
+		}
+		seen[key] = distinct
+		refs[i] = distinct
+		distinct += len(systems)
+		for _, sys := range systems {
+			size += len(sys.Host) + 1 + len(sys.Description)
+		}
+	}
+	text := make([]byte, 0, size)    // grows only for non-ASCII text whose lower case is longer
+	ends := make([]int, 0, distinct) // where each distinct system's search text ends in text
+	for i := range connectors {
+		systems := connectors[i].ExposedSystems
+		if len(systems) == 0 || refs[i] < len(ends) {
+			continue // no systems, or the same slice as an earlier connector's
+		}
+		for _, sys := range systems {
+			text = appendLower(text, sys.Host)
+			text = append(text, 0)
+			text = appendLower(text, sys.Description)
+			ends = append(ends, len(text))
+		}
+	}
+	all := string(text)
 	s.Systems = make([]SystemRef, 0, n)
 	for i := range connectors {
-		for j, sys := range connectors[i].ExposedSystems {
-			s.Systems = append(s.Systems, SystemRef{
-				Connector: i,
-				System:    j,
-				search:    strings.ToLower(sys.Host) + "\x00" + strings.ToLower(sys.Description),
-			})
+		for j := range connectors[i].ExposedSystems {
+			k := refs[i] + j
+			start := 0
+			if k > 0 {
+				start = ends[k-1]
+			}
+			s.Systems = append(s.Systems, SystemRef{Connector: i, System: j, search: all[start:ends[k]]})
 		}
 	}
 	return s
+}
+
+// appendLower appends strings.ToLower(s) to dst, without allocating for ASCII.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // System returns the exposed system ref points at, and its connector.

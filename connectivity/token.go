@@ -26,8 +26,18 @@ type authenticator struct {
 
 	mu         sync.Mutex
 	binding    *Binding
-	source     oauth2.TokenSource
+	source     *tokenSource
 	generation uint64 // bumped each time source is replaced
+}
+
+// tokenSource is one caching token source and the context its token requests run in. Once the
+// source is retired (replaced) and no caller waits for it any more, the context is cancelled, so
+// that a token request nobody wants (the callers gave up or were cancelled) does not go on.
+type tokenSource struct {
+	oauth2.TokenSource
+	cancel  context.CancelFunc
+	waiters int  // callers of token waiting for this source; guarded by authenticator.mu
+	retired bool // replaced by another source; guarded by authenticator.mu
 }
 
 func newAuthenticator(b *Binding, transport func(*Binding) (*http.Client, error)) (*authenticator, error) {
@@ -39,7 +49,7 @@ func newAuthenticator(b *Binding, transport func(*Binding) (*http.Client, error)
 }
 
 // newSource builds a caching token source for b.
-func (a *authenticator) newSource(b *Binding) (oauth2.TokenSource, error) {
+func (a *authenticator) newSource(b *Binding) (*tokenSource, error) {
 	client, err := a.transport(b)
 	if err != nil {
 		return nil, err
@@ -52,8 +62,32 @@ func (a *authenticator) newSource(b *Binding) (oauth2.TokenSource, error) {
 	}
 	// The context given to TokenSource is kept for every later fetch: it carries the HTTP client
 	// (with the X.509 client certificate, when the binding has one) and must not be a request's.
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, client)
-	return oauth2.ReuseTokenSourceWithExpiry(nil, cfg.TokenSource(ctx), tokenEarlyExpiry), nil
+	// It ends when the source is retired and unwanted (see tokenSource).
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), oauth2.HTTPClient, client))
+	return &tokenSource{
+		TokenSource: oauth2.ReuseTokenSourceWithExpiry(nil, cfg.TokenSource(ctx), tokenEarlyExpiry),
+		cancel:      cancel,
+	}, nil
+}
+
+// retire marks the current source as replaced; a.mu must be held.
+func (a *authenticator) retire() {
+	if old := a.source; old != nil {
+		old.retired = true
+		if old.waiters == 0 {
+			old.cancel()
+		}
+	}
+}
+
+// release ends one caller's wait for src.
+func (a *authenticator) release(src *tokenSource) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	src.waiters--
+	if src.waiters == 0 && src.retired {
+		src.cancel()
+	}
 }
 
 // setBinding replaces the binding and starts a fresh token cache for it.
@@ -64,6 +98,7 @@ func (a *authenticator) setBinding(b *Binding) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.retire()
 	a.binding = b
 	a.source = source
 	a.generation++
@@ -79,10 +114,11 @@ func (a *authenticator) current() *Binding {
 
 // token returns a valid access token and the generation of the cache it came from. It returns
 // when ctx ends even if the token endpoint hangs; the fetch itself is bounded by the token HTTP
-// client's timeout.
+// client's timeout, and cancelled when every caller waiting for it has gone.
 func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 	a.mu.Lock()
 	source, gen := a.source, a.generation
+	source.waiters++
 	a.mu.Unlock()
 
 	type result struct {
@@ -96,14 +132,17 @@ func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error
 	}()
 	select {
 	case r := <-done:
+		a.release(source)
 		if r.err != nil {
 			return nil, gen, tokenError(r.err)
 		}
 		return r.token, gen, nil
 	case <-ctx.Done():
-		// The abandoned fetch keeps its source locked until the token endpoint answers or the
-		// HTTP timeout fires; retire the source so the next call does not queue behind it.
+		// The abandoned fetch keeps its source locked until the token endpoint answers; retire
+		// the source so the next call does not queue behind it. The fetch itself is cancelled
+		// once no other caller waits for it.
 		a.invalidate(gen)
+		a.release(source)
 		return nil, gen, fmt.Errorf("waiting for a token from XSUAA: %w", context.Cause(ctx))
 	}
 }
@@ -124,8 +163,11 @@ func (a *authenticator) invalidate(gen uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.generation == gen {
+		a.retire()
 		a.source = source
 		a.generation++
+	} else {
+		source.cancel() // lost the race: another caller replaced the source first
 	}
 }
 

@@ -60,7 +60,7 @@ func reflectType(t reflect.Type) json.RawMessage {
 	if base.Kind() != reflect.Struct {
 		panic(fmt.Sprintf("schemas.Reflect: %v is not a struct type", t))
 	}
-	checkTags(base, map[reflect.Type]bool{})
+	hasDefault := checkTags(base, map[reflect.Type]bool{})
 	r := jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true, Anonymous: true}
 	s := r.ReflectFromType(base)
 	if s.Type != "object" { // time.Time, url.URL and types with their own JSONSchema method
@@ -75,6 +75,12 @@ func reflectType(t reflect.Type) json.RawMessage {
 	}
 	// A default that its own schema rejects (out of range, not in the enum, or the strings
 	// invopop produces for `default=` on a non-string slice) would be handed to handlers.
+	// The check costs most of the reflection (about a millisecond for an output type), and the
+	// server reflects every tool type before it answers initialize: types without a default,
+	// such as outputs, skip it.
+	if !hasDefault {
+		return data
+	}
 	var check gschema.Schema
 	if err := json.Unmarshal(data, &check); err != nil {
 		panic(fmt.Sprintf("schemas.Reflect: decode schema of %v: %v", t, err))
@@ -87,13 +93,13 @@ func reflectType(t reflect.Type) json.RawMessage {
 
 // checkTags panics on a `jsonschema` tag with a segment that is neither key=value nor one
 // of invopop's flags: almost always a description cut short by an unescaped comma, which
-// invopop would silently drop.
-func checkTags(t reflect.Type, seen map[reflect.Type]bool) {
+// invopop would silently drop. It reports whether any field declares a default.
+func checkTags(t reflect.Type, seen map[reflect.Type]bool) (hasDefault bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct || seen[t] {
-		return
+		return false
 	}
 	seen[t] = true
 	for i := range t.NumField() {
@@ -108,8 +114,14 @@ func checkTags(t reflect.Type, seen map[reflect.Type]bool) {
 			segment = part
 		}
 		checkSegment(t, f, segment)
-		checkTags(f.Type, seen)
+		if strings.Contains(f.Tag.Get("jsonschema"), "default=") {
+			hasDefault = true
+		}
+		if checkTags(f.Type, seen) {
+			hasDefault = true
+		}
 	}
+	return hasDefault
 }
 
 func checkSegment(t reflect.Type, f reflect.StructField, segment string) {

@@ -2,8 +2,11 @@ package tools
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -18,15 +21,34 @@ func explain(err error, timeout time.Duration) error {
 	var authErr *connectivity.AuthError
 	var apiErr *connectivity.APIError
 	var bindErr *connectivity.BindingError
+	var netErr net.Error
+	// The token path's errors name XSUAA, the API path's the Connectivity service; a call whose
+	// deadline ended while it waited for a read shared with other calls knows neither.
+	who, reach := "the Connectivity service or XSUAA", "the binding's connectivity_service.url and token URL"
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "XSUAA"):
+		who, reach = "XSUAA (the token service)", "the binding's token URL"
+	case strings.Contains(msg, "Connectivity service"):
+		who, reach = "the Connectivity service", "the binding's connectivity_service.url"
+	}
 	switch {
+	case errors.As(err, &authErr) && (authErr.Status == http.StatusTooManyRequests || authErr.Status >= 500):
+		return fmt.Errorf("XSUAA (the token service) is unavailable (HTTP %d %s). Try again in a few minutes", authErr.Status, http.StatusText(authErr.Status))
 	case errors.As(err, &authErr):
 		return fmt.Errorf("%s. Check the binding's clientid and clientsecret (or its X.509 certificate and key): a deleted, rotated or expired service key must be exported again", sentence(authErr.Error()))
 	case errors.As(err, &bindErr):
 		return fmt.Errorf("the service binding is not usable: %v", err)
 	case errors.As(err, &apiErr):
 		return explainStatus(apiErr)
+	case isUntrusted(err):
+		return fmt.Errorf("the TLS certificate of %s is not trusted (%s). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, untrustedReason(err))
+	case strings.Contains(err.Error(), "Client.Timeout exceeded"):
+		// One request's own limit, shorter than the call's deadline.
+		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("the Connectivity service did not answer within %s (timed out). Try again; if it keeps happening, check that this machine reaches the service and XSUAA", timeout)
+		return fmt.Errorf("%s did not answer within %s (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, timeout, reach)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
 	case errors.Is(err, context.Canceled):
 		return errors.New("the request was cancelled")
 	case errors.Is(err, connectivity.ErrResponseTooLarge):
@@ -34,9 +56,29 @@ func explain(err error, timeout time.Duration) error {
 	case errors.Is(err, connectivity.ErrMalformedResponse):
 		return fmt.Errorf("the Connectivity service sent an answer that is not the expected list of Cloud Connectors (%v). A proxy or gateway error page is the usual cause: try again later", err)
 	case strings.Contains(err.Error(), "XSUAA"):
-		return fmt.Errorf("could not get a token from XSUAA: %v. Check that this machine reaches the binding's token URL", err)
+		detail := strings.TrimPrefix(err.Error(), "requesting a token from XSUAA: ")
+		return fmt.Errorf("could not get a token from XSUAA: %s. Check that this machine reaches the binding's token URL", sentence(detail))
 	}
 	return fmt.Errorf("reading Cloud Connector information failed: %v", err)
+}
+
+// isUntrusted reports whether err is a failed verification of a server's TLS certificate.
+func isUntrusted(err error) bool {
+	var verifyErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidErr x509.CertificateInvalidError
+	return errors.As(err, &verifyErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalidErr)
+}
+
+// untrustedReason is crypto/x509's reason for refusing a certificate, e.g. "x509: certificate
+// signed by unknown authority".
+func untrustedReason(err error) string {
+	var verifyErr *tls.CertificateVerificationError
+	if errors.As(err, &verifyErr) && verifyErr.Err != nil {
+		return verifyErr.Err.Error()
+	}
+	return err.Error()
 }
 
 func explainStatus(e *connectivity.APIError) error {

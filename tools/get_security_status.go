@@ -17,7 +17,7 @@ func getSecurityStatus(cfg Config) server.ServerTool {
 		Title: "Get Cloud Connector security status",
 		Description: `Returns the security status of each Cloud Connector: the overall summary and each check of its Security Status page (UI certificate, cipher suites, backend trust store, user administration, CPIC trace, tunnel traffic trace, application allowlist) with its rating, whether it needs action, and what to do.
 Also returns findings: every check that is not ok across all connectors, worst first (high_risk, then unknown ratings, then medium_risk, then low_risk), each with its recommendation. A security status the API sent malformed is a finding too.
-Use min_risk to see only what matters, e.g. min_risk=medium_risk.
+Use it for a security review of the Cloud Connectors or to learn how to fix a rating; pass min_risk to see only what matters, e.g. min_risk=medium_risk.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
 	}, func(ctx context.Context, in schemas.GetSecurityStatusInput) (schemas.GetSecurityStatusOutput, error) {
 		snap, err := cfg.snapshot(ctx, in.Refresh)

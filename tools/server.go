@@ -25,6 +25,9 @@ type Config struct {
 	Version     string
 	CallTimeout time.Duration // 0 means DefaultCallTimeout
 	Logger      *slog.Logger  // nil discards
+	// MinSCCVersion is the lowest Cloud Connector version assess_connectors does not report as
+	// outdated (--min-scc-version); empty derives it from the landscape (see docs/assessment.md).
+	MinSCCVersion string
 }
 
 func (c Config) callTimeout() time.Duration {
@@ -53,6 +56,7 @@ func All(cfg Config) []server.ServerTool {
 		listCloudConnectors(cfg),
 		getSecurityStatus(cfg),
 		findExposedSystem(cfg),
+		assessConnectors(cfg),
 	}
 }
 
@@ -79,6 +83,7 @@ func Lookup(cfg Config, name string) (server.ServerTool, bool) {
 // instructions tell a model what this server is for and how to use its tools together.
 const instructions = `Read-only access to the SAP BTP Cloud Connectors of the bound subaccount(s), from the SAP Connectivity service (plan api_access).
 Start with list_cloud_connectors for an overview (versions, high-availability roles, uptime, security summary), get_security_status for the security checks and remediation, and find_exposed_system to find which connector exposes a back-end host.
+For triage, assess_connectors returns every finding (security, high availability, versions, unencrypted protocols) ranked worst first with remediation; the prompts triage_security_findings and connector_health_report guide the workflow, and the resources connectivity://connectors, connectivity://connectors/{client_id} and connectivity://findings hold the same data as documents.
 Answers share one read of the Connectivity service for a short time (fetched_at says when); pass refresh=true only when the user needs data from this moment.`
 
 // NewServer returns the MCP server with every tool registered.
@@ -89,8 +94,16 @@ func NewServer(cfg Config) *server.MCPServer {
 	}
 	s := server.NewMCPServer("btp-connectivity-mcp", version,
 		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completer{cfg}),
+		server.WithResourceCompletionProvider(completer{cfg}),
 		server.WithInstructions(instructions),
 	)
 	s.AddTools(All(cfg)...)
+	s.AddPrompts(Prompts(cfg)...)
+	s.AddResources(Resources(cfg)...)
+	s.AddResourceTemplates(ResourceTemplates(cfg)...)
 	return s
 }

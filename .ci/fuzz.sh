@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every native Go fuzz target of the module for a bounded time, one at a time.
+#
+#   .ci/fuzz.sh                 each Fuzz* target for 20 s
+#   FUZZTIME=1m .ci/fuzz.sh     longer runs
+#   .ci/fuzz.sh ./connectivity/ only the targets of one package
+#
+# The seed corpora under <package>/testdata/fuzz/<FuzzName>/ also run in every plain `go test`.
+# A failing input is written there by `go test -fuzz`; commit it with the fix as a regression seed.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+fuzztime="${FUZZTIME:-20s}"
+# Two workers: the machine is shared; -parallel bounds the fuzzing processes.
+parallel="${FUZZPARALLEL:-2}"
+
+if [ "$#" -gt 0 ]; then
+	packages=("$@")
+else
+	mapfile -t packages < <(go list -f '{{if or .TestGoFiles .XTestGoFiles}}./{{.ImportPath}}{{end}}' ./... |
+		sed "s|^\./$(go list -m)|.|")
+fi
+
+ran=0
+failed=()
+for pkg in "${packages[@]}"; do
+	[ -n "$pkg" ] || continue
+	# `go test -list` prints the names of tests, benchmarks, examples and fuzz targets.
+	mapfile -t targets < <(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true)
+	for target in "${targets[@]}"; do
+		[ -n "$target" ] || continue
+		echo "=== fuzz ${pkg} ${target} (${fuzztime})"
+		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel "$parallel" "$pkg"; then
+			ran=$((ran + 1))
+		else
+			failed+=("${pkg} ${target}")
+		fi
+	done
+done
+
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "fuzz: ${#failed[@]} target(s) failed:" >&2
+	printf '  %s\n' "${failed[@]}" >&2
+	echo "fuzz: the failing inputs are in <package>/testdata/fuzz/<target>/; see git status" >&2
+	exit 1
+fi
+if [ "$ran" -eq 0 ]; then
+	echo "fuzz: no fuzz targets found" >&2
+	exit 1
+fi
+echo "fuzz: ${ran} target(s) passed, ${fuzztime} each"

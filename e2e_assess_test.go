@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+)
+
+// End-to-end tests of the health assessment: the real binary, a simulator binding in
+// VCAP_SERVICES, and the official MCP Go SDK as the client; then the check command, in process
+// and as the binary (its exit codes are what cron and CI see).
+
+const assessSecret = "assess-e2e-canary-secret$4f_9=z"
+
+// assessBinary builds the server into the test's temporary directory (removed afterwards); the
+// build cache makes every build after the first a link.
+func assessBinary(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "btp-connectivity-mcp")
+	if runtime.GOOS == "windows" {
+		path += ".exe"
+	}
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", path, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return path
+}
+
+// assessSim starts a simulator with a known secret serving landscape (nil: the sample).
+func assessSim(t *testing.T, landscape []simulator.Agent) *simulator.Server {
+	t.Helper()
+	sim, err := simulator.New(simulator.Options{Landscape: landscape, ClientSecret: assessSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+// assessCommand is the binary bin with args, its only binding the simulator's VCAP_SERVICES.
+func assessCommand(t *testing.T, bin string, sim *simulator.Server, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "VCAP_SERVICES", "SERVICE_BINDING_ROOT", "CONNECTIVITY_BINDING":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials))
+	return cmd
+}
+
+func TestAssessEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	sim := assessSim(t, nil)
+	cmd := assessCommand(t, assessBinary(t), sim, "--min-scc-version", "2.18.0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	client := sdk.NewClient(&sdk.Implementation{Name: "assess-e2e", Version: "0"}, nil)
+	session, err := client.Connect(ctx, &sdk.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			session.Close()
+		}
+	}()
+	caps := session.InitializeResult().Capabilities
+	if caps.Tools == nil || caps.Prompts == nil || caps.Resources == nil || caps.Completions == nil {
+		t.Fatalf("capabilities %+v lack tools, prompts, resources or completions", caps)
+	}
+
+	// The tool.
+	res, err := session.CallTool(ctx, &sdk.CallToolParams{Name: "assess_connectors", Arguments: map[string]any{"min_severity": "high"}})
+	if err != nil || res.IsError {
+		t.Fatalf("assess_connectors: %v %+v", err, res)
+	}
+	var out schemas.AssessConnectorsOutput
+	assessRedecode(t, res.StructuredContent, &out)
+	if out.WorstSeverity != "critical" || out.Counts.Critical != 1 || out.Counts.Medium != 0 || out.Total != len(out.Findings) ||
+		out.Policy.MinSCCVersion != "2.18.0" || out.Policy.MinSCCVersionSource != "configured" {
+		t.Errorf("assess_connectors result: %+v", out)
+	}
+	if out.Findings[0].ID != "security.payload_trace" || out.Findings[0].ClientID != "517203948" || out.Findings[0].Recommendation == "" {
+		t.Errorf("worst finding %+v", out.Findings[0])
+	}
+	if text, ok := res.Content[0].(*sdk.TextContent); !ok || !json.Valid([]byte(text.Text)) {
+		t.Errorf("text content %#v is not the JSON result", res.Content[0])
+	}
+
+	// A prompt, with client_id completion.
+	comp, err := session.Complete(ctx, &sdk.CompleteParams{
+		Ref:      &sdk.CompleteReference{Type: "ref/prompt", Name: "triage_security_findings"},
+		Argument: sdk.CompleteParamsArgument{Name: "client_id", Value: "7450"},
+	})
+	if err != nil || !slices.Equal(comp.Completion.Values, []string{"745019362", "745019363"}) {
+		t.Errorf("client_id completion: %v %+v", err, comp)
+	}
+	prompt, err := session.GetPrompt(ctx, &sdk.GetPromptParams{Name: "triage_security_findings", Arguments: map[string]string{"client_id": "745019362"}})
+	if err != nil {
+		t.Fatalf("prompts/get: %v", err)
+	}
+	if len(prompt.Messages) != 1 || prompt.Messages[0].Role != "user" {
+		t.Fatalf("prompt messages %+v", prompt.Messages)
+	}
+	if text, ok := prompt.Messages[0].Content.(*sdk.TextContent); !ok || !strings.Contains(text.Text, `Call assess_connectors with {"client_id": "745019362"}`) {
+		t.Errorf("prompt text %#v", prompt.Messages[0].Content)
+	}
+	if _, err := session.GetPrompt(ctx, &sdk.GetPromptParams{Name: "triage_security_findings", Arguments: map[string]string{"min_severity": "severe"}}); err == nil {
+		t.Error("a bad min_severity was accepted")
+	}
+
+	// A resource and a template, with a proper error for an unknown connector.
+	read, err := session.ReadResource(ctx, &sdk.ReadResourceParams{URI: "connectivity://findings"})
+	if err != nil || len(read.Contents) != 1 || read.Contents[0].MIMEType != "application/json" {
+		t.Fatalf("resources/read findings: %v %+v", err, read)
+	}
+	var findings schemas.AssessConnectorsOutput
+	if err := schemas.Validate(schemas.Reflect[schemas.AssessConnectorsOutput](), json.RawMessage(read.Contents[0].Text)); err != nil {
+		t.Errorf("findings resource does not match the tool's schema: %v", err)
+	}
+	if err := json.Unmarshal([]byte(read.Contents[0].Text), &findings); err != nil || findings.Total <= out.Total || findings.FetchedAt != out.FetchedAt {
+		t.Errorf("findings resource: %v total %d (tool with min_severity high: %d)", err, findings.Total, out.Total)
+	}
+	read, err = session.ReadResource(ctx, &sdk.ReadResourceParams{URI: "connectivity://connectors/856302418"})
+	if err != nil || !strings.Contains(read.Contents[0].Text, `"agent_type":"shadow"`) {
+		t.Errorf("resources/read one connector: %v %+v", err, read)
+	}
+	if _, err := session.ReadResource(ctx, &sdk.ReadResourceParams{URI: "connectivity://connectors/999"}); err == nil ||
+		!strings.Contains(err.Error(), `no Cloud Connector with client_id "999"`) {
+		t.Errorf("unknown connector: %v", err)
+	}
+
+	if got := sim.Counts().APIRequests; got != 1 {
+		t.Errorf("the session read the Connectivity API %d times, want once (cached)", got)
+	}
+	closed = true
+	if err := session.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	if strings.Contains(stderr.String(), assessSecret) {
+		t.Error("the client secret reached stderr")
+	}
+}
+
+// assessRedecode turns a decoded JSON value back into a typed one.
+func assessRedecode(t *testing.T, v any, into any) {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assessRun runs the command line in process.
+func assessRun(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestAssessCheckCommand(t *testing.T) {
+	// The demo landscape has a critical finding, so every threshold fails.
+	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "check")
+	if code != 1 || !strings.Contains(stdout, "critical  security.payload_trace") ||
+		!strings.HasSuffix(stdout, "FAIL: 5 finding(s) at or above high (--fail-on high)\n") {
+		t.Errorf("check --demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	code, stdout, stderr = assessRun("--demo", "--log-level", "error", "check", "--format", "json", "--fail-on", "critical")
+	var out schemas.AssessConnectorsOutput
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil || dec.More() {
+		t.Errorf("--format json: stdout is not one assess_connectors result: %v\n%s", err, stdout)
+	}
+	if code != 1 || out.Total != 35 || out.Truncated || !strings.Contains(stderr, "FAIL: 1 finding(s) at or above critical") {
+		t.Errorf("check --format json --fail-on critical: exit %d, total %d\n%s", code, out.Total, stderr)
+	}
+
+	// A clean landscape passes at every threshold.
+	sim := assessSim(t, simulator.CleanLandscape())
+	key := filepath.Join(t.TempDir(), "key.json")
+	if err := os.WriteFile(key, sim.ServiceKeyJSON(simulator.SecretCredentials), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = assessRun("--binding", key, "--log-level", "error", "check", "--fail-on", "info")
+	if code != 0 || !strings.Contains(stdout, "No findings.") || !strings.HasSuffix(stdout, "PASS: no finding at or above info (--fail-on info)\n") {
+		t.Errorf("clean landscape: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	// The landscape with findings only below the threshold passes.
+	low := simulator.CleanLandscape()
+	low[0].Attributes["security_status"] = strings.Replace(low[0].Attributes["security_status"], `"ciphers":"ok"`, `"ciphers":"low_risk"`, 1)
+	lowSim := assessSim(t, low)
+	lowKey := filepath.Join(t.TempDir(), "low.json")
+	if err := os.WriteFile(lowKey, lowSim.ServiceKeyJSON(simulator.SecretCredentials), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := assessRun("--binding", lowKey, "--log-level", "error", "check", "--fail-on", "MEDIUM"); code != 0 || !strings.Contains(stdout, "low       security.ciphers") {
+		t.Errorf("low finding with --fail-on medium: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := assessRun("--binding", lowKey, "--log-level", "error", "check", "--fail-on", "low"); code != 1 {
+		t.Errorf("low finding with --fail-on low: exit %d", code)
+	}
+
+	// Usage errors exit 2 before anything is read; an assessment that cannot run exits 3.
+	for _, args := range [][]string{
+		{"--demo", "check", "--fail-on", "severe"},
+		{"--demo", "check", "--format", "yaml"},
+		{"--demo", "check", "now"},
+		{"--demo", "check", "--min-scc-version", "latest"},
+	} {
+		if code, _, stderr := assessRun(args...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, want 2 with a message; stderr %q", args, code, stderr)
+		}
+	}
+	lowSim.InjectFault(simulator.Fault{Status: 403})
+	if code, stdout, stderr := assessRun("--binding", lowKey, "--log-level", "error", "--timeout", "10s", "check"); code != 3 ||
+		stdout != "" || !strings.Contains(stderr, "denied access") {
+		t.Errorf("403 from the API: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := assessRun("--binding", filepath.Join(t.TempDir(), "missing.json"), "check"); code != 3 || stderr == "" {
+		t.Errorf("missing binding: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestAssessCheckBinaryExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := assessBinary(t)
+	for _, tt := range []struct {
+		landscape []simulator.Agent
+		args      []string
+		want      int
+	}{
+		{nil, []string{"check"}, 1},
+		{simulator.CleanLandscape(), []string{"check", "--fail-on", "info", "--format", "json"}, 0},
+		{nil, []string{"check", "--format", "xml"}, 2},
+	} {
+		sim := assessSim(t, tt.landscape)
+		cmd := assessCommand(t, bin, sim, append([]string{"--log-level", "error"}, tt.args...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.want {
+			t.Errorf("%v: exit %d, want %d\n%s\n%s", tt.args, code, tt.want, stdout.String(), stderr.String())
+		}
+		if strings.Contains(stdout.String()+stderr.String(), assessSecret) {
+			t.Errorf("%v: the client secret reached the output", tt.args)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+)
+
+// Resources expose the same data as the tools, as documents a client can attach to a
+// conversation. Each is JSON with the schema of the corresponding tool's output, read through the
+// same snapshot cache; lists hold up to schemas.MaxLimit items (truncated says when more exist).
+
+const (
+	connectorsURI        = "connectivity://connectors"
+	connectorTemplateURI = "connectivity://connectors/{client_id}"
+	findingsURI          = "connectivity://findings"
+	jsonMIME             = "application/json"
+)
+
+// Resources returns the server's fixed resources.
+func Resources(cfg Config) []server.ServerResource {
+	return []server.ServerResource{
+		{
+			Resource: mcp.NewResource(connectorsURI, "connectors",
+				mcp.WithResourceTitle("Cloud Connectors"),
+				mcp.WithResourceDescription("Every Cloud Connector of the bound subaccount(s) with totals: the output of list_cloud_connectors (up to 500 connectors)."),
+				mcp.WithMIMEType(jsonMIME)),
+			Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+				snap, err := cfg.snapshot(ctx, false)
+				if err != nil {
+					return nil, err
+				}
+				out, err := listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit})
+				if err != nil {
+					return nil, err
+				}
+				return jsonContents(req.Params.URI, out)
+			},
+		},
+		{
+			Resource: mcp.NewResource(findingsURI, "findings",
+				mcp.WithResourceTitle("Cloud Connector findings"),
+				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings)."),
+				mcp.WithMIMEType(jsonMIME)),
+			Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+				snap, err := cfg.snapshot(ctx, false)
+				if err != nil {
+					return nil, err
+				}
+				out, err := assessSnapshot(snap, cfg.assessPolicy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
+				if err != nil {
+					return nil, err
+				}
+				return jsonContents(req.Params.URI, out)
+			},
+		},
+	}
+}
+
+// ResourceTemplates returns the server's resource templates.
+func ResourceTemplates(cfg Config) []server.ServerResourceTemplate {
+	return []server.ServerResourceTemplate{{
+		Template: mcp.NewResourceTemplate(connectorTemplateURI, "connector",
+			mcp.WithTemplateTitle("One Cloud Connector"),
+			mcp.WithTemplateDescription("The Cloud Connector(s) with this Connector ID: the output of list_cloud_connectors with client_id."),
+			mcp.WithTemplateMIMEType(jsonMIME)),
+		Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			id := templateArg(req, "client_id")
+			if id == "" {
+				return nil, fmt.Errorf("%w: %s needs a Connector ID, e.g. %s/123456789", server.ErrResourceNotFound, req.Params.URI, connectorsURI)
+			}
+			snap, err := cfg.snapshot(ctx, false)
+			if err != nil {
+				return nil, err
+			}
+			if !hasClientID(snap, id) {
+				return nil, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, unknownClientID(snap, id))
+			}
+			out, err := listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit})
+			if err != nil {
+				return nil, err
+			}
+			return jsonContents(req.Params.URI, out)
+		},
+	}}
+}
+
+// templateArg returns a variable the template matched: mcp-go passes the values of the URI
+// template library ([]string), or a string when a handler is called directly.
+func templateArg(req mcp.ReadResourceRequest, name string) string {
+	switch v := req.Params.Arguments[name].(type) {
+	case string:
+		return v
+	case []string:
+		if len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// jsonContents renders v as the one JSON document of a resource.
+func jsonContents(uri string, v any) ([]mcp.ResourceContents, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("internal error rendering %s: %w", uri, err)
+	}
+	return []mcp.ResourceContents{mcp.TextResourceContents{
+		URI:      uri,
+		MIMEType: jsonMIME,
+		Text:     string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))),
+	}}, nil
+}
