@@ -451,14 +451,14 @@ func unquote(raw []byte, escaped bool) (string, bool) {
 	if !escaped && (isASCII(raw) || utf8.Valid(raw)) {
 		return string(raw), true
 	}
-	value, ok := appendUnquoted(nil, raw, escaped)
+	value, ok := appendUnquoted(nil, raw)
 	return string(value), ok
 }
 
 // appendUnquoted appends the value of a string token to dst, as encoding/json decodes it:
 // escapes resolved, invalid UTF-8 replaced. \u escapes and invalid UTF-8 are rare, and left to
 // encoding/json itself.
-func appendUnquoted(dst, raw []byte, escaped bool) ([]byte, bool) {
+func appendUnquoted(dst, raw []byte) ([]byte, bool) {
 	start := len(dst)
 	for i := 0; i < len(raw); {
 		j := i + bytes.IndexByte(raw[i:], '\\')
@@ -536,7 +536,7 @@ func decodeConnectorsFast(doc []byte) ([]Connector, bool) {
 		}
 		// exposed_systems is decoded last, through shared, straight from its token.
 		var exposed []byte
-		hasExposed, exposedEscaped := false, false
+		hasExposed := false
 		if !s.take('}') {
 			for {
 				raw, escaped, ok := s.token()
@@ -547,24 +547,17 @@ func decodeConnectorsFast(doc []byte) ([]Connector, bool) {
 				if !ok {
 					return nil, false
 				}
-				value := "" // encoding/json leaves a string alone for null
+				// The value's token, or nil for null: encoding/json leaves a string alone for null.
+				raw, escaped = nil, false
 				if !s.null() {
-					raw, escaped, ok := s.token()
-					if !ok {
+					if raw, escaped, ok = s.token(); !ok {
 						return nil, false
 					}
-					if name == attrExposedSystems {
-						exposed, exposedEscaped = raw, escaped
-					} else if value, ok = unquote(raw, escaped); !ok {
-						return nil, false
-					}
-				} else if name == attrExposedSystems {
-					exposed, exposedEscaped = nil, false
 				}
 				if name == attrExposedSystems {
-					hasExposed = true
-				} else {
-					attrs[name] = value
+					exposed, hasExposed = raw, true
+				} else if attrs[name], ok = unquote(raw, escaped); !ok {
+					return nil, false
 				}
 				if s.take(',') {
 					continue
@@ -581,13 +574,13 @@ func decodeConnectorsFast(doc []byte) ([]Connector, bool) {
 		c := decodeAttributes(attrs)
 		if hasExposed {
 			// decodeAttributes reports exposed_systems last, so its problem goes last here too.
-			systems, err, ok := shared.decode(exposed, exposedEscaped)
+			decoded, ok := shared.decode(exposed)
 			if !ok {
 				return nil, false
 			}
-			c.ExposedSystems = systems
-			if err != nil {
-				c.Problems = append(c.Problems, Problem{Attribute: attrExposedSystems, Message: err.Error()})
+			c.ExposedSystems = decoded.systems
+			if decoded.err != nil {
+				c.Problems = append(c.Problems, Problem{Attribute: attrExposedSystems, Message: decoded.err.Error()})
 			}
 		}
 		if c.ClientID == "" {
@@ -652,32 +645,33 @@ type exposedItem struct {
 	err     error
 }
 
-// decode is DecodeExposedSystems for a string token of the document (nil for null); ok is false
-// if the token is not a valid string.
-func (c *exposedCache) decode(raw []byte, escaped bool) (systems []ExposedSystem, err error, ok bool) {
+// decode is DecodeExposedSystems for a string token of the document (nil for null), its result
+// in the item; ok is false if the token is not a valid string.
+func (c *exposedCache) decode(raw []byte) (item exposedItem, ok bool) {
 	h := maphash.Bytes(c.seed, raw)
 	for _, item := range c.items[h] {
 		if bytes.Equal(item.raw, raw) {
-			return item.systems, item.err, true
+			return item, true
 		}
 	}
-	if c.value, ok = appendUnquoted(c.value[:0], raw, escaped); !ok {
-		return nil, nil, false
+	if c.value, ok = appendUnquoted(c.value[:0], raw); !ok {
+		return item, false
 	}
-	if len(bytes.TrimSpace(c.value)) == 0 { // as DecodeExposedSystems
-		return nil, nil, true
+	if len(bytes.TrimSpace(c.value)) == 0 { // blank: no systems, as in DecodeExposedSystems
+		return item, true
 	}
+	item.raw = raw
 	var fast bool
-	if systems, fast = decodeExposedSystemsFast(c.value, &c.scratch); !fast {
-		systems, err = decodeExposedSystemsGeneral(string(c.value))
+	if item.systems, fast = decodeExposedSystemsFast(c.value, &c.scratch); !fast {
+		item.systems, item.err = decodeExposedSystemsGeneral(string(c.value))
 	}
-	if len(systems) > 0 || err != nil {
+	if len(item.systems) > 0 || item.err != nil {
 		if c.items == nil {
 			c.items = make(map[uint64][]exposedItem)
 		}
-		c.items[h] = append(c.items[h], exposedItem{raw, systems, err})
+		c.items[h] = append(c.items[h], item)
 	}
-	return systems, err, true
+	return item, true
 }
 
 // The members of an exposed system the fast path knows, as bits.
@@ -729,7 +723,6 @@ func decodeExposedSystemsFast(doc []byte, scratch *exposedScratch) ([]ExposedSys
 		}
 		var sys ExposedSystem
 		var host, desc []byte // tokens, still escaped
-		var hostEscaped, descEscaped bool
 		var seen int
 		if !s.take('}') {
 			for {
@@ -764,9 +757,9 @@ func decodeExposedSystemsFast(doc []byte, scratch *exposedScratch) ([]ExposedSys
 				}
 				switch member {
 				case memberHost:
-					host, hostEscaped = value, escaped
+					host = value
 				case memberDescription:
-					desc, descEscaped = value, escaped
+					desc = value
 				default:
 					str, common := commonValues[string(value)]
 					if !common || escaped {
@@ -793,11 +786,11 @@ func decodeExposedSystemsFast(doc []byte, scratch *exposedScratch) ([]ExposedSys
 			}
 		}
 		var ok bool
-		if text, ok = appendUnquoted(text, host, hostEscaped); !ok {
+		if text, ok = appendUnquoted(text, host); !ok {
 			return nil, false
 		}
 		bounds = append(bounds, len(text))
-		if text, ok = appendUnquoted(text, desc, descEscaped); !ok {
+		if text, ok = appendUnquoted(text, desc); !ok {
 			return nil, false
 		}
 		bounds = append(bounds, len(text))

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	s := sample{5, 1, 4, 2, 3}
+	for _, tc := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 3}, {99, 5}, {100, 5}, {1, 1}, {20, 1}, {21, 2}} {
+		if got := s.percentile(tc.p); got != tc.want {
+			t.Errorf("p%v = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+	if got := (sample{}).p50(); got != 0 {
+		t.Errorf("p50 of nothing = %v", got)
+	}
+	if s[0] != 5 {
+		t.Error("percentile sorted the sample in place")
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		123 * time.Microsecond:    "0.123 ms",
+		1234 * time.Microsecond:   "1.23 ms",
+		12345 * time.Microsecond:  "12.3 ms",
+		123456 * time.Microsecond: "123 ms",
+		0:                         "-",
+	} {
+		if got := ms(d); got != want {
+			t.Errorf("ms(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got := ratio(50*time.Millisecond, 500*time.Microsecond); got != "100×" {
+		t.Errorf("ratio = %q", got)
+	}
+}
+
+// TestBenchRuns builds the server and runs a small bench end to end.
+func TestBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	var out bytes.Buffer
+	cfg := config{connectors: 20, systems: 5, warm: 3, cold: 2, startups: 2, sample: true, cacheTTL: time.Minute}
+	if err := run(cfg, &out); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"start-up, 2 processes",
+		"0 API requests, 0 token requests, at most 0 open sockets",
+		"landscape demo",
+		"landscape large (simulator.LargeLandscape(20, 5)): 20 connectors, 100 exposed systems",
+		"find_exposed_system query",
+		"curl recipe",
+		"first call 1 / 1; 15 warm calls 0 / 0; 10 cold calls 10 / 0; 2 curl-recipe questions 2 / 2",
+		"server peak RSS (VmHWM)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

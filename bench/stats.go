@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// sample is a set of measured durations.
+type sample []time.Duration
+
+// percentile returns the nearest-rank percentile p (0 < p ≤ 100): the smallest measurement
+// that at least p% of the measurements do not exceed. With fewer than 100 measurements p99 is
+// the maximum.
+func (s sample) percentile(p float64) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(s)
+	slices.Sort(sorted)
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[min(max(rank, 1), len(sorted))-1]
+}
+
+func (s sample) p50() time.Duration { return s.percentile(50) }
+func (s sample) p99() time.Duration { return s.percentile(99) }
+
+// ms formats a duration in milliseconds with three significant digits.
+func ms(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	v := float64(d) / float64(time.Millisecond)
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f ms", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return fmt.Sprintf("%.3f ms", v)
+}
+
+// ratio formats a/b as "12.3×".
+func ratio(a, b time.Duration) string {
+	if a <= 0 || b <= 0 {
+		return "-"
+	}
+	r := float64(a) / float64(b)
+	switch {
+	case r >= 100:
+		return fmt.Sprintf("%.0f×", r)
+	case r >= 10:
+		return fmt.Sprintf("%.1f×", r)
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
+// mib formats a byte count in MiB.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

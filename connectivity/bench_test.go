@@ -1,0 +1,117 @@
+package connectivity_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+)
+
+// The landscapes the benchmarks run on: the 10-connector demo landscape and 1,000 connectors
+// with 100 exposed systems each (100,000 systems, about 17 MB of JSON).
+var benchLandscapes = []struct {
+	name   string
+	agents func() []simulator.Agent
+}{
+	{"sample", simulator.SampleLandscape},
+	{"large", func() []simulator.Agent { return simulator.LargeLandscape(1000, 100) }},
+}
+
+// body encodes agents as the Cloud Connector info endpoint sends them.
+func body(tb testing.TB, agents []simulator.Agent) []byte {
+	tb.Helper()
+	data, err := json.Marshal(agents)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// BenchmarkDecodeConnectors measures decoding one response body, the work done once per
+// snapshot.
+func BenchmarkDecodeConnectors(b *testing.B) {
+	for _, l := range benchLandscapes {
+		b.Run(l.name, func(b *testing.B) {
+			data := body(b, l.agents())
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := connectivity.DecodeConnectors(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNewSnapshot measures indexing decoded connectors, also done once per snapshot.
+func BenchmarkNewSnapshot(b *testing.B) {
+	for _, l := range benchLandscapes {
+		b.Run(l.name, func(b *testing.B) {
+			connectors, err := connectivity.DecodeConnectors(body(b, l.agents()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			at := time.Date(2026, time.November, 24, 12, 0, 0, 0, time.UTC)
+			b.ReportAllocs()
+			for b.Loop() {
+				connectivity.NewSnapshot(at, connectors, nil)
+			}
+		})
+	}
+}
+
+// benchLandscape returns a landscape reading agents from a simulator on loopback.
+func benchLandscape(b *testing.B, agents []simulator.Agent, ttl time.Duration) (*simulator.Server, *connectivity.Landscape) {
+	b.Helper()
+	sim, err := simulator.New(simulator.Options{Landscape: agents})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(sim.Close)
+	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := connectivity.NewClient(bindings[0], connectivity.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sim, connectivity.NewLandscape([]*connectivity.Client{c}, ttl)
+}
+
+// BenchmarkLandscapeSnapshot measures what a tool call pays for its data: "warm" is a cache
+// hit, "refresh" a full read (HTTP on loopback with a cached token, decoding and indexing).
+func BenchmarkLandscapeSnapshot(b *testing.B) {
+	ctx := context.Background()
+	for _, l := range benchLandscapes {
+		b.Run(l.name+"/warm", func(b *testing.B) {
+			sim, land := benchLandscape(b, l.agents(), time.Hour)
+			if _, err := land.Snapshot(ctx, false); err != nil {
+				b.Fatal(err)
+			}
+			sim.ResetCounts()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := land.Snapshot(ctx, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if n := sim.Counts(); n.APIRequests != 0 || n.TokenRequests != 0 {
+				b.Fatalf("warm snapshots made requests: %+v", n)
+			}
+		})
+		b.Run(l.name+"/refresh", func(b *testing.B) {
+			_, land := benchLandscape(b, l.agents(), time.Hour)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := land.Snapshot(ctx, true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
