@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -32,6 +33,9 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
+
+// defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT is set.
+const defaultMemoryLimit = 80 << 20
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "0.1.0-dev"
@@ -132,6 +136,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
 	slog.SetDefault(logger) // the tools adapter logs through the default logger
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Refreshing a large landscape briefly holds two snapshots and the raw answer; a soft
+		// limit makes the collector reclaim the old ones before the heap doubles. GOMEMLIMIT wins.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

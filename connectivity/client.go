@@ -1,6 +1,7 @@
 package connectivity
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -258,7 +259,7 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 			drain(resp.Body)
 			return nil, &APIError{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")), Attempts: 1}
 		}
-		body, err := readLimited(resp.Body, c.opts.MaxBodyBytes)
+		body, err := readLimited(resp.Body, resp.ContentLength, c.opts.MaxBodyBytes)
 		resp.Body.Close()
 		return body, err
 	}
@@ -268,16 +269,25 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 // reset): worth another attempt.
 var errBodyCut = errors.New("the answer broke off")
 
-// readLimited reads at most limit bytes; a longer body is ErrResponseTooLarge.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+// readLimited reads at most limit bytes; a longer body is ErrResponseTooLarge. A declared
+// length within the limit sizes the buffer once, instead of growing it by doubling (which, for a
+// landscape of many megabytes, would allocate about twice the body).
+func readLimited(r io.Reader, declared, limit int64) ([]byte, error) {
+	if declared > limit {
+		return nil, fmt.Errorf("%w: the Connectivity service's answer exceeds %d MiB", ErrResponseTooLarge, limit>>20)
+	}
+	var buf bytes.Buffer
+	if declared > 0 {
+		buf.Grow(int(declared) + 1) // +1: the read that sees EOF needs no new buffer
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the Connectivity service's answer: %w: %w", errBodyCut, err)
 	}
-	if int64(len(body)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, fmt.Errorf("%w: the Connectivity service's answer exceeds %d MiB", ErrResponseTooLarge, limit>>20)
 	}
-	return body, nil
+	return buf.Bytes(), nil
 }
 
 // drain discards a little of an unwanted body so the connection can be reused, then closes it.

@@ -244,3 +244,25 @@ func mustDecode(t *testing.T, body []byte) []Connector {
 	}
 	return c
 }
+
+// TestSystemMatcherAgreesWithMatchesQuery checks the search over distinct system texts against
+// the search of each system.
+func TestSystemMatcherAgreesWithMatchesQuery(t *testing.T) {
+	connectors := mustDecode(t, encodeAgents(t, simulator.LargeLandscape(30, 12)))
+	connectors = append(connectors, Connector{ClientID: "u", ExposedSystems: []ExposedSystem{
+		{Host: "aa", Description: "bb"}, {Host: "aa", Description: "bb"}, {Host: "ÄÖ", Description: "straße"},
+	}})
+	connectors = append(connectors, Connector{ClientID: "v", ExposedSystems: connectors[len(connectors)-1].ExposedSystems[1:]})
+	snap := NewSnapshot(time.Now(), connectors, nil)
+	for _, q := range []string{
+		"", "sys", "sys3.loc4.internal:", "internal", "of location 7", "bbaa", "bb\x00", "\x00", "b\x00a",
+		"aa\x00bb", "äö", "straße", "nothing", "1", "abapsys system 1 of location 12",
+	} {
+		matches := snap.SystemMatcher(q)
+		for _, ref := range snap.Systems {
+			if got, want := matches(ref), ref.MatchesQuery(q); got != want {
+				t.Fatalf("query %q, system %+v: SystemMatcher %v, MatchesQuery %v", q, ref, got, want)
+			}
+		}
+	}
+}

@@ -21,6 +21,12 @@ type Snapshot struct {
 	Subaccounts []string
 	// Systems lists every exposed system of every connector, in connector order.
 	Systems []SystemRef
+
+	// search holds the search texts of the distinct system lists back to back: ends[k] is where
+	// the k-th distinct system's text ends, and firstSystem[i] is k of connector i's first system.
+	search      string
+	ends        []int
+	firstSystem []int
 }
 
 // SystemRef points at one exposed system of a snapshot.
@@ -80,6 +86,7 @@ func NewSnapshot(fetchedAt time.Time, connectors []Connector, subaccounts []stri
 		}
 	}
 	all := string(text)
+	s.search, s.ends, s.firstSystem = all, ends, refs
 	s.Systems = make([]SystemRef, 0, n)
 	for i := range connectors {
 		for j := range connectors[i].ExposedSystems {
@@ -115,6 +122,25 @@ func appendLower(dst []byte, s string) []byte {
 func (s *Snapshot) System(ref SystemRef) (*Connector, *ExposedSystem) {
 	c := &s.Connectors[ref.Connector]
 	return c, &c.ExposedSystems[ref.System]
+}
+
+// SystemMatcher returns a function that reports, as MatchesQuery does, whether a system of the
+// snapshot matches lowerQuery. It searches each distinct system text once: a high-availability
+// shadow shares its master's systems (see DecodeConnectors), so this halves the work of asking
+// MatchesQuery of every system.
+func (s *Snapshot) SystemMatcher(lowerQuery string) func(SystemRef) bool {
+	if lowerQuery == "" {
+		return func(SystemRef) bool { return true }
+	}
+	matched := make([]bool, len(s.ends))
+	start := 0
+	for k, end := range s.ends {
+		matched[k] = strings.Contains(s.search[start:end], lowerQuery)
+		start = end
+	}
+	return func(ref SystemRef) bool {
+		return matched[s.firstSystem[ref.Connector]+ref.System]
+	}
 }
 
 // MatchesQuery reports whether the system's virtual host or description contains the lower-cased

@@ -39,13 +39,17 @@ func findSystems(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput)
 		Freshness: schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		Systems:   []schemas.ExposedSystemMatch{},
 	}
+	var matches func(connectivity.SystemRef) bool
+	if query != "" {
+		matches = snap.SystemMatcher(query) // each distinct system text searched once
+	}
 	for _, ref := range snap.Systems {
 		c, sys := snap.System(ref)
 		if !matchesClientID(c, in.ClientID) ||
 			(in.Protocol != "" && !strings.EqualFold(sys.Protocol, in.Protocol)) ||
 			(in.Type != "" && !strings.EqualFold(sys.Type, in.Type)) ||
 			(in.Status != "" && !strings.EqualFold(sys.Status, in.Status)) ||
-			(query != "" && !ref.MatchesQuery(query)) {
+			(matches != nil && !matches(ref)) {
 			continue
 		}
 		out.Total++
