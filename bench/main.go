@@ -51,6 +51,7 @@ type config struct {
 	sample     bool
 	cacheTTL   time.Duration
 	stderr     string
+	env        []string // extra KEY=VALUE for the server processes
 }
 
 func main() {
@@ -65,6 +66,13 @@ func main() {
 	flag.IntVar(&cfg.startups, "startups", 30, "processes spawned to measure start-up")
 	flag.BoolVar(&cfg.sample, "sample", true, "also measure the 10-connector demo landscape")
 	flag.DurationVar(&cfg.cacheTTL, "cache-ttl", 10*time.Minute, "--cache-ttl passed to the server, long enough that warm calls never expire")
+	flag.Func("server-env", "set `KEY=VALUE` in the servers' environment only (repeatable), e.g. GOMEMLIMIT=64MiB", func(kv string) error {
+		if !strings.Contains(kv, "=") {
+			return errors.New("want KEY=VALUE")
+		}
+		cfg.env = append(cfg.env, kv)
+		return nil
+	})
 	flag.StringVar(&cfg.stderr, "server-stderr", "", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`")
 	flag.Parse()
 	if cfg.tokenDelay < 0 {
@@ -143,6 +151,9 @@ func run(cfg config, out io.Writer) error {
 	printMachine(w, binary, built)
 	fmt.Fprintf(w, "simulator: latency %v on the Connectivity API, %v on the token endpoint; server flags: --cache-ttl %v\n",
 		cfg.latency, cfg.tokenDelay, cfg.cacheTTL)
+	if len(cfg.env) > 0 {
+		fmt.Fprintf(w, "server environment: %s\n", strings.Join(cfg.env, " "))
+	}
 	w.Flush()
 
 	if err := measureStartup(w, cfg, binary); err != nil {
@@ -225,7 +236,7 @@ func printMachine(w io.Writer, binary string, built bool) {
 }
 
 // serverEnv is this process's environment without any binding source, plus VCAP_SERVICES.
-func serverEnv(vcapServices string) []string {
+func serverEnv(vcapServices string, extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -235,6 +246,7 @@ func serverEnv(vcapServices string) []string {
 		}
 		env = append(env, kv)
 	}
+	env = append(env, extra...)
 	return append(env, "VCAP_SERVICES="+vcapServices)
 }
 
@@ -246,7 +258,7 @@ func measureStartup(w io.Writer, cfg config, binary string) error {
 		return err
 	}
 	defer sim.Close()
-	env := serverEnv(sim.VCAPServices(simulator.SecretCredentials))
+	env := serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env)
 	args := []string{"--cache-ttl", cfg.cacheTTL.String()}
 
 	var startup, initOnly sample
@@ -311,7 +323,7 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 		return err
 	}
 
-	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()}, serverEnv(sim.VCAPServices(simulator.SecretCredentials)), cfg.stderr)
+	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()}, serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env), cfg.stderr)
 	if err != nil {
 		return err
 	}
