@@ -264,6 +264,20 @@ type watchProxy struct {
 	changed       chan struct{}
 }
 
+// startWatchedServer starts a simulator, a watchProxy in front of it and the server bound to
+// the simulator through the proxy, with a call deadline long enough that only the test ends calls.
+func startWatchedServer(t *testing.T) (*simulator.Server, *watchProxy, *serverProc) {
+	t.Helper()
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	proxy := newWatchProxy(t, sim)
+	p := startServer(t, stdioEnv(), "--binding", writeServiceKey(t, sim, simulator.SecretCredentials, proxy.srv.URL), "--timeout", "2m")
+	return sim, proxy, p
+}
+
 func newWatchProxy(t *testing.T, sim *simulator.Server) *watchProxy {
 	t.Helper()
 	target, err := url.Parse(sim.URL())
@@ -414,19 +428,14 @@ func TestStdioShutdown(t *testing.T) {
 	for _, how := range []string{"SIGINT", "SIGTERM", "stdin closed"} {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
-			sim, err := simulator.New(simulator.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sim.Close()
-			proxy := newWatchProxy(t, sim)
-			p := startServer(t, stdioEnv(), "--binding", writeServiceKey(t, sim, simulator.SecretCredentials, proxy.srv.URL), "--timeout", "2m")
+			sim, proxy, p := startWatchedServer(t)
 
 			sim.InjectFault(simulator.Fault{Hang: true})
 			id := p.call(t, "tools/call", map[string]any{"name": "list_cloud_connectors", "arguments": map[string]any{}})
 			proxy.await(t, "the API request to arrive", 20*time.Second, func() bool { a, _ := proxy.counts(simulator.DefaultInfoPath); return a == 1 })
 
 			start := time.Now()
+			var err error
 			switch how {
 			case "SIGINT":
 				err = p.cmd.Process.Signal(syscall.SIGINT)
@@ -480,13 +489,7 @@ func TestStdioCancelledNotification(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			sim, err := simulator.New(simulator.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sim.Close()
-			proxy := newWatchProxy(t, sim)
-			p := startServer(t, stdioEnv(), "--binding", writeServiceKey(t, sim, simulator.SecretCredentials, proxy.srv.URL), "--timeout", "2m")
+			sim, proxy, p := startWatchedServer(t)
 
 			sim.InjectFault(tc.fault)
 			id := p.call(t, "tools/call", map[string]any{"name": "get_security_status", "arguments": map[string]any{}})

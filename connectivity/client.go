@@ -246,7 +246,7 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 		start := time.Now()
 		resp, err := c.api.Do(req)
 		if err != nil {
-			return nil, fmt.Errorf("calling the Connectivity service: %w", err)
+			return nil, newRequestError(ctx, ServiceConnectivity, "calling the Connectivity service", err)
 		}
 		c.opts.Logger.Debug("connectivity API", "status", resp.StatusCode, "duration", time.Since(start), "binding", b.Name)
 		if resp.StatusCode == http.StatusUnauthorized && !retried {
@@ -261,6 +261,9 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 		}
 		body, err := readLimited(resp.Body, resp.ContentLength, c.opts.MaxBodyBytes)
 		resp.Body.Close()
+		if errors.Is(err, errBodyCut) {
+			return nil, newRequestError(ctx, ServiceConnectivity, "reading the Connectivity service's answer", err)
+		}
 		return body, err
 	}
 }
@@ -282,7 +285,7 @@ func readLimited(r io.Reader, declared, limit int64) ([]byte, error) {
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the Connectivity service's answer: %w: %w", errBodyCut, err)
+		return nil, fmt.Errorf("%w: %w", errBodyCut, err)
 	}
 	if int64(buf.Len()) > limit {
 		return nil, fmt.Errorf("%w: the Connectivity service's answer exceeds %d MiB", ErrResponseTooLarge, limit>>20)

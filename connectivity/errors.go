@@ -1,8 +1,10 @@
 package connectivity
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 )
@@ -53,3 +55,39 @@ func (e *APIError) Temporary() bool {
 
 // ErrResponseTooLarge is returned when a response body exceeds the configured cap.
 var ErrResponseTooLarge = errors.New("response body too large")
+
+// Service names the endpoint a request went to.
+type Service string
+
+// The two services a Client talks to.
+const (
+	ServiceXSUAA        Service = "XSUAA"
+	ServiceConnectivity Service = "the Connectivity service"
+)
+
+// RequestError is a request that got no usable answer (a network failure, a timeout, an
+// untrusted certificate, a body that broke off) and names the service it went to, so callers can
+// say which side failed without reading error text.
+type RequestError struct {
+	Service Service
+	Op      string // what was being done, e.g. "requesting a token from XSUAA"
+	Err     error
+}
+
+func (e *RequestError) Error() string { return e.Op + ": " + e.Err.Error() }
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ErrRequestTimeout marks a request that hit its own limit (Options.RequestTimeout) while the
+// caller's context was still alive, as opposed to the caller's deadline ending.
+var ErrRequestTimeout = errors.New("request timed out")
+
+// newRequestError wraps err from a request to service, marking a timeout that was the request's
+// own (ctx still alive) with ErrRequestTimeout.
+func newRequestError(ctx context.Context, service Service, op string, err error) *RequestError {
+	var netErr net.Error
+	if ctx.Err() == nil && errors.As(err, &netErr) && netErr.Timeout() {
+		err = fmt.Errorf("%w: %w", ErrRequestTimeout, err)
+	}
+	return &RequestError{Service: service, Op: op, Err: err}
+}

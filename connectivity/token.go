@@ -134,7 +134,7 @@ func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error
 	case r := <-done:
 		a.release(source)
 		if r.err != nil {
-			return nil, gen, tokenError(r.err)
+			return nil, gen, tokenError(ctx, r.err)
 		}
 		return r.token, gen, nil
 	case <-ctx.Done():
@@ -143,7 +143,7 @@ func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error
 		// once no other caller waits for it.
 		a.invalidate(gen)
 		a.release(source)
-		return nil, gen, fmt.Errorf("waiting for a token from XSUAA: %w", context.Cause(ctx))
+		return nil, gen, &RequestError{Service: ServiceXSUAA, Op: "waiting for a token from XSUAA", Err: context.Cause(ctx)}
 	}
 }
 
@@ -172,7 +172,7 @@ func (a *authenticator) invalidate(gen uint64) {
 }
 
 // tokenError turns what oauth2 returns into an error that names the cause without any secret.
-func tokenError(err error) error {
+func tokenError(ctx context.Context, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
@@ -182,7 +182,7 @@ func tokenError(err error) error {
 		return ae
 	}
 	// Transport errors (*url.Error) name the token URL, which holds no secret.
-	return fmt.Errorf("requesting a token from XSUAA: %w", err)
+	return newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", err)
 }
 
 // clientCertificate parses the binding's X.509 certificate and key for the TLS handshake.

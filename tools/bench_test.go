@@ -76,6 +76,15 @@ func (q benchQuestion) answer(snap *connectivity.Snapshot, args string) (any, er
 	panic("unknown tool " + q.tool)
 }
 
+// benchLandscapes are the landscapes every tool benchmark runs on.
+var benchLandscapes = []struct {
+	name   string
+	agents func() []simulator.Agent
+}{
+	{"sample", simulator.SampleLandscape},
+	{"large", func() []simulator.Agent { return simulator.LargeLandscape(1000, 100) }},
+}
+
 // BenchmarkTools measures each tool on a warm snapshot at three depths:
 //
 //   - answer: the tool's function over the snapshot (filtering, sorting, shaping);
@@ -85,13 +94,7 @@ func (q benchQuestion) answer(snap *connectivity.Snapshot, args string) (any, er
 //     without the pipe.
 func BenchmarkTools(b *testing.B) {
 	ctx := context.Background()
-	for _, l := range []struct {
-		name   string
-		agents func() []simulator.Agent
-	}{
-		{"sample", simulator.SampleLandscape},
-		{"large", func() []simulator.Agent { return simulator.LargeLandscape(1000, 100) }},
-	} {
+	for _, l := range benchLandscapes {
 		b.Run(l.name, func(b *testing.B) {
 			sim, land := perfLandscape(b, simulator.Options{Landscape: l.agents()}, time.Hour)
 			snap, err := land.Snapshot(ctx, false)
@@ -158,13 +161,7 @@ func perfHandle(tb testing.TB, srv *server.MCPServer, line []byte) []byte {
 // handler benchmarks above hit that memory after the first call).
 func BenchmarkOutputCheck(b *testing.B) {
 	ctx := context.Background()
-	for _, l := range []struct {
-		name   string
-		agents func() []simulator.Agent
-	}{
-		{"sample", simulator.SampleLandscape},
-		{"large", func() []simulator.Agent { return simulator.LargeLandscape(1000, 100) }},
-	} {
+	for _, l := range benchLandscapes {
 		b.Run(l.name, func(b *testing.B) {
 			_, land := perfLandscape(b, simulator.Options{Landscape: l.agents()}, time.Hour)
 			cfg := Config{Source: land}

@@ -21,15 +21,18 @@ func explain(err error, timeout time.Duration) error {
 	var authErr *connectivity.AuthError
 	var apiErr *connectivity.APIError
 	var bindErr *connectivity.BindingError
+	var reqErr *connectivity.RequestError
 	var netErr net.Error
-	// The token path's errors name XSUAA, the API path's the Connectivity service; a call whose
-	// deadline ended while it waited for a read shared with other calls knows neither.
+	// A failed request names its service; a call whose deadline ended while it waited for a read
+	// shared with other calls knows neither.
 	who, reach := "the Connectivity service or XSUAA", "the binding's connectivity_service.url and token URL"
-	switch msg := err.Error(); {
-	case strings.Contains(msg, "XSUAA"):
-		who, reach = "XSUAA (the token service)", "the binding's token URL"
-	case strings.Contains(msg, "Connectivity service"):
-		who, reach = "the Connectivity service", "the binding's connectivity_service.url"
+	if errors.As(err, &reqErr) {
+		switch reqErr.Service {
+		case connectivity.ServiceXSUAA:
+			who, reach = "XSUAA (the token service)", "the binding's token URL"
+		case connectivity.ServiceConnectivity:
+			who, reach = "the Connectivity service", "the binding's connectivity_service.url"
+		}
 	}
 	switch {
 	case errors.As(err, &authErr) && (authErr.Status == http.StatusTooManyRequests || authErr.Status >= 500):
@@ -42,22 +45,19 @@ func explain(err error, timeout time.Duration) error {
 		return explainStatus(apiErr)
 	case isUntrusted(err):
 		return fmt.Errorf("the TLS certificate of %s is not trusted (%s). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, untrustedReason(err))
-	case strings.Contains(err.Error(), "Client.Timeout exceeded"):
+	case errors.Is(err, connectivity.ErrRequestTimeout):
 		// One request's own limit, shorter than the call's deadline.
 		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		return fmt.Errorf("%s did not answer within %s (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, timeout, reach)
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
 	case errors.Is(err, context.Canceled):
 		return errors.New("the request was cancelled")
 	case errors.Is(err, connectivity.ErrResponseTooLarge):
 		return fmt.Errorf("%s. The landscape is larger than this server accepts; report this with the number of Cloud Connectors in the subaccount", sentence(err.Error()))
 	case errors.Is(err, connectivity.ErrMalformedResponse):
 		return fmt.Errorf("the Connectivity service sent an answer that is not the expected list of Cloud Connectors (%v). A proxy or gateway error page is the usual cause: try again later", err)
-	case strings.Contains(err.Error(), "XSUAA"):
-		detail := strings.TrimPrefix(err.Error(), "requesting a token from XSUAA: ")
-		return fmt.Errorf("could not get a token from XSUAA: %s. Check that this machine reaches the binding's token URL", sentence(detail))
+	case reqErr != nil && reqErr.Service == connectivity.ServiceXSUAA:
+		return fmt.Errorf("could not get a token from XSUAA: %s. Check that this machine reaches the binding's token URL", sentence(reqErr.Err.Error()))
 	}
 	return fmt.Errorf("reading Cloud Connector information failed: %v", err)
 }
