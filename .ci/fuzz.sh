@@ -23,6 +23,9 @@ fi
 
 ran=0
 failed=()
+flaked=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for pkg in "${packages[@]}"; do
 	[ -n "$pkg" ] || continue
 	# `go test -list` prints the names of tests, benchmarks, examples and fuzz targets.
@@ -30,8 +33,20 @@ for pkg in "${packages[@]}"; do
 	for target in "${targets[@]}"; do
 		[ -n "$target" ] || continue
 		echo "=== fuzz ${pkg} ${target} (${fuzztime})"
-		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel "$parallel" "$pkg"; then
+		corpus="${pkg}/testdata/fuzz/${target}"
+		before=$(ls "$corpus" 2>/dev/null | sort || true)
+		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel "$parallel" "$pkg" 2>&1 | tee "$log"; then
 			ran=$((ran + 1))
+			continue
+		fi
+		after=$(ls "$corpus" 2>/dev/null | sort || true)
+		# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" as
+		# -fuzztime ends (golang/go#75804, fixed in Go 1.27). A real crash or hang always writes
+		# its input to the corpus folder; without one, the run counts as that known flake.
+		if [ "$before" = "$after" ] && grep -q '^    context deadline exceeded$' "$log"; then
+			echo "fuzz: ${target}: the Go 1.26 fuzz coordinator's deadline race (golang/go#75804), no failing input: not a failure"
+			ran=$((ran + 1))
+			flaked+=("${pkg} ${target}")
 		else
 			failed+=("${pkg} ${target}")
 		fi
@@ -48,4 +63,4 @@ if [ "$ran" -eq 0 ]; then
 	echo "fuzz: no fuzz targets found" >&2
 	exit 1
 fi
-echo "fuzz: ${ran} target(s) passed, ${fuzztime} each"
+echo "fuzz: ${ran} target(s) passed, ${fuzztime} each (${#flaked[@]} hit golang/go#75804 at the deadline)"
