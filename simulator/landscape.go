@@ -100,11 +100,15 @@ func ReferenceAgent() Agent {
 	}}
 }
 
-// SampleLandscape returns the demo landscape: ten agents in seven locations that between them
-// exercise the findings the facts sheet describes. It is deterministic (fixed timestamps in
-// November 2026) and a fresh copy on every call. See the package documentation for what each
-// agent is there for.
-func SampleLandscape() []Agent {
+// SampleLandscape returns the demo landscape: ten agents that between them exercise the findings
+// the facts sheet describes, shaped like SAP's documented example: no location attribute. It is
+// deterministic (fixed timestamps in November 2026) and a fresh copy on every call. See the
+// package documentation for what each agent is there for.
+func SampleLandscape() []Agent { return withoutLocations(SampleLandscapeWithLocations()) }
+
+// SampleLandscapeWithLocations is SampleLandscape with a location_id attribute on nine of the ten
+// agents (seven locations), for the case that the API ever reports one (SAP does not document it).
+func SampleLandscapeWithLocations() []Agent {
 	fraSystems := systems(
 		system{"HTTPS", "s4h.internal:443", "S/4HANA 2023 production, Fiori launchpad", "abapSys", "exposed"},
 		system{"RFCS", "s4h.internal:4800", "S/4HANA production, RFC over SNC", "abapSys", "exposed"},
@@ -279,8 +283,11 @@ func SampleLandscape() []Agent {
 
 // CleanLandscape returns a high-availability pair with no findings at all: every security check
 // "ok", the newest version 2.18.2 on Java 21, and only encrypted protocols (HTTPS, RFCS, LDAPS,
-// TCPS) exposed.
-func CleanLandscape() []Agent {
+// TCPS) exposed. Like SAP's documented example it has no location attribute.
+func CleanLandscape() []Agent { return withoutLocations(CleanLandscapeWithLocations()) }
+
+// CleanLandscapeWithLocations is CleanLandscape with both agents in location "eu-central".
+func CleanLandscapeWithLocations() []Agent {
 	exposed := systems(
 		system{"HTTPS", "s4h.internal:443", "S/4HANA production, Fiori launchpad", "abapSys", "exposed"},
 		system{"RFCS", "s4h.internal:4800", "S/4HANA production, RFC over SNC", "abapSys", "exposed"},
@@ -315,12 +322,21 @@ var (
 )
 
 // LargeLandscape returns a deterministic, realistic landscape of connectors agents with
-// systemsPer exposed systems each, for benchmarks and scale tests. Agents come in locations
-// ("loc-0000", …) that mostly hold a master and a shadow (the shadow reports the master's
-// systems); every seventh location has a master without a shadow. Versions, Java versions and
-// security ratings vary with a fixed-seed generator, so equal arguments give equal results.
-// Building 1000 × 100 takes well under a second.
+// systemsPer exposed systems each, for benchmarks and scale tests. Agents come in locations that
+// mostly hold a master and a shadow (the shadow reports the master's systems); every seventh
+// location has a master without a shadow. Versions, Java versions and security ratings vary with
+// a fixed-seed generator, so equal arguments give equal results. Like SAP's documented example,
+// the agents carry no location attribute. Building 1000 × 100 takes well under a second.
 func LargeLandscape(connectors, systemsPer int) []Agent {
+	return largeLandscape(connectors, systemsPer, false)
+}
+
+// LargeLandscapeWithLocations is LargeLandscape with a location_id attribute ("loc-0000", …).
+func LargeLandscapeWithLocations(connectors, systemsPer int) []Agent {
+	return largeLandscape(connectors, systemsPer, true)
+}
+
+func largeLandscape(connectors, systemsPer int, located bool) []Agent {
 	if connectors < 0 {
 		connectors = 0
 	}
@@ -359,7 +375,7 @@ func LargeLandscape(connectors, systemsPer int) []Agent {
 				break
 			}
 			start := base + int64(loc)*97_000 + int64(rng.IntN(3_600_000))
-			agents = append(agents, Agent{Attributes: map[string]string{
+			agent := Agent{Attributes: map[string]string{
 				"connected_by":          fmt.Sprintf("admin%02d@acme-corp.example", loc%37),
 				"connected_since":       strconv.FormatInt(start+int64(30_000+rng.IntN(120_000)), 10),
 				"security_status":       sec,
@@ -370,9 +386,20 @@ func LargeLandscape(connectors, systemsPer int) []Agent {
 				"jvm_vendor_version":    v.jvm,
 				"agent_recent_start_ms": strconv.FormatInt(start, 10),
 				"java_version":          v.java,
-				"location_id":           locID,
-			}})
+			}}
+			if located {
+				agent.Attributes[AttrLocationID] = locID
+			}
+			agents = append(agents, agent)
 		}
+	}
+	return agents
+}
+
+// withoutLocations removes the location attribute from every agent.
+func withoutLocations(agents []Agent) []Agent {
+	for _, a := range agents {
+		delete(a.Attributes, AttrLocationID)
 	}
 	return agents
 }

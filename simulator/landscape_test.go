@@ -24,6 +24,33 @@ func decode(a simulator.Agent) (sec map[string]string, systems []exposed, ok boo
 	return sec, systems, errSec == nil && errSys == nil
 }
 
+// TestDefaultLandscapesHaveNoLocation holds the default landscapes to the documented response,
+// which has no location attribute; the WithLocations variants carry one.
+func TestDefaultLandscapesHaveNoLocation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name             string
+		plain, withLocID []simulator.Agent
+	}{
+		{"sample", simulator.SampleLandscape(), simulator.SampleLandscapeWithLocations()},
+		{"clean", simulator.CleanLandscape(), simulator.CleanLandscapeWithLocations()},
+		{"large", simulator.LargeLandscape(50, 3), simulator.LargeLandscapeWithLocations(50, 3)},
+	} {
+		located := 0
+		for i, a := range tc.plain {
+			if _, ok := a.Attributes[simulator.AttrLocationID]; ok {
+				t.Errorf("%s agent %d has a location attribute", tc.name, i)
+			}
+			if tc.withLocID[i].Attributes[simulator.AttrLocationID] != "" {
+				located++
+			}
+		}
+		if located == 0 || len(tc.plain) != len(tc.withLocID) {
+			t.Errorf("%s: %d of %d agents of the variant carry a location", tc.name, located, len(tc.withLocID))
+		}
+	}
+}
+
 func TestSampleLandscape(t *testing.T) {
 	t.Parallel()
 	agents := simulator.SampleLandscape()
@@ -67,7 +94,7 @@ func TestSampleLandscape(t *testing.T) {
 		sec, systems, ok := decode(a)
 		if !ok {
 			malformed++
-			if attrs["connected_since"] != "yesterday" || len(attrs) <= 11 {
+			if attrs["connected_since"] != "yesterday" || attrs["scc_build_id"] == "" {
 				t.Errorf("malformed agent %d lacks the bad timestamp or the unknown attribute", i)
 			}
 			continue
@@ -131,6 +158,14 @@ func TestSampleLandscape(t *testing.T) {
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s: %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	masters, shadows = map[string]int{}, map[string]int{}
+	for _, a := range simulator.SampleLandscapeWithLocations() {
+		if a.Attributes["agent_type"] == "master" {
+			masters[a.Attributes["location_id"]]++
+		} else {
+			shadows[a.Attributes["location_id"]]++
 		}
 	}
 	var pairs, doubles, lone int

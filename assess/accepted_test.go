@@ -1,0 +1,98 @@
+package assess_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+)
+
+func TestAcceptedRisks(t *testing.T) {
+	file := `# accepted on purpose
+accepted:
+  - rule: ha.no_shadow
+    client_id: "123456789"
+    reason: lab system, no failover needed
+    owner: basis-team@example.com
+    expires: 2027-06-30
+  - rule: protocol.unencrypted
+    subject: erp-prod:8000
+    reason: migration to HTTPS planned
+    owner: erp-team@example.com
+    expires: 2026-10-31
+  - rule: security.payload_trace
+    client_id: "999999999"
+    reason: a connector long gone
+    owner: basis-team@example.com
+    expires: 2027-01-31
+`
+	risks, err := assess.ParseAcceptedRisks("accepted.yaml", []byte(file), fetched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, snapshotOf(t, simulator.SampleLandscape(), "acme"), assess.Policy{Accepted: risks})
+	var accepted, expired int
+	for _, f := range res.Findings {
+		switch {
+		case f.Accepted != nil:
+			accepted++
+			if f.Rule != assess.RuleHANoShadow || f.ClientID != "123456789" || f.Accepted.Owner != "basis-team@example.com" || f.Accepted.Expires != "2027-06-30" {
+				t.Errorf("accepted: %+v", f)
+			}
+		case f.Expired != nil:
+			expired++
+			if f.Subject != "erp-prod:8000" || f.Expired.Reason != "migration to HTTPS planned" {
+				t.Errorf("expired: %+v", f)
+			}
+		}
+	}
+	if accepted != 1 || expired != 1 {
+		t.Errorf("%d accepted, %d expired; want 1 and 1", accepted, expired)
+	}
+	if len(res.Unused) != 1 || res.Unused[0].ClientID != "999999999" || res.Unused[0].Line != 13 {
+		t.Errorf("unused entries: %+v", res.Unused)
+	}
+	// JSON is YAML too.
+	if _, err := assess.ParseAcceptedRisks("a.json", []byte(`{"accepted":[{"rule":"version.java","reason":"r","owner":"o","expires":"2027-01-01"}]}`), fetched); err != nil {
+		t.Errorf("JSON file: %v", err)
+	}
+}
+
+func TestAcceptedRisksBadFiles(t *testing.T) {
+	entry := func(lines ...string) string {
+		return "accepted:\n  - " + strings.Join(lines, "\n    ") + "\n"
+	}
+	tests := []struct {
+		name, data, want string
+		entry            int
+	}{
+		{"not YAML", "accepted: [\n", "not valid YAML", 0},
+		{"not a mapping", "- rule: x\n", `must be a mapping with the key "accepted"`, 0},
+		{"unknown top key", "accept:\n  - rule: x\n", `unknown key "accept"`, 0},
+		{"unknown rule", entry("rule: ha.no_shadows", "reason: r", "owner: o", "expires: 2027-01-01"), `unknown rule "ha.no_shadows"`, 1},
+		{"missing fields", entry("rule: ha.no_shadow", "client_id: x"), "missing required reason, owner, expires", 1},
+		{"bad date", entry("rule: ha.no_shadow", "reason: r", "owner: o", "expires: next summer"), `expires "next summer" is not a date`, 1},
+		{"more than a year ahead", entry("rule: ha.no_shadow", "reason: r", "owner: o", "expires: 2028-06-30"), "more than one year ahead", 1},
+		{"unknown entry key", entry("rule: ha.no_shadow", "reason: r", "owner: o", "expires: 2027-01-01", "clientid: x"), "clientid", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := assess.ParseAcceptedRisks("risks.yaml", []byte(tt.data), fetched)
+			var fe *assess.FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %v is not a *FileError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "risks.yaml") || fe.Entry != tt.entry {
+				t.Errorf("error %q (entry %d), want it to name risks.yaml, entry %d and %q", err, fe.Entry, tt.entry, tt.want)
+			}
+		})
+	}
+	_, err := assess.LoadAcceptedRisks(filepath.Join(t.TempDir(), "missing.yaml"), fetched)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "cannot be read") {
+		t.Errorf("missing file: %v", err)
+	}
+}

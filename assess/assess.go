@@ -1,0 +1,277 @@
+package assess
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+)
+
+// Policy holds what an assessment is measured against.
+type Policy struct {
+	// MinSCCVersion is the lowest Cloud Connector version that is not outdated, e.g. "2.18.0"
+	// (--min-scc-version). Empty derives a bar per subaccount (see docs/assessment.md).
+	MinSCCVersion string
+	// MinJavaMajor is the lowest Java major version that is not a finding (--min-java); 0 means
+	// DefaultMinJava.
+	MinJavaMajor int
+	// Accepted are the risks a team has accepted (--accepted-risks); nil accepts none.
+	Accepted *AcceptedRisks
+	// Now decides which accepted risks have expired; zero means time.Now.
+	Now time.Time
+}
+
+// DefaultMinJava is the lowest Java major version that is not a finding by default.
+const DefaultMinJava = 17
+
+// Finding is one problem the assessment found.
+type Finding struct {
+	Rule     string   // stable rule ID, e.g. ha.no_shadow
+	Severity Severity // critical, high, medium, low or info
+	// Fingerprint identifies the finding across runs, restarts and machines: a hash of the rule,
+	// subaccount, connector and subject.
+	Fingerprint string
+	Subaccount  string
+	ClientID    string
+	AgentType   string
+	LocationID  string   // the reported location, empty when the API reports none
+	Subject     string   // what inside the connector it is about: a check, a virtual host, an attribute
+	Related     []string // other connectors involved, e.g. the master of a shadow
+	Title       string
+	Evidence    map[string]string
+	// Accepted is the unexpired accepted-risk entry that covers the finding; Expired, an entry
+	// that covered it until it expired.
+	Accepted, Expired *Acceptance
+
+	unverified bool // ranks after confirmed findings of the same severity
+	connector  int  // index in the snapshot, for ordering
+	seq        int
+}
+
+// Result is the outcome of every rule over one snapshot.
+type Result struct {
+	Findings     []Finding    // worst first: severity, confirmed before unverified, connector order
+	Versions     []VersionBar // the version bar of each subaccount, in subaccount order
+	MinJavaMajor int
+	// Unused lists the accepted-risk entries that matched no finding, so stale ones get cleaned up.
+	Unused []Entry
+}
+
+// Fingerprint returns the stable identity of a finding.
+func Fingerprint(rule, subaccount, clientID, subject string) string {
+	sum := sha256.Sum256([]byte(rule + "\x00" + subaccount + "\x00" + clientID + "\x00" + subject))
+	return hex.EncodeToString(sum[:8])
+}
+
+// assessor collects findings while the rules run.
+type assessor struct {
+	snap     *connectivity.Snapshot
+	ha       pairing
+	findings []Finding
+}
+
+// Run assesses every connector of snap. It fails only when p.MinSCCVersion is not a version.
+func Run(snap *connectivity.Snapshot, p Policy) (*Result, error) {
+	bars, err := versionBars(snap, p.MinSCCVersion)
+	if err != nil {
+		return nil, err
+	}
+	minJava := cmp.Or(p.MinJavaMajor, DefaultMinJava)
+	a := &assessor{snap: snap, ha: pairHA(snap)}
+	for i := range snap.Connectors {
+		a.security(i)
+		a.version(i, bars)
+		a.java(i, minJava)
+		a.protocols(i)
+		a.decoding(i)
+	}
+	a.highAvailability()
+	slices.SortStableFunc(a.findings, func(x, y Finding) int {
+		return cmp.Or(
+			cmp.Compare(y.Severity.Rank(), x.Severity.Rank()),
+			compareBool(x.unverified, y.unverified),
+			cmp.Compare(x.connector, y.connector),
+			cmp.Compare(x.seq, y.seq),
+		)
+	})
+	res := &Result{Findings: a.findings, MinJavaMajor: minJava}
+	for _, b := range bars.order {
+		res.Versions = append(res.Versions, *bars.bySubaccount[b])
+	}
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	res.Unused = p.Accepted.apply(res.Findings, now)
+	return res, nil
+}
+
+// compareBool orders false before true.
+func compareBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case !x:
+		return -1
+	}
+	return 1
+}
+
+// add records a finding about connector i.
+func (a *assessor) add(i int, rule string, severity Severity, subject, title string, evidence map[string]string, related ...string) *Finding {
+	c := &a.snap.Connectors[i]
+	sub := a.subaccount(i)
+	a.findings = append(a.findings, Finding{
+		Rule: rule, Severity: severity, Fingerprint: Fingerprint(rule, sub, c.ClientID, subject),
+		Subaccount: sub, ClientID: c.ClientID, AgentType: c.AgentType, LocationID: c.LocationID,
+		Subject: subject, Related: related, Title: title, Evidence: evidence,
+		connector: i, seq: len(a.findings),
+	})
+	return &a.findings[len(a.findings)-1]
+}
+
+func (a *assessor) subaccount(i int) string {
+	if i < len(a.snap.Subaccounts) {
+		return a.snap.Subaccounts[i]
+	}
+	return ""
+}
+
+// problemOf returns the decoding problem of attribute attr, if any.
+func problemOf(c *connectivity.Connector, attr string) (string, bool) {
+	for _, p := range c.Problems {
+		if p.Attribute == attr {
+			return p.Message, true
+		}
+	}
+	return "", false
+}
+
+// SecuritySeverity maps a check's rating to a severity: high_risk → high (critical for the two
+// traces that write tunnel payload to disk), an undocumented rating → high, medium_risk →
+// medium, low_risk → low, ok → "" (no finding).
+func SecuritySeverity(key string, r connectivity.Risk) Severity {
+	switch {
+	case r == connectivity.RiskOK:
+		return ""
+	case r == connectivity.RiskHigh && (key == "payload_trace" || key == "cpic_trace"):
+		return Critical
+	case r == connectivity.RiskHigh, !r.Known():
+		return High
+	case r == connectivity.RiskMedium:
+		return Medium
+	}
+	return Low
+}
+
+// security reports every check that is not ok, and a security status that could not be read.
+func (a *assessor) security(i int) {
+	c := &a.snap.Connectors[i]
+	problem, hasProblem := problemOf(c, "security_status")
+	if c.Security == nil {
+		if !hasProblem {
+			problem = "the API did not report it"
+		}
+		f := a.add(i, RuleDecodeSecurityStatus, High, "security_status", "Security status unknown: check the connector",
+			map[string]string{"security_status": problem})
+		f.unverified = true
+		return
+	}
+	if hasProblem {
+		a.add(i, RuleDecodeSecurityStatus, Low, "security_status", "Security status only partly readable",
+			map[string]string{"security_status": problem})
+	}
+	for _, check := range c.Security.Checks {
+		severity := SecuritySeverity(check.Key, check.Status)
+		if severity == "" {
+			continue
+		}
+		label, _ := LookupCheck(check.Key)
+		title := label.Label + " rated " + string(check.Status)
+		if !check.Status.Known() {
+			title = label.Label + " rated " + strconv.Quote(string(check.Status)) + " (an undocumented rating: treated as high until checked on the connector)"
+		}
+		f := a.add(i, "security."+idPart(check.Key), severity, check.Key, title,
+			map[string]string{"security_status." + check.Key: string(check.Status)})
+		f.unverified = !check.Status.Known()
+	}
+}
+
+// decodeImpact says what a decoding problem of an attribute hides, and its severity.
+func decodeImpact(attr string) (Severity, string) {
+	switch attr {
+	case "exposed_systems":
+		return Low, "its exposed systems, and so their protocols, are not assessed"
+	case "connected_since":
+		return Low, "whether it is connected is unknown to the high-availability rules"
+	case "client_id":
+		return Low, "the connector cannot be told apart from others"
+	case "agent_recent_start_ms":
+		return Info, "its last start and uptime are unknown"
+	case "attributes":
+		return Info, "the affected values were kept as JSON text"
+	}
+	return Low, "this value is unknown"
+}
+
+// decoding reports every attribute the API sent malformed, except security_status (see security).
+func (a *assessor) decoding(i int) {
+	c := &a.snap.Connectors[i]
+	for _, p := range c.Problems {
+		if p.Attribute == "security_status" {
+			continue
+		}
+		severity, impact := decodeImpact(p.Attribute)
+		a.add(i, "decode."+idPart(p.Attribute), severity, p.Attribute, p.Attribute+" could not be read, so "+impact,
+			map[string]string{p.Attribute: p.Message})
+	}
+}
+
+// unencrypted maps each protocol that has an encrypted variant to that variant.
+var unencrypted = map[string]string{"HTTP": "HTTPS", "RFC": "RFCS", "LDAP": "LDAPS", "TCP": "TCPS"}
+
+// protocols reports each exposed system reached over an unencrypted protocol. A shadow's system
+// that its matched master exposes too is reported once, on the master. Plain TCP is rated low:
+// TLS may run inside the TCP stream, which the API cannot show.
+func (a *assessor) protocols(i int) {
+	c := &a.snap.Connectors[i]
+	master, hasMaster := a.ha.masterOf[i]
+	for _, sys := range c.ExposedSystems {
+		protocol := strings.ToUpper(strings.TrimSpace(sys.Protocol))
+		encrypted, ok := unencrypted[protocol]
+		if !ok || !strings.EqualFold(strings.TrimSpace(sys.Status), "exposed") {
+			continue
+		}
+		if hasMaster && exposes(&a.snap.Connectors[master], sys) {
+			continue // reported on the master, which names this shadow as related
+		}
+		severity := Medium
+		if protocol == "TCP" {
+			severity = Low
+		}
+		var related []string
+		if s, ok := a.ha.shadowOf[i]; ok && exposes(&a.snap.Connectors[s], sys) {
+			related = []string{a.snap.Connectors[s].ClientID}
+		}
+		evidence := map[string]string{"protocol": protocol, "host": sys.Host, "encrypted_variant": encrypted}
+		if sys.Type != "" {
+			evidence["type"] = sys.Type
+		}
+		a.add(i, RuleProtocolUnencrypted, severity, sys.Host, protocol+" to "+sys.Host+" is not encrypted", evidence, related...)
+	}
+}
+
+// exposes reports whether c exposes sys (same protocol and virtual host).
+func exposes(c *connectivity.Connector, sys connectivity.ExposedSystem) bool {
+	for _, s := range c.ExposedSystems {
+		if strings.EqualFold(s.Protocol, sys.Protocol) && strings.EqualFold(s.Host, sys.Host) {
+			return true
+		}
+	}
+	return false
+}
