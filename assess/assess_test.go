@@ -144,8 +144,8 @@ func TestLargeLandscapePairs(t *testing.T) {
 // connector builds a connector for table tests.
 type connector struct {
 	id, role, version, by, location string
-	systems                       []string // "PROTOCOL host"
-	disconnected                  bool
+	systems                         []string // "PROTOCOL host"
+	disconnected                    bool
 }
 
 func (c connector) build() connectivity.Connector {
