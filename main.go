@@ -28,7 +28,9 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
@@ -73,6 +75,8 @@ type options struct {
 	failOn    string // check only
 	format    string // check only
 	minSCC    string // --min-scc-version
+	minJava   int    // --min-java
+	accepted  string // --accepted-risks
 	extraArgs []string
 }
 
@@ -91,9 +95,11 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
 	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
-	fs.StringVar(&o.failOn, "fail-on", schemas.SeverityHigh, "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
-	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table) or json (the assess_connectors result)")
-	fs.StringVar(&o.minSCC, "min-scc-version", "", "Cloud Connector `version` below which assess_connectors reports version.outdated (default: newest in the landscape, one minor release back)")
+	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
+	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result) or sarif (SARIF 2.1.0)")
+	fs.StringVar(&o.minSCC, "min-scc-version", "", "Cloud Connector `version` below which assess_connectors reports version.outdated in every subaccount (default: derived per subaccount, see docs/assessment.md)")
+	fs.IntVar(&o.minJava, "min-java", assess.DefaultMinJava, "Java `major` version below which assess_connectors reports version.java")
+	fs.StringVar(&o.accepted, "accepted-risks", os.Getenv("CONNECTIVITY_ACCEPTED_RISKS"), "YAML or JSON `file` of accepted risks (env CONNECTIVITY_ACCEPTED_RISKS; see docs/assessment.md)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, usage, strings.Join(tools.Names(), ", "))
 		fs.PrintDefaults()
@@ -153,7 +159,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve", "call":
 	case "check":
 		if err := checkUsage(o); err != nil {
-			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json]\n", err)
+			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif]\n", err)
 			return 2
 		}
 	default:
@@ -161,9 +167,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if o.minSCC != "" {
-		if err := tools.CheckSCCVersion(o.minSCC); err != nil {
+		if _, err := assess.ParseVersion(o.minSCC); err != nil {
 			fmt.Fprintln(stderr, "--min-scc-version:", err)
 			return 2
+		}
+	}
+	if o.minJava < 1 {
+		fmt.Fprintf(stderr, "--min-java must be a Java major version such as 17, got %d\n", o.minJava)
+		return 2
+	}
+	var accepted *assess.AcceptedRisks
+	if o.accepted != "" {
+		if accepted, err = assess.LoadAcceptedRisks(o.accepted, time.Now()); err != nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp: %v\nFix the file or leave out --accepted-risks (and CONNECTIVITY_ACCEPTED_RISKS); see docs/assessment.md.\n", err)
+			if mode == "check" {
+				return 2
+			}
+			return 1
 		}
 	}
 
@@ -176,7 +196,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
-	cfg := tools.Config{Source: landscape, Version: version, CallTimeout: o.timeout, Logger: logger, MinSCCVersion: o.minSCC}
+	cfg := tools.Config{Source: landscape, Version: version, CallTimeout: o.timeout, Logger: logger,
+		MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, AcceptedRisks: accepted}
 
 	switch mode {
 	case "call":
@@ -289,11 +310,11 @@ func checkUsage(o *options) error {
 		return fmt.Errorf("check takes no arguments, got %q", strings.Join(o.extraArgs[1:], " "))
 	}
 	o.failOn = strings.ToLower(strings.TrimSpace(o.failOn))
-	if !slices.Contains(schemas.Severities, o.failOn) {
-		return fmt.Errorf("--fail-on must be one of %s, got %q", strings.Join(schemas.Severities, ", "), o.failOn)
+	if assess.Severity(o.failOn).Rank() < 0 {
+		return fmt.Errorf("--fail-on must be one of critical, high, medium, low, info; got %q", o.failOn)
 	}
-	if o.format != "text" && o.format != "json" {
-		return fmt.Errorf("--format must be text or json, got %q", o.format)
+	if !slices.Contains([]string{"text", "json", "sarif"}, o.format) {
+		return fmt.Errorf("--format must be text, json or sarif, got %q", o.format)
 	}
 	return nil
 }
@@ -306,24 +327,39 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)
 		return checkNotRun
 	}
-	verdict := stdout
-	if o.format == "json" {
-		verdict = stderr // stdout holds only the JSON document
+	verdict := stderr // stdout holds only the JSON or SARIF document
+	switch o.format {
+	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(out)
-	} else {
-		err = tools.WriteAssessmentText(stdout, out)
+	case "sarif":
+		err = report.WriteSARIF(stdout, out, version)
+	default:
+		verdict = stdout
+		err = report.Text(stdout, out)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check: writing the result:", err)
 		return checkNotRun
 	}
-	if n := tools.CountAtLeast(out.Counts, o.failOn); n > 0 {
+	if n := countAtLeast(out.Counts, assess.Severity(o.failOn)); n > 0 {
 		fmt.Fprintf(verdict, "FAIL: %d finding(s) at or above %s (--fail-on %s)\n", n, o.failOn, o.failOn)
 		return 1
 	}
 	fmt.Fprintf(verdict, "PASS: no finding at or above %s (--fail-on %s)\n", o.failOn, o.failOn)
 	return 0
+}
+
+// countAtLeast returns how many findings counted in c (accepted ones never count) are at least
+// as severe as threshold.
+func countAtLeast(c schemas.SeverityCounts, threshold assess.Severity) int {
+	n := 0
+	for s, count := range map[assess.Severity]int{assess.Critical: c.Critical, assess.High: c.High, assess.Medium: c.Medium, assess.Low: c.Low, assess.Info: c.Info} {
+		if s.AtLeast(threshold) {
+			n += count
+		}
+	}
+	return n
 }

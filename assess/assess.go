@@ -258,10 +258,7 @@ func (a *assessor) protocols(i int) {
 		if s, ok := a.ha.shadowOf[i]; ok && exposes(&a.snap.Connectors[s], sys) {
 			related = []string{a.snap.Connectors[s].ClientID}
 		}
-		evidence := map[string]string{"protocol": protocol, "host": sys.Host, "encrypted_variant": encrypted}
-		if sys.Type != "" {
-			evidence["type"] = sys.Type
-		}
+		evidence := map[string]string{"protocol": protocol, "encrypted_variant": encrypted} // the host is the subject
 		a.add(i, RuleProtocolUnencrypted, severity, sys.Host, protocol+" to "+sys.Host+" is not encrypted", evidence, related...)
 	}
 }

@@ -17,8 +17,9 @@ import (
 //  2. otherwise the shadow mirrors its master's configuration: identical, non-empty sets of
 //     exposed systems (protocol and virtual host), with the same version and connected_by as
 //     supporting evidence;
-//  3. a shadow that exposes nothing yet (not connected, or not yet synchronised) is paired only
-//     when exactly one unpaired master has both its version and its connected_by.
+//  3. a shadow that exposes nothing yet (not connected, or not yet synchronised), or a pair whose
+//     systems could not be read, is paired only when exactly one unpaired master has both its
+//     version and its connected_by.
 //
 // Each master takes at most one shadow ("Only one shadow instance is supported"). Two masters
 // are a double master only when both report the same location.
@@ -154,10 +155,15 @@ func matchScore(m, s *connectivity.Connector) int {
 	switch {
 	case len(s.ExposedSystems) > 0 && sameSystems(m.ExposedSystems, s.ExposedSystems):
 		return score + scoreSystems
-	case len(s.ExposedSystems) == 0 && score == scoreVersion+scoreConnectedBy:
+	case (len(s.ExposedSystems) == 0 || unreadableSystems(s) || unreadableSystems(m)) && score == scoreVersion+scoreConnectedBy:
 		return score
 	}
 	return 0
+}
+
+func unreadableSystems(c *connectivity.Connector) bool {
+	_, bad := problemOf(c, "exposed_systems")
+	return bad
 }
 
 // onlyCandidate reports whether master is the only unpaired master that matches shadow on version
@@ -179,7 +185,7 @@ func describeMatch(m, s *connectivity.Connector, score int) string {
 	if score >= scoreSystems {
 		parts = append(parts, "identical exposed systems ("+strconv.Itoa(len(s.ExposedSystems))+")")
 	} else {
-		parts = append(parts, "the shadow exposes no systems yet; the only master")
+		parts = append(parts, "systems not comparable (none or unreadable); the only candidate master")
 	}
 	if m.AgentVersion == s.AgentVersion {
 		parts = append(parts, "same version "+m.AgentVersion)

@@ -1,23 +1,10 @@
 package schemas
 
-// The severities of assess_connectors findings, worst first. docs/assessment.md maps every rule
-// to one of them.
-const (
-	SeverityCritical = "critical"
-	SeverityHigh     = "high"
-	SeverityMedium   = "medium"
-	SeverityLow      = "low"
-	SeverityInfo     = "info"
-)
-
-// Severities lists the severities from worst to mildest.
-var Severities = []string{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
-
 // AssessConnectorsInput are the arguments of assess_connectors.
 type AssessConnectorsInput struct {
-	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe (info < low < medium < high < critical). Default: every finding."`
-	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about the connector with this Connector ID, including high-availability findings it is involved in. The whole landscape is still read, since several rules compare connectors."`
-	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return, worst first (1 to 500; larger values are treated as 500). Counts always cover every matching finding."`
+	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe (info < low < medium < high < critical). Default: all."`
+	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about this Connector ID, including high-availability findings naming it."`
+	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return, worst first (1 to 500). Counts cover every match."`
 	Refresh     bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
 }
 
@@ -25,41 +12,82 @@ type AssessConnectorsInput struct {
 type AssessConnectorsOutput struct {
 	Freshness
 	Page
-	ConnectorsAssessed int              `json:"connectors_assessed" jsonschema_description:"Cloud Connectors in the landscape; all of them are read, whatever the filters."`
-	WorstSeverity      string           `json:"worst_severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info,enum=none" jsonschema_description:"Severity of the worst matching finding; none when there is none."`
-	Counts             SeverityCounts   `json:"counts" jsonschema_description:"Matching findings per severity, including any left out by the limit."`
-	Policy             AssessmentPolicy `json:"policy" jsonschema_description:"The thresholds the version rules applied."`
-	Findings           []Finding        `json:"findings" jsonschema_description:"Matching findings, worst first."`
+	ConnectorsAssessed int                 `json:"connectors_assessed"`
+	WorstSeverity      string              `json:"worst_severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info,enum=none"`
+	Counts             SeverityCounts      `json:"counts" jsonschema_description:"Per severity, accepted ones apart; over all matches."`
+	Policy             AssessmentPolicy    `json:"policy"`
+	Findings           []Finding           `json:"findings" jsonschema_description:"Matching findings, worst first."`
+	Rules              map[string]RuleHelp `json:"rules" jsonschema_description:"Remediation per rule in findings."`
+	AcceptedRisks      *AcceptedRisks      `json:"accepted_risks,omitempty"`
 }
 
-// SeverityCounts counts findings per severity.
+// SeverityCounts counts findings per severity; accepted findings are counted only in Accepted.
 type SeverityCounts struct {
 	Critical int `json:"critical"`
 	High     int `json:"high"`
 	Medium   int `json:"medium"`
 	Low      int `json:"low"`
 	Info     int `json:"info"`
+	Accepted int `json:"accepted"`
 }
 
-// AssessmentPolicy says which thresholds the version rules used, so that a reader can tell why an
-// agent_version was or was not outdated.
+// AssessmentPolicy says what the version rules measured against.
 type AssessmentPolicy struct {
-	MinSCCVersion       string `json:"min_scc_version,omitempty" jsonschema_description:"Cloud Connector versions below this are outdated. Absent when no version could be read."`
-	MinSCCVersionSource string `json:"min_scc_version_source" jsonschema:"enum=configured,enum=derived,enum=none" jsonschema_description:"configured: set with --min-scc-version; derived: the newest version seen in the landscape, minus one minor release; none: no version could be read."`
-	NewestSCCVersion    string `json:"newest_scc_version,omitempty" jsonschema_description:"The newest Cloud Connector version seen in the landscape."`
-	MinJavaMajor        int    `json:"min_java_major" jsonschema_description:"Java major versions below this are findings."`
+	MinJavaMajor int          `json:"min_java_major"`
+	SCCVersions  []VersionBar `json:"scc_versions"`
 }
 
-// Finding is one problem the assessment found, with what triggered it and what to do.
+// VersionBar is the version below which a subaccount's connectors are outdated.
+type VersionBar struct {
+	Subaccount string `json:"subaccount,omitempty"`
+	Source     string `json:"source" jsonschema:"enum=configured,enum=derived,enum=none"`
+	MinVersion string `json:"min_version,omitempty"`
+	Release    string `json:"release,omitempty"`
+}
+
+// Finding is one problem the assessment found. What to do about it is in the answer's rules,
+// under its id.
 type Finding struct {
-	ID               string            `json:"id" jsonschema_description:"Stable rule ID, e.g. security.payload_trace, ha.no_shadow, version.outdated, protocol.unencrypted, decode.security_status."`
-	Severity         string            `json:"severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info"`
-	ClientID         string            `json:"client_id" jsonschema_description:"The Connector ID the finding is about."`
-	Subaccount       string            `json:"subaccount,omitempty"`
-	AgentType        string            `json:"agent_type" jsonschema_description:"master or shadow, as reported."`
-	LocationID       string            `json:"location_id,omitempty" jsonschema_description:"The connector's location ID; absent for the default location."`
-	RelatedClientIDs []string          `json:"related_client_ids,omitempty" jsonschema_description:"Other connectors involved, e.g. the master of a disconnected shadow."`
-	Title            string            `json:"title"`
-	Evidence         map[string]string `json:"evidence" jsonschema_description:"The attribute values that triggered the finding, keyed by attribute (security_status.<check> for a security check)."`
-	Recommendation   string            `json:"recommendation" jsonschema_description:"What to do, and how to verify it is fixed."`
+	ID                string            `json:"id" jsonschema_description:"Rule ID; see rules."`
+	Severity          string            `json:"severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info"`
+	Fingerprint       string            `json:"fingerprint"`
+	Subaccount        string            `json:"subaccount,omitempty"`
+	ClientID          string            `json:"client_id"`
+	AgentType         string            `json:"agent_type,omitempty"`
+	LocationID        string            `json:"location_id,omitempty"`
+	Subject           string            `json:"subject,omitempty"`
+	RelatedClientIDs  []string          `json:"related_client_ids,omitempty"`
+	Title             string            `json:"title"`
+	Evidence          map[string]string `json:"evidence"`
+	Accepted          *Acceptance       `json:"accepted,omitempty"`
+	AcceptanceExpired *Acceptance       `json:"acceptance_expired,omitempty"`
+}
+
+// RuleHelp explains a rule once per answer.
+type RuleHelp struct {
+	Title       string `json:"title"`
+	Remediation string `json:"remediation"`
+}
+
+// Acceptance is the accepted-risk entry of a finding.
+type Acceptance struct {
+	Reason  string `json:"reason"`
+	Owner   string `json:"owner"`
+	Expires string `json:"expires" jsonschema:"format=date"`
+}
+
+// AcceptedRisks reports how the accepted-risks file applied.
+type AcceptedRisks struct {
+	File   string          `json:"file"`
+	Unused []AcceptedEntry `json:"unused,omitempty" jsonschema_description:"Entries matching no finding."`
+}
+
+// AcceptedEntry is an entry of the accepted-risks file.
+type AcceptedEntry struct {
+	Line       int    `json:"line"`
+	Rule       string `json:"rule"`
+	Subaccount string `json:"subaccount,omitempty"`
+	ClientID   string `json:"client_id,omitempty"`
+	Subject    string `json:"subject,omitempty"`
+	Expires    string `json:"expires"`
 }

@@ -8,18 +8,18 @@ const (
 
 // Page says how much of a list an answer holds.
 type Page struct {
-	Total     int  `json:"total" jsonschema_description:"How many items matched before the limit was applied."`
-	Returned  int  `json:"returned" jsonschema_description:"How many items this answer holds."`
-	Truncated bool `json:"truncated" jsonschema_description:"True when items were left out because of the limit; raise limit or narrow the filters to see them."`
+	Total     int  `json:"total" jsonschema_description:"Matches before the limit."`
+	Returned  int  `json:"returned"`
+	Truncated bool `json:"truncated" jsonschema_description:"Matches left out by the limit."`
 }
 
 // Problem is an attribute of a connector that could not be decoded.
 type Problem struct {
-	Attribute string `json:"attribute" jsonschema_description:"The API attribute, e.g. security_status."`
+	Attribute string `json:"attribute"`
 	Message   string `json:"message"`
 }
 
 // Freshness says when the data of an answer was read from the Connectivity service.
 type Freshness struct {
-	FetchedAt string `json:"fetched_at" jsonschema:"format=date-time" jsonschema_description:"When this data was read from the Connectivity service (RFC 3339). Answers within the cache TTL share one read; pass refresh=true for a new one."`
+	FetchedAt string `json:"fetched_at" jsonschema:"format=date-time" jsonschema_description:"When the data was read from SAP."`
 }

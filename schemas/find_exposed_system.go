@@ -20,12 +20,12 @@ type FindExposedSystemOutput struct {
 
 // ExposedSystemMatch is one exposed back-end system and the connector exposing it.
 type ExposedSystemMatch struct {
-	ClientID    string `json:"client_id" jsonschema_description:"The Connector ID of the exposing Cloud Connector."`
+	ClientID    string `json:"client_id"`
 	Subaccount  string `json:"subaccount,omitempty"`
-	AgentType   string `json:"agent_type" jsonschema_description:"master or shadow."`
-	Host        string `json:"host" jsonschema_description:"The virtual host and port cloud applications use."`
+	AgentType   string `json:"agent_type"`
+	Host        string `json:"host" jsonschema_description:"Virtual host:port."`
 	Protocol    string `json:"protocol"`
-	Type        string `json:"type" jsonschema_description:"Back-end type, e.g. abapSys or nonSAPsys."`
+	Type        string `json:"type"`
 	Status      string `json:"status"`
 	Description string `json:"description"`
 }

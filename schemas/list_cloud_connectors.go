@@ -10,7 +10,7 @@ type ListCloudConnectorsInput struct {
 // ListCloudConnectorsOutput is the result of list_cloud_connectors.
 type ListCloudConnectorsOutput struct {
 	Freshness
-	Totals ConnectorTotals `json:"totals" jsonschema_description:"Counts over all matching connectors, including any left out by the limit."`
+	Totals ConnectorTotals `json:"totals" jsonschema_description:"Over all matches, including any left out by the limit."`
 	Page
 	Connectors []ConnectorSummary `json:"connectors"`
 }
@@ -37,21 +37,20 @@ type RiskCounts struct {
 
 // ConnectorSummary is one Cloud Connector in list_cloud_connectors.
 type ConnectorSummary struct {
-	ClientID         string `json:"client_id" jsonschema_description:"The Connector ID shown in the BTP cockpit."`
-	Subaccount       string `json:"subaccount,omitempty" jsonschema_description:"The subaccount (binding) the connector was read through."`
-	AgentType        string `json:"agent_type" jsonschema_description:"High-availability role: master or shadow."`
+	ClientID         string `json:"client_id"`
+	Subaccount       string `json:"subaccount,omitempty"`
+	AgentType        string `json:"agent_type"`
 	AgentVersion     string `json:"agent_version"`
 	JavaVersion      string `json:"java_version"`
-	JVMVendorVersion string `json:"jvm_vendor_version"`
-	ConnectedBy      string `json:"connected_by" jsonschema_description:"The user who connected the Cloud Connector to the subaccount."`
+	JVMVendorVersion string `json:"jvm_vendor_version,omitempty" jsonschema_description:"Only when java_version is missing."`
+	ConnectedBy      string `json:"connected_by"`
 	LocationID       string `json:"location_id,omitempty"`
-	ConnectedSince   string `json:"connected_since,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339; absent when the API did not report a valid time."`
-	LastStart        string `json:"last_start,omitempty" jsonschema:"format=date-time" jsonschema_description:"When the Cloud Connector last started (RFC 3339)."`
-	UptimeSeconds    int64  `json:"uptime_seconds,omitempty" jsonschema_description:"Seconds since the last start, at fetched_at."`
-	Uptime           string `json:"uptime,omitempty" jsonschema_description:"Uptime for people, e.g. 3d 4h 12m."`
-	Summary          string `json:"summary" jsonschema_description:"Overall security rating: ok, low_risk, medium_risk, high_risk, or another value as reported (unknown when missing)."`
-	ExposedSystems   int    `json:"exposed_systems" jsonschema_description:"Number of back-end systems exposed through this connector."`
+	ConnectedSince   string `json:"connected_since,omitempty" jsonschema:"format=date-time"`
+	LastStart        string `json:"last_start,omitempty" jsonschema:"format=date-time"`
+	Uptime           string `json:"uptime,omitempty" jsonschema_description:"Since last_start, e.g. 3d 4h 12m."`
+	Summary          string `json:"summary" jsonschema_description:"Security summary as reported; unknown when missing."`
+	ExposedSystems   int    `json:"exposed_systems" jsonschema_description:"How many back-end systems it exposes."`
 	// OtherAttributes holds attributes the API sent that this version does not know.
 	OtherAttributes map[string]string `json:"other_attributes,omitempty"`
-	Problems        []Problem         `json:"problems,omitempty" jsonschema_description:"Attributes that could not be decoded; the related fields are absent or unknown."`
+	Problems        []Problem         `json:"problems,omitempty" jsonschema_description:"Attributes that could not be decoded."`
 }

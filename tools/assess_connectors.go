@@ -3,12 +3,11 @@ package tools
 import (
 	"context"
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
@@ -17,9 +16,10 @@ func assessConnectors(cfg Config) server.ServerTool {
 	return New(Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
-		Description: `Assesses every Cloud Connector at once and returns ranked findings, worst first, each with a stable rule ID, severity (critical, high, medium, low, info), the connector, the evidence that triggered it and a concrete recommendation with how to verify the fix.
-Rules: every security check that is not ok (security.<check>, undocumented ratings included), high availability (ha.no_shadow, ha.double_master, ha.shadow_disconnected), outdated Cloud Connector versions (version.outdated) and Java below 17 (version.java), unencrypted HTTP, RFC, LDAP or TCP exposed (protocol.unencrypted), and attributes the API sent malformed (decode.<attribute>).
-Use it first to triage ("what should we fix, in which order?"); counts per severity cover every matching finding. Narrow with min_severity or client_id.
+		Description: `Assesses every Cloud Connector and returns findings worst first: rule id, severity, stable fingerprint, connector, evidence; each rule's remediation once under rules.
+Rules: security.<check> (checks not ok), ha.no_shadow, ha.double_master, ha.shadow_disconnected, ha.unmatched_shadow, version.outdated, version.java, protocol.unencrypted, decode.<attribute>.
+Findings a team accepted (accepted-risks file) carry accepted and are counted apart.
+Use it first to triage; narrow with min_severity or client_id.
 Example question: "Which of our Cloud Connectors need attention, and what do we do first?"`,
 	}, func(ctx context.Context, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
 		return RunAssessment(ctx, cfg, in)
@@ -33,22 +33,23 @@ func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsI
 	if err != nil {
 		return schemas.AssessConnectorsOutput{}, err
 	}
-	return assessSnapshot(snap, cfg.assessPolicy(), in)
+	return assessSnapshot(snap, cfg.policy(), in)
 }
 
-func (c Config) assessPolicy() AssessPolicy {
-	return AssessPolicy{MinSCCVersion: c.MinSCCVersion}
+func (c Config) policy() assess.Policy {
+	return assess.Policy{MinSCCVersion: c.MinSCCVersion, MinJavaMajor: c.MinJavaMajor, Accepted: c.AcceptedRisks}
 }
 
 // assessSnapshot answers assess_connectors from a snapshot.
-func assessSnapshot(snap *connectivity.Snapshot, policy AssessPolicy, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
+func assessSnapshot(snap *connectivity.Snapshot, policy assess.Policy, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
 	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
 		return schemas.AssessConnectorsOutput{}, unknownClientID(snap, in.ClientID)
 	}
-	if in.MinSeverity != "" && severityRank(in.MinSeverity) < 0 {
-		return schemas.AssessConnectorsOutput{}, fmt.Errorf("min_severity must be one of %s, got %q", strings.Join(schemas.Severities, ", "), in.MinSeverity)
+	minSeverity := assess.Severity(in.MinSeverity)
+	if in.MinSeverity != "" && minSeverity.Rank() < 0 {
+		return schemas.AssessConnectorsOutput{}, fmt.Errorf("min_severity must be one of critical, high, medium, low, info; got %q", in.MinSeverity)
 	}
-	result, err := assess(snap, policy)
+	result, err := assess.Run(snap, policy)
 	if err != nil {
 		return schemas.AssessConnectorsOutput{}, err
 	}
@@ -57,116 +58,87 @@ func assessSnapshot(snap *connectivity.Snapshot, policy AssessPolicy, in schemas
 		Freshness:          schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		ConnectorsAssessed: len(snap.Connectors),
 		WorstSeverity:      "none",
-		Policy:             result.policy,
+		Policy:             schemas.AssessmentPolicy{MinJavaMajor: result.MinJavaMajor, SCCVersions: []schemas.VersionBar{}},
 		Findings:           []schemas.Finding{},
+		Rules:              map[string]schemas.RuleHelp{},
 	}
-	for _, f := range result.findings {
-		if in.MinSeverity != "" && !SeverityAtLeast(f.Severity, in.MinSeverity) {
+	for _, b := range result.Versions {
+		out.Policy.SCCVersions = append(out.Policy.SCCVersions, schemas.VersionBar{Subaccount: b.Subaccount, Source: b.Source, MinVersion: b.Min, Release: b.Release})
+	}
+	for i := range result.Findings {
+		f := &result.Findings[i]
+		if in.MinSeverity != "" && !f.Severity.AtLeast(minSeverity) {
 			continue
 		}
-		if in.ClientID != "" && f.ClientID != in.ClientID && !containsString(f.RelatedClientIDs, in.ClientID) {
+		if in.ClientID != "" && f.ClientID != in.ClientID && !slices.Contains(f.Related, in.ClientID) {
 			continue
-		}
-		if out.Total == 0 {
-			out.WorstSeverity = f.Severity // findings come worst first
 		}
 		out.Total++
-		countSeverity(&out.Counts, f.Severity)
+		if f.Accepted != nil {
+			out.Counts.Accepted++
+		} else {
+			if out.WorstSeverity == "none" || f.Severity.Rank() > assess.Severity(out.WorstSeverity).Rank() {
+				out.WorstSeverity = string(f.Severity)
+			}
+			countSeverity(&out.Counts, f.Severity)
+		}
 		if len(out.Findings) < limit {
-			out.Findings = append(out.Findings, f)
+			out.Findings = append(out.Findings, finding(f))
+			if _, ok := out.Rules[f.Rule]; !ok {
+				rule, _ := assess.LookupRule(f.Rule)
+				out.Rules[f.Rule] = schemas.RuleHelp{Title: rule.Title, Remediation: rule.Remediation}
+			}
 		}
 	}
 	out.Returned = len(out.Findings)
 	out.Truncated = out.Returned < out.Total
+	if policy.Accepted != nil {
+		out.AcceptedRisks = &schemas.AcceptedRisks{File: policy.Accepted.File}
+		for _, e := range result.Unused {
+			out.AcceptedRisks.Unused = append(out.AcceptedRisks.Unused, schemas.AcceptedEntry{
+				Line: e.Line, Rule: e.Rule, Subaccount: e.Subaccount, ClientID: e.ClientID, Subject: e.Subject, Expires: e.Expires,
+			})
+		}
+	}
 	return out, nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+func finding(f *assess.Finding) schemas.Finding {
+	return schemas.Finding{
+		ID: f.Rule, Severity: string(f.Severity), Fingerprint: f.Fingerprint,
+		Subaccount: f.Subaccount, ClientID: f.ClientID, AgentType: f.AgentType, LocationID: f.LocationID,
+		Subject: f.Subject, RelatedClientIDs: f.Related, Title: f.Title, Evidence: f.Evidence,
+		Accepted: acceptance(f.Accepted), AcceptanceExpired: acceptance(f.Expired),
 	}
-	return false
 }
 
-func countSeverity(c *schemas.SeverityCounts, severity string) {
-	switch severity {
-	case schemas.SeverityCritical:
+func acceptance(a *assess.Acceptance) *schemas.Acceptance {
+	if a == nil {
+		return nil
+	}
+	return &schemas.Acceptance{Reason: a.Reason, Owner: a.Owner, Expires: a.Expires}
+}
+
+func countSeverity(c *schemas.SeverityCounts, s assess.Severity) {
+	switch s {
+	case assess.Critical:
 		c.Critical++
-	case schemas.SeverityHigh:
+	case assess.High:
 		c.High++
-	case schemas.SeverityMedium:
+	case assess.Medium:
 		c.Medium++
-	case schemas.SeverityLow:
+	case assess.Low:
 		c.Low++
-	case schemas.SeverityInfo:
+	case assess.Info:
 		c.Info++
 	}
 }
 
-// CountAtLeast returns how many findings counted in c are at least as severe as threshold.
-func CountAtLeast(c schemas.SeverityCounts, threshold string) int {
-	n := 0
-	for _, s := range []struct {
-		severity string
-		count    int
-	}{
-		{schemas.SeverityCritical, c.Critical}, {schemas.SeverityHigh, c.High}, {schemas.SeverityMedium, c.Medium},
-		{schemas.SeverityLow, c.Low}, {schemas.SeverityInfo, c.Info},
-	} {
-		if SeverityAtLeast(s.severity, threshold) {
-			n += s.count
-		}
+// severityNames lists the severities for messages and completions.
+func severityNames() []string {
+	var out []string
+	for _, s := range assess.Severities() {
+		out = append(out, string(s))
 	}
-	return n
-}
-
-// WriteAssessmentText renders an assessment for people: a headline with the counts, then one
-// table row per finding, worst first.
-func WriteAssessmentText(w io.Writer, out schemas.AssessConnectorsOutput) error {
-	c := out.Counts
-	fmt.Fprintf(w, "Cloud Connector assessment: %d connectors, %d findings (data fetched %s)\n",
-		out.ConnectorsAssessed, out.Total, out.FetchedAt)
-	fmt.Fprintf(w, "critical %d, high %d, medium %d, low %d, info %d\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
-	p := out.Policy
-	switch p.MinSCCVersionSource {
-	case "configured":
-		fmt.Fprintf(w, "Minimum Cloud Connector version %s (configured); minimum Java %d\n", p.MinSCCVersion, p.MinJavaMajor)
-	case "derived":
-		fmt.Fprintf(w, "Minimum Cloud Connector version %s (newest seen %s, one minor release back); minimum Java %d\n", p.MinSCCVersion, p.NewestSCCVersion, p.MinJavaMajor)
-	default:
-		fmt.Fprintf(w, "No Cloud Connector version could be read; minimum Java %d\n", p.MinJavaMajor)
-	}
-	if len(out.Findings) == 0 {
-		_, err := fmt.Fprintln(w, "\nNo findings.")
-		return err
-	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEVERITY\tFINDING\tCONNECTOR\tROLE\tLOCATION\tTITLE")
-	for _, f := range out.Findings {
-		loc := f.LocationID
-		if loc == "" {
-			loc = "(default)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Severity, f.ID, textCell(f.ClientID), textCell(f.AgentType), textCell(loc), textCell(f.Title))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if out.Truncated {
-		fmt.Fprintf(w, "\n%d of %d findings shown.\n", out.Returned, out.Total)
-	}
-	_, err := fmt.Fprintln(w, "\nEvidence and remediation for each finding: --format json, or the assess_connectors tool.")
-	return err
-}
-
-// textCell keeps one table cell on one line and never empty.
-func textCell(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
-		return "-"
-	}
-	return s
+	return out
 }

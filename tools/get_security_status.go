@@ -1,12 +1,13 @@
 package tools
 
 import (
+	"cmp"
 	"context"
-	"sort"
-	"strings"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
@@ -15,9 +16,9 @@ func getSecurityStatus(cfg Config) server.ServerTool {
 	return New(Definition{
 		Name:  "get_security_status",
 		Title: "Get Cloud Connector security status",
-		Description: `Returns the security status of each Cloud Connector: the overall summary and each check of its Security Status page (UI certificate, cipher suites, backend trust store, user administration, CPIC trace, tunnel traffic trace, application allowlist) with its rating, whether it needs action, and what to do.
-Also returns findings: every check that is not ok across all connectors, worst first (high_risk, then unknown ratings, then medium_risk, then low_risk), each with its recommendation. A security status the API sent malformed is a finding too.
-Use it for a security review of the Cloud Connectors or to learn how to fix a rating; pass min_risk to see only what matters, e.g. min_risk=medium_risk.
+		Description: `Returns each Cloud Connector's security summary and the rating of each check of its Security Status page (UI certificate, cipher suites, backend trust store, user administration, CPIC trace, tunnel traffic trace, application allowlist), plus findings: every check not ok, worst first; each check's label and remediation once under checks.
+A security status the API sent malformed is a finding (check security_status, status unknown).
+Use it for a security review or to learn how to fix a rating; min_risk (ok < low_risk < medium_risk < unknown < high_risk) keeps what matters.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
 	}, func(ctx context.Context, in schemas.GetSecurityStatusInput) (schemas.GetSecurityStatusOutput, error) {
 		snap, err := cfg.snapshot(ctx, in.Refresh)
@@ -33,15 +34,17 @@ func securityStatus(snap *connectivity.Snapshot, in schemas.GetSecurityStatusInp
 	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
 		return schemas.GetSecurityStatusOutput{}, unknownClientID(snap, in.ClientID)
 	}
-	minRank := 0
+	minRank, checkRank := 0, connectivity.RiskLow.Rank() // by default connectors list the checks that are not ok
 	if in.MinRisk != "" {
 		minRank = connectivity.Risk(in.MinRisk).Rank()
+		checkRank = minRank
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.GetSecurityStatusOutput{
 		Freshness:  schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		Connectors: []schemas.ConnectorSecurity{},
 		Findings:   []schemas.SecurityFinding{},
+		Checks:     map[string]schemas.CheckHelp{},
 	}
 	type ranked struct {
 		finding schemas.SecurityFinding
@@ -56,46 +59,40 @@ func securityStatus(snap *connectivity.Snapshot, in schemas.GetSecurityStatusInp
 		}
 		out.Total++
 		cs := schemas.ConnectorSecurity{
-			ClientID:   c.ClientID,
-			Subaccount: snap.Subaccounts[i],
-			AgentType:  c.AgentType,
-			Summary:    string(summaryOf(c)),
-			Checks:     []schemas.SecurityCheckResult{},
-			Problems:   problemsOf(c),
+			ClientID: c.ClientID, Subaccount: snap.Subaccounts[i], AgentType: c.AgentType,
+			Summary: string(summaryOf(c)), Checks: map[string]string{}, Problems: problemsOf(c),
 		}
-		addFinding := func(check schemas.SecurityCheckResult, pos int) {
-			rank := connectivity.Risk(check.Status).Rank()
-			if !check.NeedsAction || rank < minRank {
-				return
+		checks := []connectivity.Check{{Key: "security_status", Status: riskUnknown}} // unreadable
+		if c.Security != nil {
+			checks = c.Security.Checks
+		}
+		for pos, check := range checks {
+			status := cmp.Or(check.Status, riskUnknown)
+			rank := status.Rank()
+			if rank < minRank {
+				continue
 			}
-			findings = append(findings, ranked{schemas.SecurityFinding{
-				ClientID: c.ClientID, Subaccount: snap.Subaccounts[i], AgentType: c.AgentType,
-				Check: check.Name, Label: check.Label, Status: check.Status, Recommendation: check.Recommendation,
-			}, rank, i<<8 + pos})
-		}
-		if c.Security == nil {
-			addFinding(unreadableStatus(c), 0)
-		} else {
-			for pos, check := range c.Security.Checks {
-				result := checkResult(check)
-				cs.Checks = append(cs.Checks, result)
-				addFinding(result, pos)
+			if c.Security != nil && rank >= checkRank {
+				cs.Checks[check.Key] = string(status)
+			}
+			if status != connectivity.RiskOK {
+				findings = append(findings, ranked{schemas.SecurityFinding{
+					ClientID: c.ClientID, Subaccount: snap.Subaccounts[i], Check: check.Key, Status: string(status),
+				}, rank, i<<8 + pos})
 			}
 		}
 		if len(out.Connectors) < limit {
 			out.Connectors = append(out.Connectors, cs)
 		}
 	}
-	sort.SliceStable(findings, func(a, b int) bool {
-		if findings[a].rank != findings[b].rank {
-			return findings[a].rank > findings[b].rank
-		}
-		return findings[a].order < findings[b].order
-	})
+	slices.SortStableFunc(findings, func(a, b ranked) int { return cmp.Or(cmp.Compare(b.rank, a.rank), cmp.Compare(a.order, b.order)) })
 	for _, f := range findings {
 		countRisk(&out.FindingsByRisk, connectivity.Risk(f.finding.Status))
 		if len(out.Findings) < limit {
 			out.Findings = append(out.Findings, f.finding)
+			if _, ok := out.Checks[f.finding.Check]; !ok {
+				out.Checks[f.finding.Check] = checkHelp(f.finding.Check)
+			}
 		}
 	}
 	out.FindingsTotal = len(findings)
@@ -105,47 +102,14 @@ func securityStatus(snap *connectivity.Snapshot, in schemas.GetSecurityStatusInp
 	return out, nil
 }
 
-// checkResult describes one check with its label and, when it needs action, the remedy.
-func checkResult(check connectivity.Check) schemas.SecurityCheckResult {
-	r := schemas.SecurityCheckResult{Name: check.Key, Status: string(check.Status), NeedsAction: check.Status != connectivity.RiskOK}
-	if r.Status == "" {
-		r.Status = riskUnknown
+// checkHelp labels a check key and says how to fix it; security_status stands for a security
+// status that could not be read.
+func checkHelp(key string) schemas.CheckHelp {
+	if key == "security_status" {
+		rule, _ := assess.LookupRule(assess.RuleDecodeSecurityStatus)
+		return schemas.CheckHelp{Label: "Security Status (unreadable)", Remediation: rule.Remediation}
 	}
-	known, ok := connectivity.LookupCheck(check.Key)
-	if ok {
-		r.Label = known.Label
-	} else {
-		r.Label = strings.ReplaceAll(check.Key, "_", " ")
-	}
-	if !r.NeedsAction {
-		return r
-	}
-	switch {
-	case !ok:
-		r.Recommendation = "This check is not documented yet: open the Cloud Connector's Security Status page to see what it rates and how to fix it."
-	case !check.Status.Known():
-		r.Recommendation = "The rating " + quote(r.Status) + " is not documented, so it is treated as needing action: open the Cloud Connector's Security Status page to verify. " + known.Recommendation
-	default:
-		r.Recommendation = known.Recommendation
-	}
-	return r
+	c, _ := assess.LookupCheck(key)
+	return schemas.CheckHelp{Label: c.Label, Remediation: c.Remediation}
 }
 
-// unreadableStatus is the finding for a connector whose security status could not be read.
-func unreadableStatus(c *connectivity.Connector) schemas.SecurityCheckResult {
-	why := "the API did not report it"
-	for _, p := range c.Problems {
-		if p.Attribute == "security_status" {
-			why = p.Message
-		}
-	}
-	return schemas.SecurityCheckResult{
-		Name:           "security_status",
-		Label:          "Security Status",
-		Status:         riskUnknown,
-		NeedsAction:    true,
-		Recommendation: "The security status of this connector could not be read (" + why + "): check it on the Cloud Connector's Security Status page, and update the Cloud Connector if it is old.",
-	}
-}
-
-func quote(s string) string { return `"` + s + `"` }

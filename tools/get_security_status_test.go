@@ -1,10 +1,13 @@
 package tools
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -136,28 +139,52 @@ func TestGetSecurityStatus(t *testing.T) {
 				t.Errorf("findings_total %d, by_risk %+v, truncated %v; want %d, %+v, %v",
 					out.FindingsTotal, out.FindingsByRisk, out.FindingsTruncated, tt.wantTotal, tt.wantByRisk, len(out.Findings) < tt.wantTotal)
 			}
-			checkFindingsSorted(t, out.Findings)
+			checkFindingsSorted(t, out)
+			minRank := connectivity.Risk(strings.ToLower(fmt.Sprint(argOf(tt.args, "min_risk")))).Rank()
+			if argOf(tt.args, "min_risk") == nil {
+				minRank = 0
+			}
+			for _, c := range out.Connectors {
+				for check, status := range c.Checks {
+					if connectivity.Risk(status).Rank() < minRank {
+						t.Errorf("%s: check %s=%s is below min_risk", c.ClientID, check, status)
+					}
+				}
+			}
 		})
 	}
 }
 
-// checkFindingsSorted checks that findings come worst first and all carry a remedy.
-func checkFindingsSorted(t *testing.T, fs []schemas.SecurityFinding) {
+// argOf returns one argument of a table case, or nil.
+func argOf(args any, name string) any {
+	if m, ok := args.(map[string]any); ok {
+		return m[name]
+	}
+	return nil
+}
+
+// checkFindingsSorted checks that findings come worst first and that each check's remedy is in
+// the answer once.
+func checkFindingsSorted(t *testing.T, out securityOut) {
 	t.Helper()
+	fs := out.Findings
 	for i, f := range fs {
 		if i > 0 && connectivity.Risk(fs[i-1].Status).Rank() < connectivity.Risk(f.Status).Rank() {
 			t.Errorf("finding %d (%s) is worse than finding %d (%s)", i, f.Status, i-1, fs[i-1].Status)
 		}
-		if f.Recommendation == "" || f.Label == "" || f.AgentType == "" || f.Subaccount == "" {
-			t.Errorf("finding %+v lacks a recommendation, label, agent type or subaccount", f)
+		if help := out.Checks[f.Check]; help.Remediation == "" || help.Label == "" || f.Subaccount == "" {
+			t.Errorf("finding %+v lacks a subaccount, or its check a label and remediation", f)
 		}
+	}
+	if len(out.Checks) > len(fs) {
+		t.Errorf("%d checks explained for %d findings", len(out.Checks), len(fs))
 	}
 }
 
 // TestGetSecurityStatusChecks checks the per-connector check results and the remedies.
 func TestGetSecurityStatusChecks(t *testing.T) {
 	env := newSimEnv(t, simEnvOptions{})
-	out := callOK[securityOut](t, env, "get_security_status", nil)
+	out := callOK[securityOut](t, env, "get_security_status", map[string]any{"min_risk": "ok"})
 	byID := map[string]schemas.ConnectorSecurity{}
 	for _, c := range out.Connectors {
 		byID[c.ClientID] = c
@@ -169,46 +196,30 @@ func TestGetSecurityStatusChecks(t *testing.T) {
 		if id == "961847203" {
 			continue
 		}
-		var names []string
-		for _, ch := range c.Checks {
-			names = append(names, ch.Name)
-			known, _ := connectivity.LookupCheck(ch.Name)
-			if ch.Label != known.Label || ch.Label == "" {
-				t.Errorf("%s/%s: label %q, want %q", id, ch.Name, ch.Label, known.Label)
-			}
-			if ch.NeedsAction != (ch.Status != "ok") || (ch.Recommendation != "") != ch.NeedsAction {
-				t.Errorf("%s/%s: status %s, needs_action %v, recommendation %q", id, ch.Name, ch.Status, ch.NeedsAction, ch.Recommendation)
-			}
+		if len(c.Checks) != len(wantOrder) {
+			t.Errorf("%s: checks %v, want the seven documented ones", id, c.Checks)
 		}
-		if !reflect.DeepEqual(names, wantOrder) {
-			t.Errorf("%s: checks %v, want %v", id, names, wantOrder)
+		for _, name := range wantOrder {
+			if c.Checks[name] == "" {
+				t.Errorf("%s: no rating for %s", id, name)
+			}
 		}
 		if c.Problems != nil {
 			t.Errorf("%s: problems %v", id, c.Problems)
 		}
 	}
-
 	if c := byID["284610375"]; c.Summary != "ok" || c.AgentType != "master" {
 		t.Errorf("healthy master: %+v", c)
 	}
-	high := byID["517203948"]
-	if high.Summary != "high_risk" {
-		t.Errorf("high-risk connector: summary %s", high.Summary)
+	if high := byID["517203948"]; high.Summary != "high_risk" || high.Checks["trust_store"] != "high_risk" {
+		t.Errorf("high-risk connector: %+v", high)
 	}
-	trust := high.Checks[2]
-	if trust.Name != "trust_store" || trust.Label != "Backend Trust Store" || trust.Status != "high_risk" || !trust.NeedsAction {
-		t.Errorf("trust_store check = %+v", trust)
+	known, _ := assess.LookupCheck("trust_store")
+	if help := out.Checks["trust_store"]; help.Label != "Backend Trust Store" || help.Remediation != known.Remediation {
+		t.Errorf("trust_store help = %+v", help)
 	}
-	known, _ := connectivity.LookupCheck("trust_store")
-	if trust.Recommendation != known.Recommendation || trust.Recommendation == "" {
-		t.Errorf("trust_store recommendation = %q, want %q", trust.Recommendation, known.Recommendation)
-	}
-
-	// An undocumented rating needs action and says so.
-	auth := byID["630174285"].Checks[3]
-	if auth.Name != "authentication_type" || auth.Status != "not_evaluated" || !auth.NeedsAction ||
-		!strings.Contains(auth.Recommendation, `"not_evaluated" is not documented`) {
-		t.Errorf("undocumented rating: %+v", auth)
+	if got := byID["630174285"].Checks["authentication_type"]; got != "not_evaluated" {
+		t.Errorf("undocumented rating: %q", got)
 	}
 
 	// The malformed connector: its unreadable security status is reported and is a finding.
@@ -223,15 +234,9 @@ func TestGetSecurityStatusChecks(t *testing.T) {
 	if !strings.Contains(strings.Join(attrs, ","), "security_status") {
 		t.Errorf("malformed connector: problems with %v, want security_status among them", attrs)
 	}
-	var finding *schemas.SecurityFinding
-	for i := range out.Findings {
-		if out.Findings[i].ClientID == "961847203" {
-			finding = &out.Findings[i]
-		}
-	}
-	if finding == nil || finding.Check != "security_status" || finding.Status != "unknown" || finding.Label != "Security Status" ||
-		finding.AgentType != "master" || !strings.Contains(finding.Recommendation, "could not be read") {
-		t.Errorf("finding of the malformed connector = %+v", finding)
+	if !slices.Contains(findingKeys(out.Findings), "961847203/security_status=unknown") ||
+		!strings.Contains(out.Checks["security_status"].Remediation, "no readable security status") {
+		t.Errorf("finding of the malformed connector missing: %v, %+v", findingKeys(out.Findings), out.Checks["security_status"])
 	}
 }
 
@@ -258,7 +263,7 @@ func TestGetSecurityStatusClampsLimit(t *testing.T) {
 	if sum := r.OK + r.Low + r.Medium + r.High + r.Unknown; sum != out.FindingsTotal {
 		t.Errorf("findings_by_risk %+v adds up to %d, want findings_total %d", r, sum, out.FindingsTotal)
 	}
-	checkFindingsSorted(t, out.Findings)
+	checkFindingsSorted(t, out)
 }
 
 func TestGetSecurityStatusArgumentErrors(t *testing.T) {
@@ -266,9 +271,7 @@ func TestGetSecurityStatusArgumentErrors(t *testing.T) {
 		{"unknown client_id", map[string]any{"client_id": "999"}, unknownClientIDError},
 		{"limit 0", map[string]any{"limit": 0}, `argument "limit" must be at least 1, got 0`},
 		{"min_risk not a rating", map[string]any{"min_risk": "severe"},
-			`argument "min_risk" must be one of "ok", "low_risk", "medium_risk", "high_risk", got string "severe"`},
-		{"min_risk unknown is not a filter", map[string]any{"min_risk": "unknown"},
-			`argument "min_risk" must be one of "ok", "low_risk", "medium_risk", "high_risk", got string "unknown"`},
+			`argument "min_risk" must be one of "ok", "low_risk", "medium_risk", "unknown", "high_risk", got string "severe"`},
 		{"unknown argument", map[string]any{"minrisk": "high_risk"},
 			`unknown argument "minrisk" (did you mean "min_risk"?); valid arguments: client_id, limit, min_risk, refresh`},
 		{"limit of the wrong type", map[string]any{"limit": true}, `argument "limit" must be an integer, got boolean true`},

@@ -68,7 +68,6 @@ func connectorSummary(snap *connectivity.Snapshot, i int) schemas.ConnectorSumma
 		AgentType:        c.AgentType,
 		AgentVersion:     c.AgentVersion,
 		JavaVersion:      c.JavaVersion,
-		JVMVendorVersion: c.JVMVendorVersion,
 		ConnectedBy:      c.ConnectedBy,
 		LocationID:       c.LocationID,
 		ConnectedSince:   rfc3339(c.ConnectedSince),
@@ -78,10 +77,11 @@ func connectorSummary(snap *connectivity.Snapshot, i int) schemas.ConnectorSumma
 		OtherAttributes:  c.Extra,
 		Problems:         problemsOf(c),
 	}
+	if c.JavaVersion == "" {
+		s.JVMVendorVersion = c.JVMVendorVersion // the only Java information there is
+	}
 	if !c.RecentStart.IsZero() && snap.FetchedAt.After(c.RecentStart) {
-		up := snap.FetchedAt.Sub(c.RecentStart)
-		s.UptimeSeconds = int64(up.Seconds())
-		s.Uptime = humanDuration(up)
+		s.Uptime = humanDuration(snap.FetchedAt.Sub(c.RecentStart))
 	}
 	return s
 }

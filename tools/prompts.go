@@ -11,7 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 )
 
 // Prompts are workflows a user picks in the client (often as a slash command): each returns one
@@ -85,8 +85,8 @@ func promptArgs(req mcp.GetPromptRequest, known ...string) (map[string]string, e
 	}
 	if s, ok := args["min_severity"]; ok {
 		s = strings.ToLower(s)
-		if severityRank(s) < 0 {
-			return nil, fmt.Errorf("prompt %s: min_severity must be one of %s, got %q", req.Params.Name, strings.Join(schemas.Severities, ", "), args["min_severity"])
+		if assess.Severity(s).Rank() < 0 {
+			return nil, fmt.Errorf("prompt %s: min_severity must be one of %s, got %q", req.Params.Name, strings.Join(severityNames(), ", "), args["min_severity"])
 		}
 		args["min_severity"] = s
 	}
@@ -174,7 +174,7 @@ func (c completer) CompletePromptArgument(ctx context.Context, prompt string, ar
 		return c.clientIDs(ctx, arg.Value), nil
 	case "min_severity":
 		if prompt == promptTriage {
-			return complete(schemas.Severities, arg.Value), nil
+			return complete(severityNames(), arg.Value), nil
 		}
 	}
 	return complete(nil, ""), nil

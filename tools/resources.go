@@ -53,7 +53,7 @@ func Resources(cfg Config) []server.ServerResource {
 				if err != nil {
 					return nil, err
 				}
-				out, err := assessSnapshot(snap, cfg.assessPolicy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
+				out, err := assessSnapshot(snap, cfg.policy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
 				if err != nil {
 					return nil, err
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
 
@@ -28,6 +29,10 @@ type Config struct {
 	// MinSCCVersion is the lowest Cloud Connector version assess_connectors does not report as
 	// outdated (--min-scc-version); empty derives it from the landscape (see docs/assessment.md).
 	MinSCCVersion string
+	// MinJavaMajor is the Java floor of version.java (--min-java); 0 means assess.DefaultMinJava.
+	MinJavaMajor int
+	// AcceptedRisks are the findings a team accepted (--accepted-risks); nil accepts none.
+	AcceptedRisks *assess.AcceptedRisks
 }
 
 func (c Config) callTimeout() time.Duration {

@@ -1,0 +1,58 @@
+package tools
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+)
+
+// Answers must fit a model's context. The limits of issue 10: each tool's answer without
+// arguments on a 50-connector landscape at most 20 KiB of text, tools/list at most 16 KiB.
+const (
+	maxAnswerBytes    = 20 << 10
+	maxToolsListBytes = 16 << 10
+)
+
+// sizeLandscapes are 50-connector landscapes: the large generator's mix of pairs, lone masters,
+// versions and ratings, with and without a location attribute, with 10 systems per connector.
+func sizeLandscapes() map[string][]simulator.Agent {
+	return map[string][]simulator.Agent{
+		"documented shape": simulator.LargeLandscape(50, 10),
+		"with locations":   simulator.LargeLandscapeWithLocations(50, 10),
+	}
+}
+
+func TestAnswerSizes(t *testing.T) {
+	for name, landscape := range sizeLandscapes() {
+		t.Run(name, func(t *testing.T) {
+			env := newSimEnv(t, simEnvOptions{Landscape: landscape})
+			for _, tool := range Names() {
+				res := env.callTool(t, tool, nil)
+				n := len(resultText(t, res))
+				t.Logf("%s: %d bytes of text", tool, n)
+				if res.IsError || n > maxAnswerBytes {
+					t.Errorf("%s without arguments: %d bytes (error %v), want at most %d", tool, n, res.IsError, maxAnswerBytes)
+				}
+			}
+		})
+	}
+}
+
+func TestToolsListSize(t *testing.T) {
+	env := newSimEnv(t, simEnvOptions{})
+	res, err := env.client.ListTools(t.Context(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("tools/list: %d tools, %d bytes", len(res.Tools), len(data))
+	if len(data) > maxToolsListBytes {
+		t.Errorf("tools/list is %d bytes, want at most %d", len(data), maxToolsListBytes)
+	}
+}
