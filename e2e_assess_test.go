@@ -16,6 +16,9 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -103,10 +106,10 @@ func TestAssessEndToEnd(t *testing.T) {
 	var out schemas.AssessConnectorsOutput
 	assessRedecode(t, res.StructuredContent, &out)
 	if out.WorstSeverity != "critical" || out.Counts.Critical != 1 || out.Counts.Medium != 0 || out.Total != len(out.Findings) ||
-		out.Policy.MinSCCVersion != "2.18.0" || out.Policy.MinSCCVersionSource != "configured" {
+		len(out.Policy.SCCVersions) != 1 || out.Policy.SCCVersions[0].MinVersion != "2.18.0" || out.Policy.SCCVersions[0].Source != "configured" {
 		t.Errorf("assess_connectors result: %+v", out)
 	}
-	if out.Findings[0].ID != "security.payload_trace" || out.Findings[0].ClientID != "517203948" || out.Findings[0].Recommendation == "" {
+	if out.Findings[0].ID != "security.payload_trace" || out.Findings[0].ClientID != "517203948" || out.Rules[out.Findings[0].ID].Remediation == "" {
 		t.Errorf("worst finding %+v", out.Findings[0])
 	}
 	if text, ok := res.Content[0].(*sdk.TextContent); !ok || !json.Valid([]byte(text.Text)) {
@@ -191,7 +194,7 @@ func TestAssessCheckCommand(t *testing.T) {
 	// The demo landscape has a critical finding, so every threshold fails.
 	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "check")
 	if code != 1 || !strings.Contains(stdout, "critical  security.payload_trace") ||
-		!strings.HasSuffix(stdout, "FAIL: 5 finding(s) at or above high (--fail-on high)\n") {
+		!strings.HasSuffix(stdout, "FAIL: 4 finding(s) at or above high (--fail-on high)\n") {
 		t.Errorf("check --demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
@@ -202,7 +205,7 @@ func TestAssessCheckCommand(t *testing.T) {
 	if err := dec.Decode(&out); err != nil || dec.More() {
 		t.Errorf("--format json: stdout is not one assess_connectors result: %v\n%s", err, stdout)
 	}
-	if code != 1 || out.Total != 35 || out.Truncated || !strings.Contains(stderr, "FAIL: 1 finding(s) at or above critical") {
+	if code != 1 || out.Total != 42 || out.Truncated || !strings.Contains(stderr, "FAIL: 1 finding(s) at or above critical") {
 		t.Errorf("check --format json --fail-on critical: exit %d, total %d\n%s", code, out.Total, stderr)
 	}
 
@@ -285,5 +288,89 @@ func TestAssessCheckBinaryExitCodes(t *testing.T) {
 		if strings.Contains(stdout.String()+stderr.String(), assessSecret) {
 			t.Errorf("%v: the client secret reached the output", tt.args)
 		}
+	}
+}
+
+// TestCheckSARIF checks that check --format sarif writes a SARIF 2.1.0 log that validates against
+// the SARIF schema, with accepted findings suppressed.
+func TestCheckSARIF(t *testing.T) {
+	risks := filepath.Join(t.TempDir(), "accepted.yaml")
+	expires := time.Now().AddDate(0, 6, 0).Format(time.DateOnly)
+	if err := os.WriteFile(risks, []byte(`accepted:
+  - rule: security.payload_trace
+    client_id: "517203948"
+    reason: SAP support ticket 123 needs the trace until the fix
+    owner: basis-team@example.com
+    expires: `+expires+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "check", "--format", "sarif", "--fail-on", "critical", "--accepted-risks", risks)
+	if code != 0 || !strings.Contains(stderr, "PASS: no finding at or above critical") {
+		t.Errorf("the accepted critical finding still fails check: exit %d\n%s", code, stderr)
+	}
+	log, err := sarif.FromString(stdout)
+	if err != nil {
+		t.Fatalf("stdout is not SARIF: %v\n%s", err, stdout)
+	}
+	if err := log.Validate(); err != nil {
+		t.Errorf("SARIF does not validate against the 2.1.0 schema: %v", err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 42 {
+		t.Fatalf("SARIF log: version %s, %d runs", log.Version, len(log.Runs))
+	}
+	run := log.Runs[0]
+	rules := map[string]bool{}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.ShortDescription == nil || r.Help == nil || r.Help.Text == nil || *r.Help.Text == "" {
+			t.Errorf("rule %s lacks a short description or help", *r.ID)
+		}
+		rules[*r.ID] = true
+	}
+	suppressed := 0
+	for _, r := range run.Results {
+		if !rules[*r.RuleID] || r.PartialFingerprints[report.FingerprintKey] == "" || len(r.Locations) != 1 ||
+			len(r.Locations[0].LogicalLocations) != 1 || !strings.HasPrefix(*r.Locations[0].LogicalLocations[0].FullyQualifiedName, "acme-prod/") {
+			t.Errorf("result %s: rule known %v, fingerprints %v, locations %+v", *r.RuleID, rules[*r.RuleID], r.PartialFingerprints, r.Locations)
+		}
+		want := report.Level(r.Properties.Properties["severity"].(string))
+		if r.Level != want {
+			t.Errorf("result %s: level %v, want %s", *r.RuleID, r.Level, want)
+		}
+		if len(r.Suppressions) > 0 {
+			suppressed++
+			s := r.Suppressions[0]
+			if *r.RuleID != "security.payload_trace" || s.Kind == nil || *s.Kind != "external" || s.Status == nil || *s.Status != "accepted" ||
+				s.Justification == nil || !strings.Contains(*s.Justification, "SAP support ticket 123") {
+				t.Errorf("suppression %+v on %s", s, *r.RuleID)
+			}
+		}
+	}
+	if suppressed != 1 {
+		t.Errorf("%d suppressed results, want 1", suppressed)
+	}
+}
+
+// TestAcceptedRisksFileRefused checks that a bad accepted-risks file stops the program with a
+// message naming the file, entry and problem: exit 2 for check, 1 for the server.
+func TestAcceptedRisksFileRefused(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "risks.yaml")
+	if err := os.WriteFile(bad, []byte("accepted:\n  - rule: ha.no_shadow\n    reason: lab\n    owner: me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--demo", "check", "--accepted-risks", bad}, 2},
+		{[]string{"--demo", "call", "list_cloud_connectors", "--accepted-risks", bad}, 1},
+		{[]string{"--demo", "--accepted-risks", filepath.Join(t.TempDir(), "missing.yaml")}, 1},
+	} {
+		code, stdout, stderr := assessRun(append([]string{"--log-level", "error"}, tc.args...)...)
+		if code != tc.code || stdout != "" || !strings.Contains(stderr, "accepted risks") || !strings.Contains(stderr, "Fix the file") {
+			t.Errorf("%v: exit %d (want %d)\nstdout %q\nstderr %s", tc.args, code, tc.code, stdout, stderr)
+		}
+	}
+	if _, _, stderr := assessRun("--demo", "check", "--accepted-risks", bad); !strings.Contains(stderr, "entry 1 (line 2): missing required expires") {
+		t.Errorf("message does not name the entry and problem: %s", stderr)
 	}
 }

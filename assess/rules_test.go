@@ -225,4 +225,3 @@ func TestAssessRules(t *testing.T) {
 		})
 	}
 }
-

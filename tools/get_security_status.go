@@ -112,4 +112,3 @@ func checkHelp(key string) schemas.CheckHelp {
 	c, _ := assess.LookupCheck(key)
 	return schemas.CheckHelp{Label: c.Label, Remediation: c.Remediation}
 }
-

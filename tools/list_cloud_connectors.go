@@ -63,19 +63,19 @@ func listConnectors(snap *connectivity.Snapshot, in schemas.ListCloudConnectorsI
 func connectorSummary(snap *connectivity.Snapshot, i int) schemas.ConnectorSummary {
 	c := &snap.Connectors[i]
 	s := schemas.ConnectorSummary{
-		ClientID:         c.ClientID,
-		Subaccount:       snap.Subaccounts[i],
-		AgentType:        c.AgentType,
-		AgentVersion:     c.AgentVersion,
-		JavaVersion:      c.JavaVersion,
-		ConnectedBy:      c.ConnectedBy,
-		LocationID:       c.LocationID,
-		ConnectedSince:   rfc3339(c.ConnectedSince),
-		LastStart:        rfc3339(c.RecentStart),
-		Summary:          string(summaryOf(c)),
-		ExposedSystems:   len(c.ExposedSystems),
-		OtherAttributes:  c.Extra,
-		Problems:         problemsOf(c),
+		ClientID:        c.ClientID,
+		Subaccount:      snap.Subaccounts[i],
+		AgentType:       c.AgentType,
+		AgentVersion:    c.AgentVersion,
+		JavaVersion:     c.JavaVersion,
+		ConnectedBy:     c.ConnectedBy,
+		LocationID:      c.LocationID,
+		ConnectedSince:  rfc3339(c.ConnectedSince),
+		LastStart:       rfc3339(c.RecentStart),
+		Summary:         string(summaryOf(c)),
+		ExposedSystems:  len(c.ExposedSystems),
+		OtherAttributes: c.Extra,
+		Problems:        problemsOf(c),
 	}
 	if c.JavaVersion == "" {
 		s.JVMVendorVersion = c.JVMVendorVersion // the only Java information there is
