@@ -89,12 +89,9 @@ func decodeElement(raw json.RawMessage) (map[string]string, string) {
 	attrs := make(map[string]string, len(element.Attributes))
 	var nonStrings []string
 	for k, v := range element.Attributes {
-		var s string
+		var s string // null leaves it empty, without an error
 		if err := json.Unmarshal(v, &s); err == nil {
 			attrs[k] = s
-			continue
-		}
-		if string(bytes.TrimSpace(v)) == "null" {
 			continue
 		}
 		attrs[k] = string(v)

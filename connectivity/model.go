@@ -110,9 +110,6 @@ func (r Risk) Known() bool {
 	return false
 }
 
-// RiskLevels lists the documented ratings from harmless to worst.
-var RiskLevels = []Risk{RiskOK, RiskLow, RiskMedium, RiskHigh}
-
 // ExposedSystem is one back-end system the connector exposes to the cloud.
 type ExposedSystem struct {
 	Protocol    string // HTTP, HTTPS, RFC, RFCS, LDAP, LDAPS, TCP or TCPS
