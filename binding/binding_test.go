@@ -119,7 +119,7 @@ func bindingNames(bs []*binding.Binding) []string {
 	return names
 }
 
-func TestParseBindingFormats(t *testing.T) {
+func TestParseFormats(t *testing.T) {
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	defaultEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": json.RawMessage(vcap), "destinations": []any{}})
 	cfEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": vcap})
@@ -180,7 +180,7 @@ func TestParseBindingFormats(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bs, skipped, err := parse([]byte(tt.data), tt.source)
 			if err != nil {
-				t.Fatalf("ParseBinding: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			if got := bindingNames(bs); fmt.Sprint(got) != fmt.Sprint(tt.wantNames) {
 				t.Errorf("names = %q, want %q", got, tt.wantNames)
@@ -213,7 +213,7 @@ func TestParseBindingFormats(t *testing.T) {
 	}
 }
 
-func TestLoadBindingsSources(t *testing.T) {
+func TestLoadSources(t *testing.T) {
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	kyma, err := filepath.Abs(bindingFixture("kyma"))
 	if err != nil {
@@ -305,7 +305,7 @@ func TestLoadBindingsSources(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bs, skipped, err := load(tt.opts)
 			if err != nil {
-				t.Fatalf("LoadBindings: %v", err)
+				t.Fatalf("Load: %v", err)
 			}
 			var sources []string
 			for _, b := range bs {
@@ -338,7 +338,7 @@ func TestKymaFolderDetails(t *testing.T) {
 	dir := filepath.Join(bindingFixture("kyma"), "conn-api")
 	bs, _, err := load(binding.Options{Paths: []string{dir}})
 	if err != nil || len(bs) != 1 {
-		t.Fatalf("LoadBindings: %v, %d bindings", err, len(bs))
+		t.Fatalf("Load: %v, %d bindings", err, len(bs))
 	}
 	b := bs[0]
 	if b.Name != "conn-api" || b.Plan != "api_access" || b.ClientID != "sb-clone-kyma!b123|connectivity!b17" ||
@@ -359,7 +359,7 @@ func TestKymaFolderDetails(t *testing.T) {
 	}
 	bs, _, err = load(binding.Options{Paths: []string{tmp}})
 	if err != nil || len(bs) != 1 || bs[0].SCCInfoPath != "/api/v1/sccinfo" {
-		t.Fatalf("LoadBindings without .metadata: %v, %v", err, bs)
+		t.Fatalf("Load without .metadata: %v, %v", err, bs)
 	}
 }
 
@@ -381,7 +381,7 @@ func bindingCopyDir(t *testing.T, src, dst string) {
 	}
 }
 
-func TestLoadBindingsFindsNothingUsable(t *testing.T) {
+func TestLoadFindsNothingUsable(t *testing.T) {
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	var services map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(vcap), &services); err != nil {
@@ -404,7 +404,7 @@ func TestLoadBindingsFindsNothingUsable(t *testing.T) {
 	tests := []struct {
 		name        string
 		opts        binding.Options
-		wantNoneErr bool     // errors.Is(err, ErrNoBinding)
+		wantNoneErr bool     // errors.Is(err, ErrNotFound)
 		wantInErr   []string // each must appear in the message
 		wantSkipped int
 	}{
@@ -465,15 +465,15 @@ func TestLoadBindingsFindsNothingUsable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bs, skipped, err := load(tt.opts)
 			if err == nil {
-				t.Fatalf("LoadBindings returned %v and no error", bs)
+				t.Fatalf("Load returned %v and no error", bs)
 			}
 			if got := errors.Is(err, binding.ErrNotFound); got != tt.wantNoneErr {
-				t.Errorf("errors.Is(err, ErrNoBinding) = %v, want %v: %v", got, tt.wantNoneErr, err)
+				t.Errorf("errors.Is(err, ErrNotFound) = %v, want %v: %v", got, tt.wantNoneErr, err)
 			}
 			if !tt.wantNoneErr {
 				var be *binding.Error
 				if !errors.As(err, &be) {
-					t.Errorf("error is not a *BindingError: %v", err)
+					t.Errorf("error is not a *binding.Error: %v", err)
 				}
 			}
 			for _, want := range tt.wantInErr {
@@ -534,7 +534,7 @@ func TestX509Bindings(t *testing.T) {
 				return
 			}
 			if err != nil || len(bs) != 1 {
-				t.Fatalf("ParseBinding: %v (%d bindings)", err, len(bs))
+				t.Fatalf("Parse: %v (%d bindings)", err, len(bs))
 			}
 			b := bs[0]
 			if !b.UsesX509() || b.Key.Reveal() != keyPEM || b.Certificate != certPEM {
@@ -560,10 +560,10 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	_, _, err := parse([]byte(doc), "test")
 	var be *binding.Error
 	if !errors.As(err, &be) {
-		t.Fatalf("error %v is not a *BindingError", err)
+		t.Fatalf("error %v is not a *binding.Error", err)
 	}
 	if be.Name != "broken" || be.Source != "test" {
-		t.Errorf("BindingError names %q (%s)", be.Name, be.Source)
+		t.Errorf("Error names %q (%s)", be.Name, be.Source)
 	}
 	want := []string{
 		"clientid: expected a string, got a number",
@@ -579,7 +579,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	// An empty binding: every requirement is reported at once.
 	err = (&binding.Binding{Name: "empty", Source: "test"}).Validate()
 	if !errors.As(err, &be) {
-		t.Fatalf("error %v is not a *BindingError", err)
+		t.Fatalf("error %v is not a *binding.Error", err)
 	}
 	want = []string{
 		"missing clientid",
@@ -709,7 +709,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		path := bindingWriteTemp(t, "vcap.json", vcap)
 		bs, _, err := load(binding.Options{Paths: []string{path}})
 		if err != nil || len(bs) != 2 {
-			t.Fatalf("LoadBindings: %v, %d", err, len(bs))
+			t.Fatalf("Load: %v, %d", err, len(bs))
 		}
 		if err := os.WriteFile(path, []byte(strings.ReplaceAll(vcap, bindingTestSecret, "rotated")), 0o600); err != nil {
 			t.Fatal(err)
@@ -728,7 +728,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		bindingCopyDir(t, filepath.Join(bindingFixture("kyma"), "conn-api"), dir)
 		bs, _, err := load(binding.Options{Environ: []string{"SERVICE_BINDING_ROOT=" + root}})
 		if err != nil || len(bs) != 1 {
-			t.Fatalf("LoadBindings: %v, %d", err, len(bs))
+			t.Fatalf("Load: %v, %d", err, len(bs))
 		}
 		if err := os.WriteFile(filepath.Join(dir, "clientsecret"), []byte("rotated\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -749,7 +749,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 	})
 }
 
-func TestWrongJSONTypesAreBindingErrors(t *testing.T) {
+func TestWrongJSONTypesAreErrors(t *testing.T) {
 	tests := []struct{ name, doc, want string }{
 		{"array", `[1,2]`, "expected a JSON object (a service key), got a list"},
 		{"string", `"x"`, "expected a JSON object"},
@@ -771,7 +771,7 @@ func TestWrongJSONTypesAreBindingErrors(t *testing.T) {
 			bs, _, err := parse([]byte(tt.doc), "test")
 			var be *binding.Error
 			if !errors.As(err, &be) || len(bs) != 0 {
-				t.Fatalf("ParseBinding = %v, %v; want a *BindingError", bs, err)
+				t.Fatalf("Parse = %v, %v; want a *binding.Error", bs, err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
@@ -785,7 +785,7 @@ func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
 		"weird": [{"tags": {"not": "a list"}, "credentials": 5}]}`
 	bs, _, err := parse([]byte(doc), "VCAP_SERVICES")
 	if err != nil || len(bs) != 1 || bs[0].Name != "c" {
-		t.Fatalf("ParseBinding = %v, %v", bs, err)
+		t.Fatalf("Parse = %v, %v", bs, err)
 	}
 }
 
@@ -875,7 +875,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 }
 
-func TestParseBindingNames(t *testing.T) {
+func TestParseNames(t *testing.T) {
 	key := bindingSecretKey(t, nil)
 	for source, want := range map[string]string{
 		"file /keys/eu10-prod.json": "eu10-prod",
@@ -885,7 +885,7 @@ func TestParseBindingNames(t *testing.T) {
 	} {
 		bs, _, err := parse(key, source)
 		if err != nil || bs[0].Name != want || bs[0].Source != source {
-			t.Errorf("ParseBinding(…, %q) = %v, %v; want name %q", source, bs, err, want)
+			t.Errorf("Parse(…, %q) = %v, %v; want name %q", source, bs, err, want)
 		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
 
-// FuzzParse checks that ParseBinding never panics, that every binding it returns is
-// usable, and that no message shows a client secret or private key of the document. The seed
+// FuzzParse checks that Parse never panics, that every usable binding it returns passes
+// Validate, and that no message shows a client secret or private key of the document. The seed
 // corpus is testdata/fuzz/FuzzParse plus the JSON fixtures under testdata/bindings.
 func FuzzParse(f *testing.F) {
 	fixtures, err := filepath.Glob(filepath.Join("testdata", "bindings", "*.json"))

@@ -37,7 +37,8 @@ type Result struct {
 	// Broken are bindings that cannot be used: unreadable, not JSON, invalid; each lists why.
 	Broken []*Error
 
-	problems []error // Broken and the sources that held nothing usable, in source order
+	ignored  []string // other services, described when a source holds nothing usable
+	problems []error  // Broken and the sources that held nothing usable, in source order
 	err      error
 }
 
@@ -66,13 +67,16 @@ func Load(opts Options) *Result {
 	switch {
 	case len(paths) > 0:
 		for _, arg := range paths {
-			r.collect(loadArg(arg))
+			o := &Result{}
+			r.collect(o, o.loadArg(arg))
 		}
 	case env["VCAP_SERVICES_FILE_PATH"] != "" || strings.TrimSpace(env["VCAP_SERVICES"]) != "":
-		r.collect(loadVCAP(env))
+		o := &Result{}
+		r.collect(o, o.loadVCAP(env))
 	case env["SERVICE_BINDING_ROOT"] != "":
-		root := env["SERVICE_BINDING_ROOT"]
-		r.collect(loadDir(root, "SERVICE_BINDING_ROOT "), "SERVICE_BINDING_ROOT "+root)
+		o, root := &Result{}, env["SERVICE_BINDING_ROOT"]
+		o.loadDir(root, "SERVICE_BINDING_ROOT ")
+		r.collect(o, "SERVICE_BINDING_ROOT "+root)
 	}
 	return r.finish()
 }
@@ -83,21 +87,23 @@ func Load(opts Options) *Result {
 // "VCAP_SERVICES" (as in default-env.json). source becomes Binding.Source; its base name without
 // extension names a bare service key. Entries of other services are ignored.
 func Parse(data []byte, source string) *Result {
+	o := &Result{}
+	o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
 	r := &Result{}
-	r.collect(parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source}), source)
+	r.collect(o, source)
 	return r.finish()
 }
 
-// collect adds what one source yielded.
-func (r *Result) collect(f found, source string) {
-	r.Usable = append(r.Usable, f.usable...)
-	r.Skipped = append(r.Skipped, f.skipped...)
-	r.Broken = append(r.Broken, f.broken...)
-	for _, e := range f.broken {
+// collect adds what source yielded, o.
+func (r *Result) collect(o *Result, source string) {
+	r.Usable = append(r.Usable, o.Usable...)
+	r.Skipped = append(r.Skipped, o.Skipped...)
+	r.Broken = append(r.Broken, o.Broken...)
+	for _, e := range o.Broken {
 		r.problems = append(r.problems, e)
 	}
-	if len(f.usable) == 0 && len(f.broken) == 0 {
-		r.problems = append(r.problems, f.none(source))
+	if len(o.Usable) == 0 && len(o.Broken) == 0 {
+		r.problems = append(r.problems, o.none(source))
 	}
 }
 
@@ -128,35 +134,19 @@ func (r *Result) claim(sources map[string]string, name, source string) {
 	sources[name] = source
 }
 
-// found is what one source yields.
-type found struct {
-	usable  []*Binding
-	skipped []Skipped
-	broken  []*Error
-	ignored []string // other services, described for the error when nothing is usable
-}
-
-// add appends what another source yielded.
-func (f *found) add(o found) {
-	f.usable = append(f.usable, o.usable...)
-	f.skipped = append(f.skipped, o.skipped...)
-	f.broken = append(f.broken, o.broken...)
-	f.ignored = append(f.ignored, o.ignored...)
-}
-
 // fail records a problem with a source or binding as a whole.
-func (f *found) fail(m meta, problem string) {
-	f.broken = append(f.broken, &Error{Name: m.name, Source: m.source, Problems: []string{problem}})
+func (r *Result) fail(m meta, problem string) {
+	r.Broken = append(r.Broken, &Error{Name: m.name, Source: m.source, Problems: []string{problem}})
 }
 
 // none explains why source holds no usable binding.
-func (f *found) none(source string) error {
+func (r *Result) none(source string) error {
 	var why []string
-	for _, s := range f.skipped {
+	for _, s := range r.Skipped {
 		why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
 	}
-	if len(f.ignored) > 0 {
-		why = append(why, "ignored other services: "+strings.Join(f.ignored, ", "))
+	if len(r.ignored) > 0 {
+		why = append(why, "ignored other services: "+strings.Join(r.ignored, ", "))
 	}
 	if len(why) == 0 {
 		why = append(why, "it holds no services")
@@ -178,34 +168,34 @@ type origin struct {
 }
 
 // loadArg loads a --binding value, PATH or NAME=PATH. NAME=PATH names the binding the path
-// holds NAME, or, when it holds several, NAME/name.
-func loadArg(arg string) (found, string) {
+// holds NAME, or, when it holds several, NAME/name. It returns the source.
+func (r *Result) loadArg(arg string) string {
 	name, path, ok := strings.Cut(arg, "=")
 	if !ok || name == "" || path == "" || strings.TrimFunc(name, isNameRune) != "" {
 		name, path = "", arg
 	} else if _, err := os.Stat(arg); err == nil {
 		name, path = "", arg // a path that contains "="
 	}
-	f, source := loadPath(path)
+	source := r.loadPath(path)
 	if name != "" {
-		n := len(f.usable) + len(f.broken) + len(f.skipped)
+		n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
 		rename := func(own string) string {
 			if n == 1 {
 				return name
 			}
 			return name + "/" + own
 		}
-		for _, b := range f.usable {
+		for _, b := range r.Usable {
 			b.Name = rename(b.Name)
 		}
-		for _, e := range f.broken {
+		for _, e := range r.Broken {
 			e.Name = rename(e.Name)
 		}
-		for i := range f.skipped {
-			f.skipped[i].Name = rename(f.skipped[i].Name)
+		for i := range r.Skipped {
+			r.Skipped[i].Name = rename(r.Skipped[i].Name)
 		}
 	}
-	return f, source
+	return source
 }
 
 // isNameRune reports whether r may stand in a binding name given as NAME=PATH.
@@ -213,33 +203,30 @@ func isNameRune(r rune) bool {
 	return r == '.' || r == '_' || r == '-' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
 }
 
-// loadPath loads a service key file or a folder.
-func loadPath(path string) (found, string) {
+// loadPath loads a service key file or a folder and returns the source.
+func (r *Result) loadPath(path string) string {
 	info, err := os.Stat(path)
-	if err == nil && info.IsDir() {
-		return loadDir(path, "folder "), "folder " + path
-	}
-	var f found
-	switch m := fileMeta(path); {
+	switch {
+	case err == nil && info.IsDir():
+		r.loadDir(path, "folder ")
+		return "folder " + path
 	case err != nil:
-		f.fail(m, "cannot read it: "+osProblem(err))
+		r.fail(fileMeta(path), "cannot read it: "+osProblem(err))
 	case !info.Mode().IsRegular():
-		f.fail(m, "not a regular file or folder")
+		r.fail(fileMeta(path), "not a regular file or folder")
 	default:
-		f = loadFile(path)
+		r.loadFile(path)
 	}
-	return f, "file " + path
+	return "file " + path
 }
 
 // loadFile reads and parses a service key file.
-func loadFile(path string) found {
-	data, err := readFile(path)
-	if err != nil {
-		var f found
-		f.fail(fileMeta(path), "cannot read it: "+osProblem(err))
-		return f
+func (r *Result) loadFile(path string) {
+	if data, err := readFile(path); err != nil {
+		r.fail(fileMeta(path), "cannot read it: "+osProblem(err))
+	} else {
+		r.parseDocument(data, fileMeta(path))
 	}
-	return parseDocument(data, fileMeta(path))
 }
 
 // fileMeta describes the binding in a service key file.
@@ -247,43 +234,42 @@ func fileMeta(path string) meta {
 	return meta{name: baseName(path), source: "file " + path, origin: origin{path: path}}
 }
 
-// loadVCAP reads the VCAP_SERVICES document of the environment.
-func loadVCAP(env map[string]string) (f found, source string) {
-	source = "VCAP_SERVICES"
-	data := []byte(env["VCAP_SERVICES"])
+// loadVCAP reads the VCAP_SERVICES document of the environment and returns the source.
+func (r *Result) loadVCAP(env map[string]string) string {
+	m, data := meta{name: "VCAP_SERVICES", source: "VCAP_SERVICES"}, []byte(env["VCAP_SERVICES"])
+	var err error
 	if path := env["VCAP_SERVICES_FILE_PATH"]; path != "" {
-		source = "VCAP_SERVICES_FILE_PATH " + path
-		var err error
+		m.source = "VCAP_SERVICES_FILE_PATH " + path
 		if data, err = readFile(path); err != nil {
-			f.fail(meta{name: "VCAP_SERVICES", source: source}, "cannot read it: "+osProblem(err))
-			return f, source
+			r.fail(m, "cannot read it: "+osProblem(err))
+			return m.source
 		}
 	}
-	m := meta{name: "VCAP_SERVICES", source: source}
 	var services map[string]any
-	if err := json.Unmarshal(data, &services); err != nil {
-		f.fail(m, jsonProblem(err))
-		return f, source
+	if err = json.Unmarshal(data, &services); err != nil {
+		r.fail(m, jsonProblem(err))
+	} else {
+		r.parseVCAP(services, m)
 	}
-	return parseVCAP(services, m), source
+	return m.source
 }
 
 // loadDir loads a folder: a binding folder (one file per credential key), or a folder of binding
 // folders such as $SERVICE_BINDING_ROOT, where folders of other services are ignored, and of
 // service key files named *.json. prefix starts the source of each binding folder ("folder ",
 // "SERVICE_BINDING_ROOT ").
-func loadDir(dir, prefix string) (f found) {
+func (r *Result) loadDir(dir, prefix string) {
 	m := meta{name: filepath.Base(dir), source: prefix + dir}
 	d, err := readFolder(dir)
 	switch {
 	case err != nil:
-		f.fail(m, "cannot read it: "+osProblem(err))
+		r.fail(m, "cannot read it: "+osProblem(err))
 	case d.isBinding():
-		d.binding(dir, prefix+dir, false, &f)
+		r.folder(d, dir, prefix+dir, false)
 	case len(d.subdirs) > 0 || slices.ContainsFunc(d.names, isJSONName):
 		for _, name := range d.names {
 			if isJSONName(name) {
-				f.add(parseDocument([]byte(d.files[name]), fileMeta(filepath.Join(dir, name))))
+				r.parseDocument([]byte(d.files[name]), fileMeta(filepath.Join(dir, name)))
 			}
 		}
 		for _, sub := range d.subdirs {
@@ -291,18 +277,17 @@ func loadDir(dir, prefix string) (f found) {
 			sd, err := readFolder(path)
 			switch {
 			case err != nil:
-				f.fail(meta{name: sub, source: prefix + path}, "cannot read it: "+osProblem(err))
+				r.fail(meta{name: sub, source: prefix + path}, "cannot read it: "+osProblem(err))
 			case !sd.isBinding():
-				f.ignored = append(f.ignored, fmt.Sprintf("%q (not a binding folder)", sub))
+				r.ignored = append(r.ignored, fmt.Sprintf("%q (not a binding folder)", sub))
 			default:
-				sd.binding(path, prefix+path, true, &f)
+				r.folder(sd, path, prefix+path, true)
 			}
 		}
 	default:
-		f.fail(m, "the folder holds no binding: expected one file per credential key "+
+		r.fail(m, "the folder holds no binding: expected one file per credential key "+
 			"(such as clientid and connectivity_service), binding folders, or *.json service keys")
 	}
-	return f
 }
 
 // isJSONName reports whether a file name ends in .json.
@@ -358,10 +343,10 @@ func readFolder(dir string) (folder, error) {
 	return d, nil
 }
 
-// binding turns a binding folder into a binding and adds it to f. With onlyConnectivity, a
-// folder of another service is listed in f.ignored instead. The SAP BTP service operator's
+// folder turns binding folder d into a binding and adds it to r. With onlyConnectivity, a
+// folder of another service is listed in r.ignored instead. The SAP BTP service operator's
 // optional .metadata file marks the keys whose files hold JSON text.
-func (d folder) binding(dir, source string, onlyConnectivity bool, f *found) {
+func (r *Result) folder(d folder, dir, source string, onlyConnectivity bool) {
 	creds := make(map[string]any, len(d.files))
 	for k, v := range d.files {
 		creds[k] = strings.TrimSpace(v) // files often end with a newline
@@ -377,32 +362,32 @@ func (d folder) binding(dir, source string, onlyConnectivity bool, f *found) {
 		}
 	}
 	name, label := filepath.Base(dir), firstString(creds, "label", "type")
-	if _, hasAPI := creds["connectivity_service"]; onlyConnectivity && !hasAPI && !strings.EqualFold(label, "connectivity") &&
-		!hasTag(tags(creds["tags"]), "connectivity") {
-		f.ignored = append(f.ignored, fmt.Sprintf("%q (%s)", name, clip(cmp.Or(label, "unknown type"), 40, false)))
+	if onlyConnectivity && !isConnectivity(creds, creds["tags"], label) {
+		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", name, clip(cmp.Or(label, "unknown type"), 40, false)))
 		return
 	}
-	f.credentials(creds, meta{name: name, source: source, plan: firstString(creds, "plan"), origin: origin{path: dir, folder: true}})
+	r.credentials(creds, meta{name: name, source: source, plan: firstString(creds, "plan"), origin: origin{path: dir, folder: true}})
 }
 
-// tags reads tags: a list, or a file's JSON text or comma-separated text.
-func tags(v any) []string {
-	var list []string
-	switch v := v.(type) {
+// isConnectivity reports whether a binding is one of the Connectivity service: its credentials
+// hold connectivity_service, a label says connectivity, or its tags (a list, or a file's JSON text
+// or comma-separated text) do.
+func isConnectivity(creds map[string]any, tags any, labels ...string) bool {
+	if s, ok := tags.(string); ok && json.Unmarshal([]byte(s), &tags) != nil {
+		tags = strings.Split(s, ",")
+	}
+	switch list := tags.(type) {
+	case []string:
+		labels = append(labels, list...)
 	case []any:
-		for _, t := range v {
+		for _, t := range list {
 			if s, ok := t.(string); ok {
-				list = append(list, s)
+				labels = append(labels, s)
 			}
 		}
-	case string:
-		var l []any
-		if json.Unmarshal([]byte(v), &l) == nil {
-			return tags(l)
-		}
-		list = strings.Split(v, ",")
 	}
-	return list
+	_, hasAPI := creds["connectivity_service"]
+	return hasAPI || slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(strings.TrimSpace(l), "connectivity") })
 }
 
 // maxFileBytes bounds what is read from one file: service keys are a few kilobytes.
@@ -441,51 +426,52 @@ func baseName(path string) string {
 }
 
 // parseDocument parses a service key file or a VCAP_SERVICES document in a file.
-func parseDocument(data []byte, m meta) (f found) {
+func (r *Result) parseDocument(data []byte, m meta) {
 	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if len(data) == 0 {
-		f.fail(m, "the file is empty; expected a service key (JSON)")
-		return f
+		r.fail(m, "the file is empty; expected a service key (JSON)")
+		return
 	}
 	var doc any
 	if err := json.Unmarshal(data, &doc); err != nil {
-		f.fail(m, jsonProblem(err))
-		return f
+		r.fail(m, jsonProblem(err))
+		return
 	}
 	top, ok := doc.(map[string]any)
 	if !ok {
-		f.fail(m, "expected a JSON object (a service key), got "+kind(doc))
-		return f
+		r.fail(m, "expected a JSON object (a service key), got "+kind(doc))
+		return
 	}
 	if creds, ok := top["credentials"]; ok {
 		credsMap, ok := creds.(map[string]any)
 		if !ok {
-			f.fail(m, "credentials: expected an object, got "+kind(creds))
-			return f
+			r.fail(m, "credentials: expected an object, got "+kind(creds))
+			return
 		}
 		m.name = cmp.Or(firstString(top, "name", "binding_name", "instance_name"), m.name)
 		m.plan = firstString(top, "plan")
-		f.credentials(credsMap, m)
-		return f
+		r.credentials(credsMap, m)
+		return
 	}
 	if v, ok := top["VCAP_SERVICES"]; ok {
 		if s, isString := v.(string); isString { // `cf env` style: the document as JSON text
 			if err := json.Unmarshal([]byte(s), &v); err != nil {
-				f.fail(m, "VCAP_SERVICES: "+jsonProblem(err))
-				return f
+				r.fail(m, "VCAP_SERVICES: "+jsonProblem(err))
+				return
 			}
 		}
 		services, ok := v.(map[string]any)
 		if !ok {
-			f.fail(m, "VCAP_SERVICES: expected an object keyed by service label, got "+kind(v))
-			return f
+			r.fail(m, "VCAP_SERVICES: expected an object keyed by service label, got "+kind(v))
+			return
 		}
-		return parseVCAP(services, m)
+		r.parseVCAP(services, m)
+		return
 	}
 	for _, k := range credentialKeys {
 		if _, ok := top[k]; ok {
-			f.credentials(top, m)
-			return f
+			r.credentials(top, m)
+			return
 		}
 	}
 	allLists := len(top) > 0
@@ -495,11 +481,11 @@ func parseDocument(data []byte, m meta) (f found) {
 		}
 	}
 	if allLists { // a VCAP_SERVICES document
-		return parseVCAP(top, m)
+		r.parseVCAP(top, m)
+		return
 	}
-	f.fail(m, `not a service key: expected the credentials object (with clientid and connectivity_service), `+
+	r.fail(m, `not a service key: expected the credentials object (with clientid and connectivity_service), `+
 		`{"credentials": {…}}, or a VCAP_SERVICES document`)
-	return f
 }
 
 // credentialKeys are keys that mark an object as a credentials object.
@@ -511,7 +497,7 @@ var credentialKeys = []string{
 // parseVCAP reads a VCAP_SERVICES document with go-cfenv. Each label is decoded on its own so
 // that one malformed entry of another service does not hide the connectivity binding. Entries of
 // other services are listed in ignored.
-func parseVCAP(services map[string]any, m meta) (f found) {
+func (r *Result) parseVCAP(services map[string]any, m meta) {
 	labels := make([]string, 0, len(services))
 	for label := range services {
 		labels = append(labels, label)
@@ -523,29 +509,27 @@ func parseVCAP(services map[string]any, m meta) (f found) {
 		app, err := cfenv.New(map[string]string{"VCAP_APPLICATION": "{}", "VCAP_SERVICES": string(doc)})
 		if err != nil {
 			if strings.EqualFold(label, "connectivity") { // mapstructure's messages name fields and types, never values
-				f.fail(meta{name: label, source: m.source}, fmt.Sprintf("the entries under label %q are not "+
+				r.fail(meta{name: label, source: m.source}, fmt.Sprintf("the entries under label %q are not "+
 					"Cloud Foundry service bindings: %s", label, strings.Join(strings.Fields(err.Error()), " ")))
 			} else {
-				f.ignored = append(f.ignored, fmt.Sprintf("%q (malformed)", label))
+				r.ignored = append(r.ignored, fmt.Sprintf("%q (malformed)", label))
 			}
 			continue
 		}
 		for i, svc := range app.Services[label] {
 			name := cmp.Or(svc.Name, svc.InstanceName, fmt.Sprintf("%s[%d]", label, i))
-			if _, hasAPI := svc.Credentials["connectivity_service"]; !hasAPI && !strings.EqualFold(label, "connectivity") &&
-				!strings.EqualFold(svc.Label, "connectivity") && !hasTag(svc.Tags, "connectivity") {
-				f.ignored = append(f.ignored, fmt.Sprintf("%q (%s)", name, label))
+			if !isConnectivity(svc.Credentials, svc.Tags, label, svc.Label) {
+				r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", name, label))
 				continue
 			}
-			f.credentials(svc.Credentials, meta{name: name, source: m.source, plan: svc.Plan, origin: m.origin})
+			r.credentials(svc.Credentials, meta{name: name, source: m.source, plan: svc.Plan, origin: m.origin})
 		}
 	}
-	return f
 }
 
-// credentials turns a credentials object into a binding and adds it to f: usable when valid,
+// credentials turns a credentials object into a binding and adds it to r: usable when valid,
 // skipped when it has no api_access, broken otherwise.
-func (f *found) credentials(creds map[string]any, m meta) {
+func (r *Result) credentials(creds map[string]any, m meta) {
 	var problems []string
 	get := func(obj map[string]any, prefix, key string) string {
 		switch v := obj[key].(type) {
@@ -575,7 +559,7 @@ func (f *found) credentials(creds map[string]any, m meta) {
 		if m.plan != "" && !strings.EqualFold(m.plan, "api_access") {
 			reason = fmt.Sprintf("plan %s has no api_access (no connectivity_service.scc_info_path), ", clip(m.plan, 40, false))
 		}
-		f.skipped = append(f.skipped, Skipped{Name: m.name, Source: m.source,
+		r.Skipped = append(r.Skipped, Skipped{Name: m.name, Source: m.source,
 			Reason: reason + "the Cloud Connector API needs a Connectivity instance with plan api_access"})
 		return
 	}
@@ -598,10 +582,10 @@ func (f *found) credentials(creds map[string]any, m meta) {
 		b.TokenServiceURL = get(creds, "", "url") // the XSUAA URL; the same as token_service_url in SAP's bindings
 	}
 	if problems = b.problems(problems); len(problems) > 0 {
-		f.broken = append(f.broken, &Error{Name: b.Name, Source: b.Source, Problems: problems})
+		r.Broken = append(r.Broken, &Error{Name: b.Name, Source: b.Source, Problems: problems})
 		return
 	}
-	f.usable = append(f.usable, b)
+	r.Usable = append(r.Usable, b)
 }
 
 // pemText repairs PEM text whose line breaks were pasted as the two characters \n, a common
@@ -621,11 +605,6 @@ func firstString(m map[string]any, keys ...string) string {
 		}
 	}
 	return ""
-}
-
-// hasTag reports whether tags contains tag, ignoring case.
-func hasTag(tags []string, tag string) bool {
-	return slices.ContainsFunc(tags, func(t string) bool { return strings.EqualFold(strings.TrimSpace(t), tag) })
 }
 
 // kind names the JSON type of a decoded value.

@@ -17,54 +17,42 @@ import (
 // secret or certificate without a restart. Bindings from VCAP_SERVICES, which changes only with
 // a restart, and from Parse are returned unchanged.
 func (b *Binding) Reload() (*Binding, error) {
-	var f found
-	switch o := b.origin; {
+	o, r := b.origin, &Result{}
+	switch {
 	case o.path == "":
 		return b, nil
 	case o.folder:
-		d, err := readFolder(o.path)
-		if err != nil {
-			return nil, &Error{Name: b.Name, Source: b.Source, Problems: []string{"cannot read it again: " + osProblem(err)}}
-		}
-		d.binding(o.path, b.Source, false, &f)
+		r.loadDir(o.path, strings.TrimSuffix(b.Source, o.path))
 	default:
-		f = loadFile(o.path)
+		r.loadFile(o.path)
 	}
-	for _, nb := range f.usable {
-		if nb.origin.own == b.origin.own {
+	var errs []error
+	for _, nb := range r.Usable {
+		if nb.origin.own == o.own {
 			nb.Name = b.Name // as NAME=PATH named it
 			return nb, nil
 		}
 	}
-	var mine, all []error
-	for _, e := range f.broken {
-		all = append(all, e)
-		if e.Name == b.origin.own {
+	for _, e := range r.Broken {
+		if e.Name == o.own {
 			e.Name = b.Name
-			mine = append(mine, e)
+		}
+		errs = append(errs, e)
+	}
+	for _, s := range r.Skipped {
+		if s.Name == o.own {
+			errs = append(errs, fmt.Errorf("binding %q (%s) can no longer be used: %s", b.Name, b.Source, s.Reason))
 		}
 	}
-	if len(mine) == 0 {
-		mine = all // none names the binding: problems of the whole source
+	if len(errs) == 0 {
+		return nil, fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source)
 	}
-	if len(mine) > 0 {
-		return nil, errors.Join(mine...)
-	}
-	for _, s := range f.skipped {
-		if s.Name == b.origin.own {
-			return nil, fmt.Errorf("binding %q (%s) can no longer be used: %s", b.Name, b.Source, s.Reason)
-		}
-	}
-	return nil, fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source)
+	return nil, errors.Join(errs...)
 }
 
 // DefaultCheckInterval is how often, at most, a Rotation looks at the file or folder its binding
 // came from for a rotated secret or certificate.
 const DefaultCheckInterval = 5 * time.Second
-
-// refusedReloadInterval bounds how often refused credentials make a Rotation read an unchanged
-// source again, so that a burst of refusals reads the files once.
-const refusedReloadInterval = time.Second
 
 // Rotation lets a long-running client pick up a rotated binding (a new client secret or X.509
 // certificate written to the --binding file or the Kyma binding folder) without a restart. The
@@ -73,7 +61,8 @@ const refusedReloadInterval = time.Second
 //   - Check, at the start of a call: when the source's files changed (size or modification time)
 //     since the last look, which happens at most once per interval;
 //   - Refused, when XSUAA refuses the credentials: the caller repeats the token request once, and
-//     only if the source holds different credentials, so a wrong secret costs one token request.
+//     only if the source holds different credentials, so a wrong secret costs one token request
+//     (and one read of a small file).
 //
 // A source that cannot be read or holds an invalid binding (for example a file caught half
 // written) is logged and the binding in use is kept.
@@ -83,12 +72,9 @@ type Rotation struct {
 	interval time.Duration // < 0: no periodic look
 	logger   *slog.Logger
 
-	mu        sync.Mutex
-	checked   time.Time // last periodic look
-	refused   time.Time // last reload after refused credentials
-	refusedAt string    // the source stamp at that reload
-	stampPath string    // the source stamp describes
-	stamp     string    // fingerprint of the source at the last reload
+	mu      sync.Mutex
+	checked time.Time // last periodic look
+	stamp   string    // fingerprint of the source at the last reload
 }
 
 // NewRotation watches the source of the binding current returns and hands a changed binding to
@@ -98,9 +84,8 @@ func NewRotation(current func() *Binding, apply func(*Binding) error, interval t
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	o := current().origin
 	return &Rotation{current: current, apply: apply, interval: interval, logger: logger,
-		checked: time.Now(), stampPath: o.path, stamp: o.stamp()}
+		checked: time.Now(), stamp: current().origin.stamp()}
 }
 
 // Check reloads the binding when its source changed since the last look, if the interval has passed.
@@ -116,7 +101,7 @@ func (r *Rotation) Check() {
 		return
 	}
 	r.checked = now
-	if stamp := cur.origin.stamp(); r.stampPath != cur.origin.path || stamp != r.stamp {
+	if stamp := cur.origin.stamp(); stamp != r.stamp {
 		r.reloadLocked(cur, stamp, "its source changed")
 	}
 }
@@ -133,12 +118,7 @@ func (r *Rotation) Refused(used *Binding) bool {
 	if r.current() != used {
 		return true
 	}
-	now, stamp := time.Now(), used.origin.stamp()
-	if stamp == r.refusedAt && now.Sub(r.refused) < refusedReloadInterval {
-		return false
-	}
-	r.refused, r.refusedAt = now, stamp
-	return r.reloadLocked(used, stamp, "XSUAA refused its credentials")
+	return r.reloadLocked(used, used.origin.stamp(), "XSUAA refused its credentials")
 }
 
 // reloadLocked reads cur's source again and switches to the binding found there if it differs.
@@ -147,7 +127,7 @@ func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
 	nb, err := cur.Reload()
 	if err == nil {
 		// Keep the old stamp on failure: a file caught half written is read again at the next look.
-		r.stampPath, r.stamp = cur.origin.path, stamp
+		r.stamp = stamp
 		if *nb == *cur {
 			r.logger.Debug("binding source read again: unchanged", "binding", cur.String(), "reason", why)
 			return false
