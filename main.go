@@ -29,6 +29,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
@@ -54,9 +55,10 @@ Usage:
   btp-connectivity-mcp --demo                          serve an embedded simulator (no SAP account)
 
 The service binding (Connectivity service, plan api_access) is found in this order:
-  --binding PATH      a service key file or Kyma binding folder (repeatable; env CONNECTIVITY_BINDING)
-  VCAP_SERVICES       Cloud Foundry
-  SERVICE_BINDING_ROOT  Kyma / Kubernetes service bindings
+  --binding [NAME=]PATH  a service key file or Kyma binding folder, NAME naming the subaccount
+                         (repeatable; env CONNECTIVITY_BINDING)
+  VCAP_SERVICES          Cloud Foundry
+  SERVICE_BINDING_ROOT   Kyma / Kubernetes service bindings
 
 Tools: %s
 
@@ -88,7 +90,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("btp-connectivity-mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&o.bindings, "binding", "service key `PATH` (JSON file or Kyma binding folder); repeat for several subaccounts")
+	fs.Var(&o.bindings, "binding", "service key `[NAME=]PATH` (JSON file or Kyma binding folder), NAME naming the subaccount; repeat for several subaccounts")
 	fs.BoolVar(&o.demo, "demo", false, "serve the embedded simulator instead of SAP (no account needed)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level` on stderr: debug, info, warn, error")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
@@ -218,10 +220,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // buildLandscape finds the bindings (or starts the simulator for --demo) and returns the snapshot
-// source for the tools. No network I/O happens here: the first tool call reads the API.
+// source for the tools. No network I/O happens here: the first tool call reads the API. Broken
+// bindings are logged and left out while at least one binding is usable.
 func buildLandscape(o *options, logger *slog.Logger) (*connectivity.Landscape, func(), error) {
 	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version}
-	var bindings []*connectivity.Binding
+	var found *binding.Result
 	cleanup := func() {}
 	if o.demo {
 		sim, err := simulator.New(simulator.Options{})
@@ -229,25 +232,23 @@ func buildLandscape(o *options, logger *slog.Logger) (*connectivity.Landscape, f
 			return nil, nil, fmt.Errorf("starting the demo simulator: %w", err)
 		}
 		cleanup = sim.Close
-		bindings, _, err = connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "demo simulator")
-		if err != nil {
-			sim.Close()
-			return nil, nil, err
-		}
+		found = binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "demo simulator")
 		logger.Info("demo mode: serving the embedded Cloud Connector simulator, not SAP", "url", sim.URL())
 	} else {
-		var skipped []connectivity.Skipped
-		var err error
-		bindings, skipped, err = connectivity.LoadBindings(connectivity.LoadOptions{Paths: o.bindings, Environ: os.Environ()})
-		for _, s := range skipped {
-			logger.Info("binding skipped", "name", s.Name, "source", s.Source, "reason", s.Reason)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+		found = binding.Load(binding.Options{Paths: o.bindings, Environ: os.Environ()})
 	}
-	clients := make([]*connectivity.Client, 0, len(bindings))
-	for _, b := range bindings {
+	for _, s := range found.Skipped {
+		logger.Info("binding skipped", "name", s.Name, "source", s.Source, "reason", s.Reason)
+	}
+	if err := found.Err(); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	for _, e := range found.Broken {
+		logger.Warn("binding not usable: serving the others", "name", e.Name, "source", e.Source, "error", e)
+	}
+	clients := make([]*connectivity.Client, 0, len(found.Usable))
+	for _, b := range found.Usable {
 		c, err := connectivity.NewClient(b, copts)
 		if err != nil {
 			cleanup()

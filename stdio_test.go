@@ -561,3 +561,46 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 		t.Errorf("requests were made: %+v", n)
 	}
 }
+
+// TestBrokenBindingBesideAGoodOne: a binding that is broken at start is logged and the others are
+// served; a clash of names stops the start with both sources named.
+func TestBrokenBindingBesideAGoodOne(t *testing.T) {
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	good := writeServiceKey(t, sim, simulator.SecretCredentials, "")
+	notJSON := filepath.Join(t.TempDir(), "not-json.json")
+	if err := os.WriteFile(notJSON, []byte(`{"clientid": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		broken    string
+		wantCode  int
+		wantInErr string
+	}{
+		{"unreadable file", filepath.Join(t.TempDir(), "missing.json"), 0, `name=missing source="file `},
+		{"not JSON", "bad=" + notJSON, 0, `name=bad source="file ` + notJSON + `" error="binding \"bad\" (file ` + notJSON + `): not valid JSON`},
+		{"same name twice", "service-key=" + notJSON, 1, `two bindings are named "service-key"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(stdioBin, "--binding", good, "--binding", tt.broken, "call", "list_cloud_connectors")
+			cmd.Env = stdioEnv()
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != tt.wantCode {
+				t.Fatalf("exit code %d (%v), want %d; stderr:\n%s", code, err, tt.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantInErr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.wantInErr, stderr.String())
+			}
+			if served := strings.Contains(stdout.String(), `"connectors":[{`); served != (tt.wantCode == 0) {
+				t.Errorf("served = %v, want %v; stdout: %.200s", served, tt.wantCode == 0, stdout.String())
+			}
+		})
+	}
+}

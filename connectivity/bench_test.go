@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -72,7 +73,8 @@ func benchLandscape(b *testing.B, agents []simulator.Agent, ttl time.Duration) (
 		b.Fatal(err)
 	}
 	b.Cleanup(sim.Close)
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "bench")
+	parsed := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "bench")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
 
 // Defaults of Options.
@@ -41,8 +43,8 @@ type Options struct {
 	// UserAgent is sent with every request.
 	UserAgent string
 	// BindingCheckInterval is how often, at most, the file or folder the binding was loaded
-	// from is looked at for a rotated secret or certificate (see rotation.go); 0 means
-	// DefaultBindingCheckInterval, negative disables the periodic look (credentials refused by
+	// from is looked at for a rotated secret or certificate (see binding.Rotation); 0 means
+	// binding.DefaultCheckInterval, negative disables the periodic look (credentials refused by
 	// XSUAA still make the client read the source again).
 	BindingCheckInterval time.Duration
 }
@@ -64,7 +66,7 @@ func (o Options) withDefaults() Options {
 		o.UserAgent = "btp-connectivity-mcp"
 	}
 	if o.BindingCheckInterval == 0 {
-		o.BindingCheckInterval = DefaultBindingCheckInterval
+		o.BindingCheckInterval = binding.DefaultCheckInterval
 	}
 	return o
 }
@@ -76,11 +78,11 @@ type Client struct {
 	transport *http.Transport // shared by API calls and secret-based token requests
 	api       *http.Client
 	auth      *authenticator
-	rotation  *rotation // picks up a rotated binding from its file or folder
+	rotation  *binding.Rotation // picks up a rotated binding from its file or folder
 }
 
 // NewClient validates b and returns a client for it. No network I/O happens until the first call.
-func NewClient(b *Binding, opts Options) (*Client, error) {
+func NewClient(b *binding.Binding, opts Options) (*Client, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}
@@ -92,19 +94,19 @@ func NewClient(b *Binding, opts Options) (*Client, error) {
 		opts:      opts,
 		transport: transport,
 		api:       &http.Client{Transport: transport, Timeout: opts.RequestTimeout},
-		rotation:  newRotation(b, opts.BindingCheckInterval),
 	}
 	auth, err := newAuthenticator(b, c.tokenHTTPClient)
 	if err != nil {
 		return nil, err
 	}
 	c.auth = auth
+	c.rotation = binding.NewRotation(auth.current, c.SetBinding, opts.BindingCheckInterval, opts.Logger)
 	return c, nil
 }
 
 // tokenHTTPClient returns the HTTP client for b's token endpoint: the shared one for a client
 // secret, one presenting the binding's certificate for X.509.
-func (c *Client) tokenHTTPClient(b *Binding) (*http.Client, error) {
+func (c *Client) tokenHTTPClient(b *binding.Binding) (*http.Client, error) {
 	if !b.UsesX509() {
 		return &http.Client{Transport: c.transport, Timeout: c.opts.RequestTimeout}, nil
 	}
@@ -122,11 +124,11 @@ func (c *Client) tokenHTTPClient(b *Binding) (*http.Client, error) {
 }
 
 // Binding returns the binding in use.
-func (c *Client) Binding() *Binding { return c.auth.current() }
+func (c *Client) Binding() *binding.Binding { return c.auth.current() }
 
 // SetBinding switches to a new version of the binding (a rotated secret or certificate). The
 // cached token is dropped; in-flight calls finish with the token they have.
-func (c *Client) SetBinding(b *Binding) error {
+func (c *Client) SetBinding(b *binding.Binding) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -146,7 +148,7 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 
 // fetch returns the raw body of the Cloud Connector info endpoint, with retries.
 func (c *Client) fetch(ctx context.Context) ([]byte, error) {
-	c.checkBindingSource()
+	c.rotation.Check()
 	budget := c.opts.RetryBudget
 	if deadline, ok := ctx.Deadline(); ok {
 		budget = time.Until(deadline)
@@ -228,7 +230,7 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 		token, gen, err := c.auth.token(ctx)
 		if err != nil {
 			var authErr *AuthError
-			if !reloaded && errors.As(err, &authErr) && c.reloadRefused(used) {
+			if !reloaded && errors.As(err, &authErr) && c.rotation.Refused(used) {
 				reloaded = true
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -26,9 +27,10 @@ func newSim(t *testing.T, opts simulator.Options, kind simulator.CredentialType,
 
 func clientFor(t *testing.T, sim *simulator.Server, kind simulator.CredentialType, copts connectivity.Options) *connectivity.Client {
 	t.Helper()
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(kind), "test service key")
+	parsed := binding.Parse(sim.ServiceKeyJSON(kind), "test service key")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil || len(bindings) != 1 {
-		t.Fatalf("ParseBinding: %v (%d bindings)", err, len(bindings))
+		t.Fatalf("binding.Parse: %v (%d bindings)", err, len(bindings))
 	}
 	if copts.RootCAs == nil {
 		copts.RootCAs = sim.RootCAs()
@@ -289,7 +291,8 @@ func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
 	}
 	sim.RotateSecret("rotated-secret-value")
 	sim.RevokeTokens()
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "rotated key")
+	parsed := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "rotated key")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -253,9 +253,9 @@ func (l *Landscape) fetch(ctx context.Context) (*Snapshot, error) {
 			if len(l.clients) == 1 {
 				return nil, errs[i]
 			}
-			return nil, fmt.Errorf("subaccount %s: %w", subaccountName(c.Binding()), errs[i])
+			return nil, fmt.Errorf("subaccount %s: %w", c.Binding().Label(), errs[i])
 		}
-		name := subaccountName(c.Binding())
+		name := c.Binding().Label()
 		for _, conn := range results[i] {
 			connectors = append(connectors, conn)
 			subaccounts = append(subaccounts, name)
@@ -265,17 +265,4 @@ func (l *Landscape) fetch(ctx context.Context) (*Snapshot, error) {
 		connectors = []Connector{}
 	}
 	return NewSnapshot(fetchedAt, connectors, subaccounts), nil
-}
-
-// subaccountName names the subaccount a binding belongs to, as precisely as the binding allows.
-func subaccountName(b *Binding) string {
-	switch {
-	case b.SubaccountSubdomain != "":
-		return b.SubaccountSubdomain
-	case b.SubaccountID != "":
-		return b.SubaccountID
-	case b.IdentityZone != "":
-		return b.IdentityZone
-	}
-	return b.Name
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -49,9 +50,10 @@ func (l *rotLog) String() string {
 // client for it that trusts sim and logs to the returned sink.
 func rotClient(t *testing.T, sim *simulator.Server, path string, interval time.Duration) (*connectivity.Client, *rotLog) {
 	t.Helper()
-	bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Paths: []string{path}})
+	loaded := binding.Load(binding.Options{Paths: []string{path}})
+	bs, err := loaded.Usable, loaded.Err()
 	if err != nil || len(bs) != 1 {
-		t.Fatalf("LoadBindings(%s): %v (%d bindings)", path, err, len(bs))
+		t.Fatalf("binding.Load(%s): %v (%d bindings)", path, err, len(bs))
 	}
 	logs := &rotLog{}
 	c, err := connectivity.NewClient(bs[0], connectivity.Options{
@@ -282,9 +284,10 @@ func TestRotationKeepsTheBindingWhenTheSourceIsBroken(t *testing.T) {
 // credentials still cost one token request.
 func TestRotationNotForEnvironmentBindings(t *testing.T) {
 	sim := rotSim(t, simulator.Options{})
-	bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES=" + sim.VCAPServices(simulator.SecretCredentials)}})
+	loaded := binding.Load(binding.Options{Environ: []string{"VCAP_SERVICES=" + sim.VCAPServices(simulator.SecretCredentials)}})
+	bs, err := loaded.Usable, loaded.Err()
 	if err != nil || len(bs) != 1 {
-		t.Fatalf("LoadBindings: %v", err)
+		t.Fatalf("binding.Load: %v", err)
 	}
 	c, err := connectivity.NewClient(bs[0], connectivity.Options{BindingCheckInterval: time.Millisecond})
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
 
 // tokenEarlyExpiry is how long before its expiry a cached token is replaced, so that a request
@@ -22,10 +24,10 @@ const tokenEarlyExpiry = 2 * time.Minute
 // holds a lock while it fetches), and adds what that source cannot do: drop a token the API
 // rejected, and swap in a rotated binding.
 type authenticator struct {
-	transport func(b *Binding) (*http.Client, error) // builds the token endpoint's HTTP client
+	transport func(b *binding.Binding) (*http.Client, error) // builds the token endpoint's HTTP client
 
 	mu         sync.Mutex
-	binding    *Binding
+	bound      *binding.Binding
 	source     *tokenSource
 	generation uint64 // bumped each time source is replaced
 }
@@ -40,7 +42,7 @@ type tokenSource struct {
 	retired bool // replaced by another source; guarded by authenticator.mu
 }
 
-func newAuthenticator(b *Binding, transport func(*Binding) (*http.Client, error)) (*authenticator, error) {
+func newAuthenticator(b *binding.Binding, transport func(*binding.Binding) (*http.Client, error)) (*authenticator, error) {
 	a := &authenticator{transport: transport}
 	if err := a.setBinding(b); err != nil {
 		return nil, err
@@ -49,7 +51,7 @@ func newAuthenticator(b *Binding, transport func(*Binding) (*http.Client, error)
 }
 
 // newSource builds a caching token source for b.
-func (a *authenticator) newSource(b *Binding) (*tokenSource, error) {
+func (a *authenticator) newSource(b *binding.Binding) (*tokenSource, error) {
 	client, err := a.transport(b)
 	if err != nil {
 		return nil, err
@@ -91,7 +93,7 @@ func (a *authenticator) release(src *tokenSource) {
 }
 
 // setBinding replaces the binding and starts a fresh token cache for it.
-func (a *authenticator) setBinding(b *Binding) error {
+func (a *authenticator) setBinding(b *binding.Binding) error {
 	source, err := a.newSource(b)
 	if err != nil {
 		return err
@@ -99,17 +101,17 @@ func (a *authenticator) setBinding(b *Binding) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.retire()
-	a.binding = b
+	a.bound = b
 	a.source = source
 	a.generation++
 	return nil
 }
 
 // current returns the binding in use.
-func (a *authenticator) current() *Binding {
+func (a *authenticator) current() *binding.Binding {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.binding
+	return a.bound
 }
 
 // token returns a valid access token and the generation of the cache it came from. It returns
@@ -151,7 +153,7 @@ func (a *authenticator) token(ctx context.Context) (*oauth2.Token, uint64, error
 // callers that saw the same rejected token cause a single replacement.
 func (a *authenticator) invalidate(gen uint64) {
 	a.mu.Lock()
-	b, stale := a.binding, gen == a.generation
+	b, stale := a.bound, gen == a.generation
 	a.mu.Unlock()
 	if !stale {
 		return
@@ -186,7 +188,7 @@ func tokenError(ctx context.Context, err error) error {
 }
 
 // clientCertificate parses the binding's X.509 certificate and key for the TLS handshake.
-func clientCertificate(b *Binding) (tls.Certificate, error) {
+func clientCertificate(b *binding.Binding) (tls.Certificate, error) {
 	cert, err := tls.X509KeyPair([]byte(b.Certificate), []byte(b.Key.Reveal()))
 	if err != nil {
 		// The parse error of crypto/tls never quotes key material.

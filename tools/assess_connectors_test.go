@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -23,9 +24,10 @@ func assessEnv(t *testing.T, landscape []simulator.Agent) (*simulator.Server, Co
 		t.Fatalf("simulator: %v", err)
 	}
 	t.Cleanup(sim.Close)
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "assess test")
+	parsed := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "assess test")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil || len(bindings) != 1 {
-		t.Fatalf("ParseBinding: %v", err)
+		t.Fatalf("binding.Parse: %v", err)
 	}
 	c, err := connectivity.NewClient(bindings[0], connectivity.Options{})
 	if err != nil {

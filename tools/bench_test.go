@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -24,9 +25,10 @@ func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*s
 		tb.Fatalf("simulator: %v", err)
 	}
 	tb.Cleanup(sim.Close)
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "perf test")
+	parsed := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "perf test")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil || len(bindings) != 1 {
-		tb.Fatalf("ParseBinding: %v (%d bindings)", err, len(bindings))
+		tb.Fatalf("binding.Parse: %v (%d bindings)", err, len(bindings))
 	}
 	c, err := connectivity.NewClient(bindings[0], connectivity.Options{})
 	if err != nil {

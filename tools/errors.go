@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
@@ -20,7 +21,7 @@ import (
 func explain(err error, timeout time.Duration) error {
 	var authErr *connectivity.AuthError
 	var apiErr *connectivity.APIError
-	var bindErr *connectivity.BindingError
+	var bindErr *binding.Error
 	var reqErr *connectivity.RequestError
 	var netErr net.Error
 	// A failed request names its service; a call whose deadline ended while it waited for a read

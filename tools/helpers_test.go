@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -50,9 +51,10 @@ func newSimEnv(t *testing.T, opts simEnvOptions) *simEnv {
 		t.Fatalf("simulator: %v", err)
 	}
 	t.Cleanup(sim.Close)
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(simulator.SecretCredentials), "tools test")
+	parsed := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "tools test")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil || len(bindings) != 1 {
-		t.Fatalf("ParseBinding: %v (%d bindings)", err, len(bindings))
+		t.Fatalf("binding.Parse: %v (%d bindings)", err, len(bindings))
 	}
 	c, err := connectivity.NewClient(bindings[0], connectivity.Options{})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -57,9 +58,10 @@ func relStart(t *testing.T, s relSetup) *relEnv {
 	}
 	t.Cleanup(sim.Close)
 	kind := simulator.SecretCredentials
-	bindings, _, err := connectivity.ParseBinding(sim.ServiceKeyJSON(kind), "test service key")
+	parsed := binding.Parse(sim.ServiceKeyJSON(kind), "test service key")
+	bindings, err := parsed.Usable, parsed.Err()
 	if err != nil || len(bindings) != 1 {
-		t.Fatalf("ParseBinding: %v", err)
+		t.Fatalf("binding.Parse: %v", err)
 	}
 	if !s.untrusted {
 		s.client.RootCAs = sim.RootCAs()

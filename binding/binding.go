@@ -1,9 +1,15 @@
-package connectivity
+// Package binding finds and reads the Connectivity service bindings (plan api_access) the server
+// uses: service key files, VCAP_SERVICES on Cloud Foundry, and Kyma binding folders. Load is the
+// entry point: it reads the first source present once and says, for every binding found, whether
+// it is usable, skipped (another plan) or broken (and why). A Rotation re-reads a binding's file
+// or folder when it changes or when XSUAA refuses its credentials.
+package binding
 
 import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -14,13 +20,6 @@ import (
 	"strings"
 	"time"
 )
-
-// bindingRedacted is what every formatting of a non-empty Secret shows.
-const bindingRedacted = "[redacted]"
-
-// bindingNoAPIAccess explains a binding without the Cloud Connector info endpoint.
-const bindingNoAPIAccess = "no api_access: this binding has no connectivity_service.scc_info_path; " +
-	"create the instance with plan api_access"
 
 // Secret is a credential (a client secret or a private key) that must never reach a log, an
 // error or a tool result. Every way of printing it — fmt verbs, JSON, slog — shows "[redacted]"
@@ -35,7 +34,7 @@ func (s Secret) String() string {
 	if s == "" {
 		return ""
 	}
-	return bindingRedacted
+	return "[redacted]"
 }
 
 // GoString redacts the secret for %#v.
@@ -56,13 +55,13 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // LogValue redacts the secret in slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Binding is one Connectivity service binding (plan api_access): the credentials to get an
-// XSUAA token and the address of the Cloud Connector info endpoint. Bindings come from
-// LoadBindings or ParseBinding, which validate them. Printing or logging a Binding never shows its
-// client secret or private key.
+// Binding is one Connectivity service binding (plan api_access): the credentials to get an XSUAA
+// token and the address of the Cloud Connector info endpoint, for one subaccount. Printing or
+// logging a Binding never shows its client secret or private key.
 type Binding struct {
-	// Name identifies the binding to people: the binding or instance name, or the base name of
-	// the service key file.
+	// Name identifies the binding (the subaccount) to people and is unique among the bindings
+	// Load returns: NAME of --binding NAME=PATH, the VCAP_SERVICES entry's name, the Kyma folder's
+	// name, or the base name of the service key file.
 	Name string
 	// Source says where the binding was read, e.g. "file /path/key.json", "VCAP_SERVICES" or
 	// "SERVICE_BINDING_ROOT /bindings/conn".
@@ -98,7 +97,7 @@ type Binding struct {
 	IdentityZone string
 
 	// origin tells Reload where to read the binding again; zero when it cannot be re-read.
-	origin bindingOrigin
+	origin origin
 }
 
 // UsesX509 reports whether the binding authenticates with its X.509 certificate (mTLS) rather
@@ -111,6 +110,58 @@ func (b *Binding) UsesX509() bool {
 	return b.ClientSecret == "" && b.Certificate != "" && b.Key != ""
 }
 
+// Auth names how the binding authenticates: "x509", "secret" or "no credentials".
+func (b *Binding) Auth() string {
+	switch {
+	case b.UsesX509():
+		return "x509"
+	case b.ClientSecret != "":
+		return "secret"
+	}
+	return "no credentials"
+}
+
+// NotAfter returns when the certificate of an X.509 binding expires, or the zero time for a
+// client-secret binding or a certificate that cannot be read.
+func (b *Binding) NotAfter() time.Time {
+	block, _ := pem.Decode([]byte(b.Certificate))
+	if !b.UsesX509() || block == nil {
+		return time.Time{}
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return time.Time{}
+	}
+	return cert.NotAfter
+}
+
+// Region returns the SAP BTP region of the Connectivity API host, "eu10" for
+// connectivity.cf.eu10.hana.ondemand.com, or "" when the host does not tell.
+func (b *Binding) Region() string {
+	u, err := url.Parse(strings.TrimSpace(b.ServiceURL))
+	if err != nil {
+		return ""
+	}
+	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
+	for i := 0; i+2 < len(labels); i++ {
+		if labels[i] == "cf" {
+			return labels[i+1]
+		}
+	}
+	return ""
+}
+
+// Label names the subaccount as precisely as the binding allows: its subdomain, else its ID,
+// else its identity zone, else the binding's name.
+func (b *Binding) Label() string {
+	for _, s := range []string{b.SubaccountSubdomain, b.SubaccountID, b.IdentityZone} {
+		if s != "" {
+			return s
+		}
+	}
+	return b.Name
+}
+
 // TokenURL returns the XSUAA token endpoint: <certurl>/oauth/token for X.509 bindings,
 // <token_service_url>/oauth/token otherwise. "/oauth/token" is not appended to a URL that
 // already ends with it. It returns "" when the binding lacks the base URL (Validate reports it).
@@ -120,10 +171,7 @@ func (b *Binding) TokenURL() string {
 		base = b.CertURL
 	}
 	base = strings.TrimRight(strings.TrimSpace(base), "/")
-	if base == "" {
-		return ""
-	}
-	if strings.HasSuffix(base, "/oauth/token") {
+	if base == "" || strings.HasSuffix(base, "/oauth/token") {
 		return base
 	}
 	return base + "/oauth/token"
@@ -141,10 +189,17 @@ func (b *Binding) InfoURL() string {
 }
 
 // Validate checks that the binding can be used to call the Cloud Connector info API. It returns
-// nil or a *BindingError that lists every problem found. Messages never contain the client
-// secret or the private key.
+// nil or an *Error that lists every problem found. Messages never contain the client secret or
+// the private key.
 func (b *Binding) Validate() error {
-	var problems []string
+	if problems := b.problems(nil); len(problems) > 0 {
+		return &Error{Name: b.Name, Source: b.Source, Problems: problems}
+	}
+	return nil
+}
+
+// problems appends every problem of the binding to problems.
+func (b *Binding) problems(problems []string) []string {
 	add := func(p string) {
 		if p != "" {
 			problems = append(problems, p)
@@ -162,38 +217,23 @@ func (b *Binding) Validate() error {
 			add("credential-type is x509 but the private key is missing")
 		}
 		if b.Certificate != "" && b.Key != "" {
-			add(bindingCheckKeyPair(b.Certificate, b.Key))
+			add(checkKeyPair(b.Certificate, b.Key))
 		}
-		if b.CertURL == "" {
-			add("x509 binding without certurl: the mTLS token endpoint is unknown")
-		} else {
-			add(bindingCheckURL("certurl", b.CertURL))
-		}
+		add(checkURL("certurl", b.CertURL, "x509 binding without certurl: the mTLS token endpoint is unknown"))
 	case b.ClientSecret != "":
-		if b.TokenServiceURL == "" {
-			add("missing token_service_url: the token endpoint is unknown")
-		} else {
-			add(bindingCheckURL("token_service_url", b.TokenServiceURL))
-		}
+		add(checkURL("token_service_url", b.TokenServiceURL, "missing token_service_url: the token endpoint is unknown"))
 	case b.CredentialType != "":
-		add(fmt.Sprintf("credential-type is %s but clientsecret is missing", bindingClip(b.CredentialType)))
+		add(fmt.Sprintf("credential-type is %s but clientsecret is missing", clip(b.CredentialType, 80, true)))
 	case b.Certificate != "" || b.Key != "":
 		add("neither clientsecret nor both certificate and key: an X.509 binding needs the certificate and the key")
 	default:
 		add("neither clientsecret nor certificate and key: the binding has no credentials to get a token")
 	}
-	if b.ServiceURL == "" {
-		add("missing connectivity_service.url")
-	} else {
-		add(bindingCheckURL("connectivity_service.url", b.ServiceURL))
-	}
+	add(checkURL("connectivity_service.url", b.ServiceURL, "missing connectivity_service.url"))
 	if strings.TrimSpace(b.SCCInfoPath) == "" {
-		add(bindingNoAPIAccess)
+		add("no api_access: this binding has no connectivity_service.scc_info_path; create the instance with plan api_access")
 	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return &BindingError{Binding: b.Name, Source: b.Source, Problems: problems}
+	return problems
 }
 
 // String describes the binding for logs and messages, for example
@@ -204,16 +244,12 @@ func (b *Binding) String() string {
 		return "connectivity binding <nil>"
 	}
 	var parts []string
-	if b.Source != "" {
-		parts = append(parts, b.Source)
+	for _, p := range [][2]string{{"", b.Source}, {"plan ", b.Plan}, {"client ", b.ClientID}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+p[1])
+		}
 	}
-	if b.Plan != "" {
-		parts = append(parts, "plan "+b.Plan)
-	}
-	if b.ClientID != "" {
-		parts = append(parts, "client "+b.ClientID)
-	}
-	parts = append(parts, b.authKind())
+	parts = append(parts, b.Auth())
 	return fmt.Sprintf("connectivity binding %q (%s)", b.Name, strings.Join(parts, ", "))
 }
 
@@ -222,41 +258,15 @@ func (b *Binding) LogValue() slog.Value {
 	if b == nil {
 		return slog.StringValue("<nil>")
 	}
-	return slog.GroupValue(
-		slog.String("name", b.Name),
-		slog.String("source", b.Source),
-		slog.String("plan", b.Plan),
-		slog.String("client_id", b.ClientID),
-		slog.String("auth", b.authKind()),
-		slog.String("info_url", b.InfoURL()),
-	)
+	return slog.GroupValue(slog.String("name", b.Name), slog.String("source", b.Source), slog.String("plan", b.Plan),
+		slog.String("client_id", b.ClientID), slog.String("auth", b.Auth()), slog.String("info_url", b.InfoURL()))
 }
 
-// authKind names how the binding authenticates, for String and LogValue.
-func (b *Binding) authKind() string {
-	switch {
-	case b.UsesX509():
-		return "x509"
-	case b.ClientSecret != "":
-		return "secret"
-	default:
-		return "no credentials"
-	}
-}
-
-// Reload reads the binding's source again (its service key file or binding folder) and returns
-// the binding of the same name, validated. A long-running server calls it to pick up a rotated
-// secret or certificate without a restart. Bindings from VCAP_SERVICES, which changes only with
-// a restart, and from ParseBinding are returned unchanged.
-func (b *Binding) Reload() (*Binding, error) {
-	return bindingReload(b)
-}
-
-// BindingError says why a binding cannot be used. Problems lists every problem found; none of
-// them contains secret material.
-type BindingError struct {
-	// Binding is the binding's name.
-	Binding string
+// Error says why a binding cannot be used. Problems lists every problem found; none of them
+// contains secret material.
+type Error struct {
+	// Name is the binding's name.
+	Name string
 	// Source says where the binding was read, as in Binding.Source.
 	Source string
 	// Problems are the problems found, each a short sentence.
@@ -264,8 +274,8 @@ type BindingError struct {
 }
 
 // Error returns `binding "name" (source): problem1; problem2`.
-func (e *BindingError) Error() string {
-	where := fmt.Sprintf("binding %q", e.Binding)
+func (e *Error) Error() string {
+	where := fmt.Sprintf("binding %q", e.Name)
 	if e.Source != "" {
 		where += " (" + e.Source + ")"
 	}
@@ -288,18 +298,21 @@ func (s Skipped) String() string {
 	return fmt.Sprintf("skipped binding %q (%s): %s", s.Name, s.Source, s.Reason)
 }
 
-// ErrNoBinding means that no Connectivity service binding with plan api_access was found. Errors
-// from LoadBindings and ParseBinding wrap it when a source holds nothing usable; the wrapping
-// message says what was found instead.
-var ErrNoBinding = errors.New("no Connectivity service binding with plan api_access found: " +
+// ErrNotFound means that no Connectivity service binding with plan api_access was found.
+// Result.Err wraps it when a source holds nothing usable; the wrapping message says what was
+// found instead.
+var ErrNotFound = errors.New("no Connectivity service binding with plan api_access found: " +
 	"pass --binding PATH (a service key file, or a folder with one file per credential key; repeatable), " +
 	"or set CONNECTIVITY_BINDING=PATH, " +
 	"or run with VCAP_SERVICES (Cloud Foundry) or SERVICE_BINDING_ROOT (Kyma, Kubernetes) " +
 	"holding a binding of a Connectivity instance with plan api_access")
 
-// bindingCheckURL returns a problem when raw is not an absolute https URL (plain http is
-// accepted for loopback hosts only, for local tests), or "" when it is fine.
-func bindingCheckURL(field, raw string) string {
+// checkURL returns a problem when raw is missing (then the problem is missing) or not an
+// absolute https URL (plain http is accepted for loopback hosts only, for local tests), or "".
+func checkURL(field, raw, missing string) string {
+	if raw == "" {
+		return missing
+	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || u.Scheme == "" {
 		return field + " is not an absolute URL (expected https://host…)"
@@ -308,51 +321,38 @@ func bindingCheckURL(field, raw string) string {
 	case "https":
 		return ""
 	case "http":
-		if bindingIsLoopback(u.Hostname()) {
+		host := u.Hostname()
+		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
 			return ""
 		}
 		return fmt.Sprintf("%s %s uses plain http: only https is allowed "+
-			"(http only for localhost, 127.0.0.0/8 and ::1)", field, bindingClip(u.Redacted()))
-	default:
-		return fmt.Sprintf("%s %s is not an https URL", field, bindingClip(u.Redacted()))
+			"(http only for localhost, 127.0.0.0/8 and ::1)", field, clip(u.Redacted(), 80, true))
 	}
+	return fmt.Sprintf("%s %s is not an https URL", field, clip(u.Redacted(), 80, true))
 }
 
-// bindingIsLoopback reports whether host is localhost, in 127.0.0.0/8, or ::1.
-func bindingIsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// bindingCheckKeyPair returns a problem when the PEM certificate and key do not form a TLS key
-// pair or the certificate has expired, or "" when they are fine. The crypto/tls messages name
-// PEM block types at most, never key material.
-func bindingCheckKeyPair(certPEM string, key Secret) string {
+// checkKeyPair returns a problem when the PEM certificate and key do not form a TLS key pair or
+// the certificate has expired, or "" when they are fine. The crypto/tls messages name PEM block
+// types at most, never key material.
+func checkKeyPair(certPEM string, key Secret) string {
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(key.Reveal()))
 	if err != nil {
 		return "certificate and key do not form a TLS key pair: " + err.Error()
 	}
-	leaf := pair.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
-			return "certificate cannot be parsed: " + err.Error()
-		}
-	}
-	if now := time.Now(); now.After(leaf.NotAfter) {
+	if leaf := pair.Leaf; leaf != nil && leaf.NotAfter.Before(time.Now()) { // Leaf: set since Go 1.23
 		return fmt.Sprintf("certificate expired at %s: recreate the binding or service key "+
 			"(XSUAA certificates live 1 to 30 days)", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return ""
 }
 
-// bindingClip quotes a value from a binding document for a message, shortened if long.
-func bindingClip(s string) string {
-	const max = 80
+// clip shortens a value from a binding document for a message, quoted if quote.
+func clip(s string, max int, quote bool) string {
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max]) + "…"
 	}
-	return strconv.Quote(s)
+	if quote {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package connectivity_test
+package binding_test
 
 import (
 	"bytes"
@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
 
-// FuzzParseBinding checks that ParseBinding never panics, that every binding it returns is
-// usable, and that no message shows a client secret or private key of the document. The seed
-// corpus is testdata/fuzz/FuzzParseBinding plus the JSON fixtures under testdata/bindings.
-func FuzzParseBinding(f *testing.F) {
+// FuzzParse checks that Parse never panics, that every usable binding it returns passes
+// Validate, and that no message shows a client secret or private key of the document. The seed
+// corpus is testdata/fuzz/FuzzParse plus the JSON fixtures under testdata/bindings.
+func FuzzParse(f *testing.F) {
 	fixtures, err := filepath.Glob(filepath.Join("testdata", "bindings", "*.json"))
 	if err != nil {
 		f.Fatal(err)
@@ -54,14 +54,17 @@ func FuzzParseBinding(f *testing.F) {
 
 // bindingFuzzTexts parses data, checks the invariants and returns every text a caller might show.
 func bindingFuzzTexts(t *testing.T, data []byte) []string {
-	bs, skipped, err := connectivity.ParseBinding(data, "fuzz input")
+	r := binding.Parse(data, "fuzz input")
 	var texts []string
-	if err != nil {
+	if err := r.Err(); err != nil {
 		texts = append(texts, err.Error())
-	} else if len(bs) == 0 {
+	} else if len(r.Usable) == 0 {
 		t.Fatalf("no binding and no error")
 	}
-	for _, b := range bs {
+	for _, e := range r.Broken {
+		texts = append(texts, e.Error())
+	}
+	for _, b := range r.Usable {
 		if b == nil || b.ClientID == "" {
 			t.Fatalf("returned binding without clientid: %#v", b)
 		}
@@ -74,7 +77,7 @@ func bindingFuzzTexts(t *testing.T, data []byte) []string {
 		}
 		texts = append(texts, b.String(), fmt.Sprintf("%+v %#v", b, *b), string(out))
 	}
-	for _, s := range skipped {
+	for _, s := range r.Skipped {
 		texts = append(texts, s.String())
 	}
 	return texts

@@ -1,4 +1,4 @@
-package connectivity_test
+package binding_test
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
 
 // bindingTestSecret is the client secret of every fixture under testdata/bindings.
@@ -111,7 +111,7 @@ func bindingSecretKey(t *testing.T, edit func(map[string]any)) []byte {
 }
 
 // bindingNames lists the bindings' names.
-func bindingNames(bs []*connectivity.Binding) []string {
+func bindingNames(bs []*binding.Binding) []string {
 	names := make([]string, len(bs))
 	for i, b := range bs {
 		names[i] = b.Name
@@ -119,7 +119,7 @@ func bindingNames(bs []*connectivity.Binding) []string {
 	return names
 }
 
-func TestParseBindingFormats(t *testing.T) {
+func TestParseFormats(t *testing.T) {
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	defaultEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": json.RawMessage(vcap), "destinations": []any{}})
 	cfEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": vcap})
@@ -127,14 +127,14 @@ func TestParseBindingFormats(t *testing.T) {
 		name, data, source string
 		wantNames          []string
 		wantSkipped        int
-		first              connectivity.Binding // fields compared on the first binding
+		first              binding.Binding // fields compared on the first binding
 		firstTokenURL      string
 		firstInfoURL       string
 	}{
 		{
 			name: "bare credentials", data: bindingReadFixture(t, "service-key.json"), source: "file /keys/acme-conn.json",
 			wantNames: []string{"acme-conn"},
-			first: connectivity.Binding{
+			first: binding.Binding{
 				Name: "acme-conn", Source: "file /keys/acme-conn.json", ClientID: "sb-clone-test!b123|connectivity!b17",
 				CredentialType: "binding-secret", SubaccountID: "00000000-0000-0000-0000-000000000002",
 				SubaccountSubdomain: "acme", IdentityZone: "acme",
@@ -145,7 +145,7 @@ func TestParseBindingFormats(t *testing.T) {
 		{
 			name: "wrapped credentials", data: bindingReadFixture(t, "service-key-wrapped.json"), source: "test",
 			wantNames: []string{"conn-api-key"},
-			first: connectivity.Binding{
+			first: binding.Binding{
 				Name: "conn-api-key", Source: "test", Plan: "api_access", ClientID: "sb-clone-wrapped!b123|connectivity!b17",
 				SubaccountID: "00000000-0000-0000-0000-000000000002",
 			},
@@ -155,7 +155,7 @@ func TestParseBindingFormats(t *testing.T) {
 		{
 			name: "VCAP_SERVICES document", data: vcap, source: "file vcap.json",
 			wantNames: []string{"my-conn-api", "other-subaccount-conn"}, wantSkipped: 1,
-			first: connectivity.Binding{
+			first: binding.Binding{
 				Name: "my-conn-api", Source: "file vcap.json", Plan: "api_access", ClientID: "sb-clone-vcap!b123|connectivity!b17",
 				CredentialType: "binding-secret", SubaccountID: "00000000-0000-0000-0000-000000000002",
 				SubaccountSubdomain: "acme", IdentityZone: "acme",
@@ -178,9 +178,9 @@ func TestParseBindingFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs, skipped, err := connectivity.ParseBinding([]byte(tt.data), tt.source)
+			bs, skipped, err := parse([]byte(tt.data), tt.source)
 			if err != nil {
-				t.Fatalf("ParseBinding: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			if got := bindingNames(bs); fmt.Sprint(got) != fmt.Sprint(tt.wantNames) {
 				t.Errorf("names = %q, want %q", got, tt.wantNames)
@@ -213,7 +213,7 @@ func TestParseBindingFormats(t *testing.T) {
 	}
 }
 
-func TestLoadBindingsSources(t *testing.T) {
+func TestLoadSources(t *testing.T) {
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	kyma, err := filepath.Abs(bindingFixture("kyma"))
 	if err != nil {
@@ -221,25 +221,25 @@ func TestLoadBindingsSources(t *testing.T) {
 	}
 	tests := []struct {
 		name        string
-		opts        connectivity.LoadOptions
+		opts        binding.Options
 		wantSources []string
 		wantSkipped []string
 	}{
 		{
 			name:        "--binding service key",
-			opts:        connectivity.LoadOptions{Paths: []string{bindingFixture("service-key.json")}},
+			opts:        binding.Options{Paths: []string{bindingFixture("service-key.json")}},
 			wantSources: []string{"file " + bindingFixture("service-key.json")},
 		},
 		{
 			name: "--binding twice: two subaccounts",
-			opts: connectivity.LoadOptions{Paths: []string{bindingFixture("service-key.json"), bindingFixture("service-key-wrapped.json")}},
+			opts: binding.Options{Paths: []string{bindingFixture("service-key.json"), bindingFixture("service-key-wrapped.json")}},
 			wantSources: []string{
 				"file " + bindingFixture("service-key.json"), "file " + bindingFixture("service-key-wrapped.json"),
 			},
 		},
 		{
 			name: "--binding wins over VCAP_SERVICES",
-			opts: connectivity.LoadOptions{
+			opts: binding.Options{
 				Paths:   []string{bindingFixture("service-key-wrapped.json")},
 				Environ: []string{"VCAP_SERVICES=" + vcap, "CONNECTIVITY_BINDING=" + bindingFixture("service-key.json")},
 			},
@@ -247,47 +247,47 @@ func TestLoadBindingsSources(t *testing.T) {
 		},
 		{
 			name:        "CONNECTIVITY_BINDING",
-			opts:        connectivity.LoadOptions{Environ: []string{"CONNECTIVITY_BINDING=" + bindingFixture("service-key.json"), "VCAP_SERVICES=" + vcap}},
+			opts:        binding.Options{Environ: []string{"CONNECTIVITY_BINDING=" + bindingFixture("service-key.json"), "VCAP_SERVICES=" + vcap}},
 			wantSources: []string{"file " + bindingFixture("service-key.json")},
 		},
 		{
 			name:        "--binding VCAP_SERVICES document",
-			opts:        connectivity.LoadOptions{Paths: []string{bindingFixture("vcap-services.json")}},
+			opts:        binding.Options{Paths: []string{bindingFixture("vcap-services.json")}},
 			wantSources: []string{"file " + bindingFixture("vcap-services.json"), "file " + bindingFixture("vcap-services.json")},
 			wantSkipped: []string{"my-conn-lite"},
 		},
 		{
 			name:        "VCAP_SERVICES without VCAP_APPLICATION",
-			opts:        connectivity.LoadOptions{Environ: []string{"HOME=/home/vcap", "VCAP_SERVICES=" + vcap, "SERVICE_BINDING_ROOT=" + kyma}},
+			opts:        binding.Options{Environ: []string{"HOME=/home/vcap", "VCAP_SERVICES=" + vcap, "SERVICE_BINDING_ROOT=" + kyma}},
 			wantSources: []string{"VCAP_SERVICES", "VCAP_SERVICES"},
 			wantSkipped: []string{"my-conn-lite"},
 		},
 		{
 			name:        "VCAP_SERVICES with an invalid VCAP_APPLICATION",
-			opts:        connectivity.LoadOptions{Environ: []string{"VCAP_APPLICATION=not json", "VCAP_SERVICES=" + vcap}},
+			opts:        binding.Options{Environ: []string{"VCAP_APPLICATION=not json", "VCAP_SERVICES=" + vcap}},
 			wantSources: []string{"VCAP_SERVICES", "VCAP_SERVICES"},
 			wantSkipped: []string{"my-conn-lite"},
 		},
 		{
 			name:        "VCAP_SERVICES_FILE_PATH",
-			opts:        connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES_FILE_PATH=" + bindingFixture("vcap-services.json")}},
+			opts:        binding.Options{Environ: []string{"VCAP_SERVICES_FILE_PATH=" + bindingFixture("vcap-services.json")}},
 			wantSources: []string{"VCAP_SERVICES_FILE_PATH " + bindingFixture("vcap-services.json"), "VCAP_SERVICES_FILE_PATH " + bindingFixture("vcap-services.json")},
 			wantSkipped: []string{"my-conn-lite"},
 		},
 		{
 			name:        "SERVICE_BINDING_ROOT",
-			opts:        connectivity.LoadOptions{Environ: []string{"SERVICE_BINDING_ROOT=" + kyma}},
+			opts:        binding.Options{Environ: []string{"SERVICE_BINDING_ROOT=" + kyma}},
 			wantSources: []string{"SERVICE_BINDING_ROOT " + filepath.Join(kyma, "conn-api")},
 			wantSkipped: []string{"conn-lite"},
 		},
 		{
 			name:        "--binding Kyma binding folder",
-			opts:        connectivity.LoadOptions{Paths: []string{filepath.Join(kyma, "conn-api")}},
+			opts:        binding.Options{Paths: []string{filepath.Join(kyma, "conn-api")}},
 			wantSources: []string{"folder " + filepath.Join(kyma, "conn-api")},
 		},
 		{
 			name: "--binding folder of service key files",
-			opts: connectivity.LoadOptions{Paths: []string{bindingFixture("")}},
+			opts: binding.Options{Paths: []string{bindingFixture("")}},
 			wantSources: []string{
 				"file " + bindingFixture("service-key-wrapped.json"), "file " + bindingFixture("service-key.json"),
 				"file " + bindingFixture("vcap-services.json"), "file " + bindingFixture("vcap-services.json"),
@@ -296,16 +296,16 @@ func TestLoadBindingsSources(t *testing.T) {
 		},
 		{
 			name:        "--binding folder of binding folders",
-			opts:        connectivity.LoadOptions{Paths: []string{kyma}},
+			opts:        binding.Options{Paths: []string{kyma}},
 			wantSources: []string{"folder " + filepath.Join(kyma, "conn-api")},
 			wantSkipped: []string{"conn-lite"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs, skipped, err := connectivity.LoadBindings(tt.opts)
+			bs, skipped, err := load(tt.opts)
 			if err != nil {
-				t.Fatalf("LoadBindings: %v", err)
+				t.Fatalf("Load: %v", err)
 			}
 			var sources []string
 			for _, b := range bs {
@@ -336,9 +336,9 @@ func TestLoadBindingsSources(t *testing.T) {
 
 func TestKymaFolderDetails(t *testing.T) {
 	dir := filepath.Join(bindingFixture("kyma"), "conn-api")
-	bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Paths: []string{dir}})
+	bs, _, err := load(binding.Options{Paths: []string{dir}})
 	if err != nil || len(bs) != 1 {
-		t.Fatalf("LoadBindings: %v, %d bindings", err, len(bs))
+		t.Fatalf("Load: %v, %d bindings", err, len(bs))
 	}
 	b := bs[0]
 	if b.Name != "conn-api" || b.Plan != "api_access" || b.ClientID != "sb-clone-kyma!b123|connectivity!b17" ||
@@ -357,9 +357,9 @@ func TestKymaFolderDetails(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(tmp, "..data"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bs, _, err = connectivity.LoadBindings(connectivity.LoadOptions{Paths: []string{tmp}})
+	bs, _, err = load(binding.Options{Paths: []string{tmp}})
 	if err != nil || len(bs) != 1 || bs[0].SCCInfoPath != "/api/v1/sccinfo" {
-		t.Fatalf("LoadBindings without .metadata: %v, %v", err, bs)
+		t.Fatalf("Load without .metadata: %v, %v", err, bs)
 	}
 }
 
@@ -381,7 +381,7 @@ func bindingCopyDir(t *testing.T, src, dst string) {
 	}
 }
 
-func TestLoadBindingsFindsNothingUsable(t *testing.T) {
+func TestLoadFindsNothingUsable(t *testing.T) {
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	var services map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(vcap), &services); err != nil {
@@ -402,79 +402,78 @@ func TestLoadBindingsFindsNothingUsable(t *testing.T) {
 	}
 	bindingCopyDir(t, filepath.Join(bindingFixture("kyma"), "my-xsuaa"), filepath.Join(xsuaaRoot, "my-xsuaa"))
 	tests := []struct {
-		name         string
-		opts         connectivity.LoadOptions
-		wantNoneErr  bool     // errors.Is(err, ErrNoBinding)
-		wantInErr    []string // each must appear in the message
-		wantSkipped  int
-		wantBindings int
+		name        string
+		opts        binding.Options
+		wantNoneErr bool     // errors.Is(err, ErrNotFound)
+		wantInErr   []string // each must appear in the message
+		wantSkipped int
 	}{
 		{
-			name: "no source at all", opts: connectivity.LoadOptions{Environ: []string{"HOME=/root", "CONNECTIVITY_BINDING="}},
+			name: "no source at all", opts: binding.Options{Environ: []string{"HOME=/root", "CONNECTIVITY_BINDING="}},
 			wantNoneErr: true,
 			wantInErr:   []string{"--binding", "CONNECTIVITY_BINDING", "VCAP_SERVICES", "SERVICE_BINDING_ROOT", "api_access"},
 		},
 		{
-			name: "VCAP_SERVICES with a lite binding only", opts: connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES=" + string(lite)}},
+			name: "VCAP_SERVICES with a lite binding only", opts: binding.Options{Environ: []string{"VCAP_SERVICES=" + string(lite)}},
 			wantNoneErr: true, wantSkipped: 1,
 			wantInErr: []string{`skipped "my-conn-lite": plan lite has no api_access (no connectivity_service.scc_info_path)`, `"my-xsuaa" (xsuaa)`, "--binding"},
 		},
 		{
-			name: "VCAP_SERVICES of other services", opts: connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES=" + string(xsuaa)}},
+			name: "VCAP_SERVICES of other services", opts: binding.Options{Environ: []string{"VCAP_SERVICES=" + string(xsuaa)}},
 			wantNoneErr: true, wantInErr: []string{"VCAP_SERVICES has no usable connectivity binding", `"my-xsuaa" (xsuaa)`},
 		},
 		{
-			name: "empty VCAP_SERVICES does not fall through", opts: connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES={}", "SERVICE_BINDING_ROOT=" + bindingFixture("kyma")}},
+			name: "empty VCAP_SERVICES does not fall through", opts: binding.Options{Environ: []string{"VCAP_SERVICES={}", "SERVICE_BINDING_ROOT=" + bindingFixture("kyma")}},
 			wantNoneErr: true, wantInErr: []string{"VCAP_SERVICES has no usable connectivity binding (it holds no services)"},
 		},
 		{
-			name: "VCAP_SERVICES not JSON", opts: connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES={oops"}},
+			name: "VCAP_SERVICES not JSON", opts: binding.Options{Environ: []string{"VCAP_SERVICES={oops"}},
 			wantInErr: []string{"VCAP_SERVICES", "not valid JSON"},
 		},
 		{
-			name: "lite service key", opts: connectivity.LoadOptions{Paths: []string{bindingFixture("lite-key.json")}},
+			name: "lite service key", opts: binding.Options{Paths: []string{bindingFixture("lite-key.json")}},
 			wantNoneErr: true, wantSkipped: 1,
 			wantInErr: []string{"file " + bindingFixture("lite-key.json"), "plan lite has no api_access"},
 		},
 		{
-			name: "one path of two is lite", opts: connectivity.LoadOptions{Paths: []string{bindingFixture("service-key.json"), bindingFixture("lite-key.json")}},
-			wantNoneErr: true, wantSkipped: 1, wantBindings: 1,
-			wantInErr: []string{"lite-key.json has no usable connectivity binding"},
+			name: "two paths, both lite", opts: binding.Options{Paths: []string{bindingFixture("lite-key.json"), "again=" + bindingFixture("lite-key.json")}},
+			wantNoneErr: true, wantSkipped: 2,
+			wantInErr: []string{"lite-key.json has no usable connectivity binding", `skipped "again": plan lite`},
 		},
 		{
-			name: "missing file", opts: connectivity.LoadOptions{Paths: []string{bindingFixture("nope.json")}},
+			name: "missing file", opts: binding.Options{Paths: []string{bindingFixture("nope.json")}},
 			wantInErr: []string{`binding "nope" (file ` + bindingFixture("nope.json") + `): cannot read it: no such file or directory`},
 		},
 		{
-			name: "SERVICE_BINDING_ROOT missing", opts: connectivity.LoadOptions{Environ: []string{"SERVICE_BINDING_ROOT=" + bindingFixture("nope")}},
+			name: "SERVICE_BINDING_ROOT missing", opts: binding.Options{Environ: []string{"SERVICE_BINDING_ROOT=" + bindingFixture("nope")}},
 			wantInErr: []string{"SERVICE_BINDING_ROOT " + bindingFixture("nope"), "no such file or directory"},
 		},
 		{
-			name: "SERVICE_BINDING_ROOT without connectivity", opts: connectivity.LoadOptions{Environ: []string{"SERVICE_BINDING_ROOT=" + xsuaaRoot}},
+			name: "SERVICE_BINDING_ROOT without connectivity", opts: binding.Options{Environ: []string{"SERVICE_BINDING_ROOT=" + xsuaaRoot}},
 			wantNoneErr: true, wantInErr: []string{"SERVICE_BINDING_ROOT " + xsuaaRoot + ` has no usable connectivity binding (ignored other services: "my-xsuaa" (xsuaa), "sub" (not a binding folder))`},
 		},
 		{
-			name: "folder without bindings", opts: connectivity.LoadOptions{Paths: []string{filepath.Join(xsuaaRoot, "sub")}},
+			name: "folder without bindings", opts: binding.Options{Paths: []string{filepath.Join(xsuaaRoot, "sub")}},
 			wantInErr: []string{"the folder holds no binding"},
 		},
 		{
-			name: "empty file", opts: connectivity.LoadOptions{Paths: []string{bindingWriteTemp(t, "empty.json", "")}},
+			name: "empty file", opts: binding.Options{Paths: []string{bindingWriteTemp(t, "empty.json", "")}},
 			wantInErr: []string{"the file is empty"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs, skipped, err := connectivity.LoadBindings(tt.opts)
+			bs, skipped, err := load(tt.opts)
 			if err == nil {
-				t.Fatalf("LoadBindings returned %v and no error", bs)
+				t.Fatalf("Load returned %v and no error", bs)
 			}
-			if got := errors.Is(err, connectivity.ErrNoBinding); got != tt.wantNoneErr {
-				t.Errorf("errors.Is(err, ErrNoBinding) = %v, want %v: %v", got, tt.wantNoneErr, err)
+			if got := errors.Is(err, binding.ErrNotFound); got != tt.wantNoneErr {
+				t.Errorf("errors.Is(err, ErrNotFound) = %v, want %v: %v", got, tt.wantNoneErr, err)
 			}
 			if !tt.wantNoneErr {
-				var be *connectivity.BindingError
+				var be *binding.Error
 				if !errors.As(err, &be) {
-					t.Errorf("error is not a *BindingError: %v", err)
+					t.Errorf("error is not a *binding.Error: %v", err)
 				}
 			}
 			for _, want := range tt.wantInErr {
@@ -482,8 +481,8 @@ func TestLoadBindingsFindsNothingUsable(t *testing.T) {
 					t.Errorf("error %q\ndoes not contain %q", err, want)
 				}
 			}
-			if len(skipped) != tt.wantSkipped || len(bs) != tt.wantBindings {
-				t.Errorf("got %d bindings and skipped %v, want %d and %d", len(bs), skipped, tt.wantBindings, tt.wantSkipped)
+			if len(skipped) != tt.wantSkipped || len(bs) != 0 {
+				t.Errorf("got %d bindings and skipped %v, want none and %d", len(bs), skipped, tt.wantSkipped)
 			}
 		})
 	}
@@ -524,7 +523,7 @@ func TestX509Bindings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs, _, err := connectivity.ParseBinding(tt.data, "x509 key")
+			bs, _, err := parse(tt.data, "x509 key")
 			if tt.wantProblem != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantProblem) {
 					t.Fatalf("error = %v, want %q", err, tt.wantProblem)
@@ -535,7 +534,7 @@ func TestX509Bindings(t *testing.T) {
 				return
 			}
 			if err != nil || len(bs) != 1 {
-				t.Fatalf("ParseBinding: %v (%d bindings)", err, len(bs))
+				t.Fatalf("Parse: %v (%d bindings)", err, len(bs))
 			}
 			b := bs[0]
 			if !b.UsesX509() || b.Key.Reveal() != keyPEM || b.Certificate != certPEM {
@@ -558,13 +557,13 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		"token_service_url": "http://xsuaa.example.com",
 		"tags": "ignored: unknown key",
 		"connectivity_service": {"url": "connectivity.example.com", "scc_info_path": "/api/v1/sccinfo"}}}`
-	_, _, err := connectivity.ParseBinding([]byte(doc), "test")
-	var be *connectivity.BindingError
+	_, _, err := parse([]byte(doc), "test")
+	var be *binding.Error
 	if !errors.As(err, &be) {
-		t.Fatalf("error %v is not a *BindingError", err)
+		t.Fatalf("error %v is not a *binding.Error", err)
 	}
-	if be.Binding != "broken" || be.Source != "test" {
-		t.Errorf("BindingError names %q (%s)", be.Binding, be.Source)
+	if be.Name != "broken" || be.Source != "test" {
+		t.Errorf("Error names %q (%s)", be.Name, be.Source)
 	}
 	want := []string{
 		"clientid: expected a string, got a number",
@@ -578,9 +577,9 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 
 	// An empty binding: every requirement is reported at once.
-	err = (&connectivity.Binding{Name: "empty", Source: "test"}).Validate()
+	err = (&binding.Binding{Name: "empty", Source: "test"}).Validate()
 	if !errors.As(err, &be) {
-		t.Fatalf("error %v is not a *BindingError", err)
+		t.Fatalf("error %v is not a *binding.Error", err)
 	}
 	want = []string{
 		"missing clientid",
@@ -591,7 +590,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	bindingCheckProblems(t, be.Problems, want)
 
 	// A secret binding without its token endpoint.
-	err = (&connectivity.Binding{Name: "x", ClientID: "c", ClientSecret: "s", ServiceURL: "https://c", SCCInfoPath: "/p"}).Validate()
+	err = (&binding.Binding{Name: "x", ClientID: "c", ClientSecret: "s", ServiceURL: "https://c", SCCInfoPath: "/p"}).Validate()
 	if err == nil || !strings.Contains(err.Error(), "missing token_service_url") {
 		t.Errorf("Validate = %v, want missing token_service_url", err)
 	}
@@ -631,7 +630,7 @@ func TestValidateURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			b := &connectivity.Binding{Name: "u", ClientID: "c", ClientSecret: "s", TokenServiceURL: tt.url,
+			b := &binding.Binding{Name: "u", ClientID: "c", ClientSecret: "s", TokenServiceURL: tt.url,
 				ServiceURL: "https://connectivity.example.com", SCCInfoPath: "/api/v1/sccinfo"}
 			err := b.Validate()
 			if tt.wantProblem == "" {
@@ -653,20 +652,20 @@ func TestValidateURLs(t *testing.T) {
 func TestTokenURLAndInfoURL(t *testing.T) {
 	tests := []struct {
 		name      string
-		b         connectivity.Binding
+		b         binding.Binding
 		wantToken string
 		wantInfo  string
 	}{
-		{"plain", connectivity.Binding{TokenServiceURL: "https://a.example.com", ServiceURL: "https://c.example.com", SCCInfoPath: "/api/v1/i"},
+		{"plain", binding.Binding{TokenServiceURL: "https://a.example.com", ServiceURL: "https://c.example.com", SCCInfoPath: "/api/v1/i"},
 			"https://a.example.com/oauth/token", "https://c.example.com/api/v1/i"},
-		{"slashes", connectivity.Binding{TokenServiceURL: "https://a.example.com/", ServiceURL: "https://c.example.com/", SCCInfoPath: "api/v1/i"},
+		{"slashes", binding.Binding{TokenServiceURL: "https://a.example.com/", ServiceURL: "https://c.example.com/", SCCInfoPath: "api/v1/i"},
 			"https://a.example.com/oauth/token", "https://c.example.com/api/v1/i"},
-		{"already the endpoint", connectivity.Binding{TokenServiceURL: "https://a.example.com/oauth/token/", ServiceURL: "https://c.example.com//", SCCInfoPath: "//api/v1/i"},
+		{"already the endpoint", binding.Binding{TokenServiceURL: "https://a.example.com/oauth/token/", ServiceURL: "https://c.example.com//", SCCInfoPath: "//api/v1/i"},
 			"https://a.example.com/oauth/token", "https://c.example.com/api/v1/i"},
-		{"x509 uses certurl", connectivity.Binding{CredentialType: "x509", TokenServiceURL: "https://a.example.com", CertURL: "https://a.cert.example.com"},
+		{"x509 uses certurl", binding.Binding{CredentialType: "x509", TokenServiceURL: "https://a.example.com", CertURL: "https://a.cert.example.com"},
 			"https://a.cert.example.com/oauth/token", ""},
-		{"x509 without certurl", connectivity.Binding{CredentialType: "X509", TokenServiceURL: "https://a.example.com"}, "", ""},
-		{"nothing", connectivity.Binding{}, "", ""},
+		{"x509 without certurl", binding.Binding{CredentialType: "X509", TokenServiceURL: "https://a.example.com"}, "", ""},
+		{"nothing", binding.Binding{}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -683,7 +682,7 @@ func TestTokenURLAndInfoURL(t *testing.T) {
 func TestReloadPicksUpARotatedSecret(t *testing.T) {
 	t.Run("service key file", func(t *testing.T) {
 		path := bindingWriteTemp(t, "key.json", string(bindingSecretKey(t, nil)))
-		bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Paths: []string{path}})
+		bs, _, err := load(binding.Options{Paths: []string{path}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -708,9 +707,9 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 	t.Run("second binding of a VCAP_SERVICES file", func(t *testing.T) {
 		vcap := bindingReadFixture(t, "vcap-services.json")
 		path := bindingWriteTemp(t, "vcap.json", vcap)
-		bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Paths: []string{path}})
+		bs, _, err := load(binding.Options{Paths: []string{path}})
 		if err != nil || len(bs) != 2 {
-			t.Fatalf("LoadBindings: %v, %d", err, len(bs))
+			t.Fatalf("Load: %v, %d", err, len(bs))
 		}
 		if err := os.WriteFile(path, []byte(strings.ReplaceAll(vcap, bindingTestSecret, "rotated")), 0o600); err != nil {
 			t.Fatal(err)
@@ -727,9 +726,9 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		bindingCopyDir(t, filepath.Join(bindingFixture("kyma"), "conn-api"), dir)
-		bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Environ: []string{"SERVICE_BINDING_ROOT=" + root}})
+		bs, _, err := load(binding.Options{Environ: []string{"SERVICE_BINDING_ROOT=" + root}})
 		if err != nil || len(bs) != 1 {
-			t.Fatalf("LoadBindings: %v, %d", err, len(bs))
+			t.Fatalf("Load: %v, %d", err, len(bs))
 		}
 		if err := os.WriteFile(filepath.Join(dir, "clientsecret"), []byte("rotated\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -740,7 +739,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("VCAP_SERVICES", func(t *testing.T) {
-		bs, _, err := connectivity.LoadBindings(connectivity.LoadOptions{Environ: []string{"VCAP_SERVICES=" + bindingReadFixture(t, "vcap-services.json")}})
+		bs, _, err := load(binding.Options{Environ: []string{"VCAP_SERVICES=" + bindingReadFixture(t, "vcap-services.json")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -750,7 +749,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 	})
 }
 
-func TestWrongJSONTypesAreBindingErrors(t *testing.T) {
+func TestWrongJSONTypesAreErrors(t *testing.T) {
 	tests := []struct{ name, doc, want string }{
 		{"array", `[1,2]`, "expected a JSON object (a service key), got a list"},
 		{"string", `"x"`, "expected a JSON object"},
@@ -769,10 +768,10 @@ func TestWrongJSONTypesAreBindingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			bs, _, err := connectivity.ParseBinding([]byte(tt.doc), "test")
-			var be *connectivity.BindingError
+			bs, _, err := parse([]byte(tt.doc), "test")
+			var be *binding.Error
 			if !errors.As(err, &be) || len(bs) != 0 {
-				t.Fatalf("ParseBinding = %v, %v; want a *BindingError", bs, err)
+				t.Fatalf("Parse = %v, %v; want a *binding.Error", bs, err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
@@ -784,9 +783,9 @@ func TestWrongJSONTypesAreBindingErrors(t *testing.T) {
 func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
 	doc := `{"connectivity": [{"name": "c", "plan": "api_access", "credentials": ` + string(bindingSecretKey(t, nil)) + `}],
 		"weird": [{"tags": {"not": "a list"}, "credentials": 5}]}`
-	bs, _, err := connectivity.ParseBinding([]byte(doc), "VCAP_SERVICES")
+	bs, _, err := parse([]byte(doc), "VCAP_SERVICES")
 	if err != nil || len(bs) != 1 || bs[0].Name != "c" {
-		t.Fatalf("ParseBinding = %v, %v", bs, err)
+		t.Fatalf("Parse = %v, %v", bs, err)
 	}
 }
 
@@ -795,15 +794,15 @@ func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
 func TestSecretsNeverShow(t *testing.T) {
 	certPEM, keyPEM := bindingTestCert(t, time.Now().Add(time.Hour))
 	keyMark := strings.Split(keyPEM, "\n")[1][:32] // a piece of the key's base64 body
-	secretBindings, _, err := connectivity.ParseBinding([]byte(bindingReadFixture(t, "vcap-services.json")), "VCAP_SERVICES")
+	secretBindings, _, err := parse([]byte(bindingReadFixture(t, "vcap-services.json")), "VCAP_SERVICES")
 	if err != nil {
 		t.Fatal(err)
 	}
-	x509Bindings, _, err := connectivity.ParseBinding(bindingX509Key(t, certPEM, keyPEM, nil), "x509")
+	x509Bindings, _, err := parse(bindingX509Key(t, certPEM, keyPEM, nil), "x509")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, skipped, _ := connectivity.LoadBindings(connectivity.LoadOptions{Paths: []string{bindingFixture("lite-key.json")}})
+	_, skipped, _ := load(binding.Options{Paths: []string{bindingFixture("lite-key.json")}})
 
 	var outputs []string
 	for _, b := range append(secretBindings, x509Bindings...) {
@@ -816,7 +815,7 @@ func TestSecretsNeverShow(t *testing.T) {
 			fmt.Sprintf("%v|%#v|%q|%x", b.Key, b.Key, b.Key, b.Key),
 			fmt.Sprint(b.Key, b.ClientSecret), b.Key.String(), b.ClientSecret.GoString(),
 		)
-		for _, v := range []any{b, *b, []*connectivity.Binding{b}, map[string]any{"b": b}} {
+		for _, v := range []any{b, *b, []*binding.Binding{b}, map[string]any{"b": b}} {
 			data, err := json.Marshal(v)
 			if err != nil {
 				t.Fatal(err)
@@ -853,7 +852,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		string(bindingX509Key(t, certPEM, strings.Replace(keyPEM, "\n", "\nAAAA", 2), nil)),
 		string(bindingX509Key(t, keyPEM, certPEM, nil)),
 	} {
-		_, _, err := connectivity.ParseBinding([]byte(doc), "test")
+		_, _, err := parse([]byte(doc), "test")
 		if err == nil {
 			t.Fatalf("no error for %s", doc)
 		}
@@ -868,7 +867,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	if !strings.Contains(strings.Join(outputs, "\n"), "[redacted]") {
 		t.Error("no output shows [redacted]")
 	}
-	if got := fmt.Sprintf("%v|%q|%#v", connectivity.Secret(""), connectivity.Secret(""), connectivity.Secret("")); got != `|""|""` {
+	if got := fmt.Sprintf("%v|%q|%#v", binding.Secret(""), binding.Secret(""), binding.Secret("")); got != `|""|""` {
 		t.Errorf("empty secret prints as %s", got)
 	}
 	if got := secretBindings[0].String(); got != `connectivity binding "my-conn-api" (VCAP_SERVICES, plan api_access, client sb-clone-vcap!b123|connectivity!b17, secret)` {
@@ -876,7 +875,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 }
 
-func TestParseBindingNames(t *testing.T) {
+func TestParseNames(t *testing.T) {
 	key := bindingSecretKey(t, nil)
 	for source, want := range map[string]string{
 		"file /keys/eu10-prod.json": "eu10-prod",
@@ -884,9 +883,21 @@ func TestParseBindingNames(t *testing.T) {
 		"VCAP_SERVICES":             "VCAP_SERVICES",
 		"":                          "service-key",
 	} {
-		bs, _, err := connectivity.ParseBinding(key, source)
+		bs, _, err := parse(key, source)
 		if err != nil || bs[0].Name != want || bs[0].Source != source {
-			t.Errorf("ParseBinding(…, %q) = %v, %v; want name %q", source, bs, err, want)
+			t.Errorf("Parse(…, %q) = %v, %v; want name %q", source, bs, err, want)
 		}
 	}
+}
+
+// load runs binding.Load and returns its usable and skipped bindings and its error.
+func load(opts binding.Options) ([]*binding.Binding, []binding.Skipped, error) {
+	r := binding.Load(opts)
+	return r.Usable, r.Skipped, r.Err()
+}
+
+// parse runs binding.Parse and returns its usable and skipped bindings and its error.
+func parse(data []byte, source string) ([]*binding.Binding, []binding.Skipped, error) {
+	r := binding.Parse(data, source)
+	return r.Usable, r.Skipped, r.Err()
 }
