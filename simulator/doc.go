@@ -51,12 +51,13 @@
 //
 // # The sample landscape
 //
-// SampleLandscape is the demo landscape: ten agents in seven locations (a location is the value
-// of the location_id attribute, which the facts sheet predicts and SAP does not document; an agent
-// without it, only the first, is in the default location). Timestamps are fixed, in November 2026, except the
+// SampleLandscape is the demo landscape: ten agents shaped like SAP's documented example, with no
+// location attribute. SampleLandscapeWithLocations is the same with a location_id attribute (which
+// SAP does not document) on nine of them, in the seven locations of the table below; the
+// assessment's rules are tested on both. Timestamps are fixed, in November 2026, except the
 // reference agent's, which are SAP's (November 2025).
 //
-//	#  client_id  location   role    version  Java     what it is there to exercise
+//	#  client_id  location*  role    version  Java     what it is there to exercise (* only in the WithLocations variant)
 //	1  123456789  (none)     master  2.18.0   17.0.14  SAP's reference sample, verbatim; no location_id attribute (default
 //	                                                   location); a master without a shadow; low_risk checks; plain HTTP to a nonSAPsys
 //	2  284610375  fra-prod   master  2.18.2   21.0.5   healthy HA pair with 3: all checks ok; HTTPS, RFCS, TCPS; abapSys, netweaverGW, hana
@@ -65,8 +66,8 @@
 //	                                                   oldest version and Java 11; unencrypted HTTP, RFC, LDAP, TCP; BC and PI backends; no shadow
 //	5  630174285  sgp-dc     master  2.16.0   17.0.14  medium risk (summary and ciphers medium_risk); authentication_type "not_evaluated"
 //	                                                   (an unknown rating); LDAPS; applServerJava, netweaverCE, otherSAPsys; no shadow
-//	6  745019362  us-east    master  2.18.2   21.0.5   double master with 7 (connected since 20 Nov)
-//	7  745019363  us-east    master  2.18.2   21.0.5   double master with 6 (connected since 24 Nov); one system with status "disabled" (an unknown status)
+//	6  745019362  us-east    master  2.18.2   21.0.5   with locations: double master with 7 (connected since 20 Nov); without: a second location
+//	7  745019363  us-east    master  2.18.2   21.0.5   the other master (connected since 24 Nov); one system with status "disabled" (an unknown status)
 //	8  856302417  muc-hr     master  2.17.1   17.0.14  a connected master whose shadow does not look connected
 //	9  856302418  muc-hr     shadow  2.17.1   17.0.14  the not-connected shadow: connected_since is "" and agent_recent_start_ms is absent;
 //	                                                   exposed_systems "[]"
@@ -79,7 +80,7 @@
 // documented attributes allow: an empty connected_since and no agent_recent_start_ms; the API
 // has no explicit connection-state attribute.
 //
-// CleanLandscape is an HA pair (master and shadow in location eu-central) with no findings:
+// CleanLandscape is an HA pair (CleanLandscapeWithLocations: in location eu-central) with no findings:
 // every check ok, version 2.18.2 on Java 21, only HTTPS, RFCS, LDAPS and TCPS exposed.
-// LargeLandscape builds deterministic landscapes of any size for benchmarks.
+// LargeLandscape (and LargeLandscapeWithLocations) build deterministic landscapes of any size.
 package simulator
