@@ -135,7 +135,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	slog.SetDefault(logger) // the tools adapter logs through the default logger
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Refreshing a large landscape briefly holds two snapshots and the raw answer; a soft
 		// limit makes the collector reclaim the old ones before the heap doubles. GOMEMLIMIT wins.
@@ -289,8 +288,8 @@ func checkUsage(o *options) error {
 		return fmt.Errorf("check takes no arguments, got %q", strings.Join(o.extraArgs[1:], " "))
 	}
 	o.failOn = strings.ToLower(strings.TrimSpace(o.failOn))
-	if !slices.Contains(schemas.Severities, o.failOn) {
-		return fmt.Errorf("--fail-on must be one of %s, got %q", strings.Join(schemas.Severities, ", "), o.failOn)
+	if !slices.Contains(schemas.Severities(), o.failOn) {
+		return fmt.Errorf("--fail-on must be one of %s, got %q", strings.Join(schemas.Severities(), ", "), o.failOn)
 	}
 	if o.format != "text" && o.format != "json" {
 		return fmt.Errorf("--format must be text or json, got %q", o.format)

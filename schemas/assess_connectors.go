@@ -10,8 +10,10 @@ const (
 	SeverityInfo     = "info"
 )
 
-// Severities lists the severities from worst to mildest.
-var Severities = []string{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
+// Severities returns the severities from worst to mildest, in a new slice.
+func Severities() []string {
+	return []string{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
+}
 
 // AssessConnectorsInput are the arguments of assess_connectors.
 type AssessConnectorsInput struct {

@@ -14,7 +14,7 @@ import (
 )
 
 func assessConnectors(cfg Config) server.ServerTool {
-	return New(Definition{
+	return New(cfg.Logger, Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
 		Description: `Assesses every Cloud Connector at once and returns ranked findings, worst first, each with a stable rule ID, severity (critical, high, medium, low, info), the connector, the evidence that triggered it and a concrete recommendation with how to verify the fix.
@@ -29,11 +29,9 @@ Example question: "Which of our Cloud Connectors need attention, and what do we 
 // RunAssessment reads the landscape and assesses it, as assess_connectors does; the check command
 // uses it too.
 func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
-	snap, err := cfg.snapshot(ctx, in.Refresh)
-	if err != nil {
-		return schemas.AssessConnectorsOutput{}, err
-	}
-	return assessSnapshot(snap, cfg.assessPolicy(), in)
+	return fromSnapshot(ctx, cfg, in.Refresh, func(snap *connectivity.Snapshot) (schemas.AssessConnectorsOutput, error) {
+		return assessSnapshot(snap, cfg.assessPolicy(), in)
+	})
 }
 
 func (c Config) assessPolicy() AssessPolicy {
@@ -46,7 +44,7 @@ func assessSnapshot(snap *connectivity.Snapshot, policy AssessPolicy, in schemas
 		return schemas.AssessConnectorsOutput{}, unknownClientID(snap, in.ClientID)
 	}
 	if in.MinSeverity != "" && severityRank(in.MinSeverity) < 0 {
-		return schemas.AssessConnectorsOutput{}, fmt.Errorf("min_severity must be one of %s, got %q", strings.Join(schemas.Severities, ", "), in.MinSeverity)
+		return schemas.AssessConnectorsOutput{}, fmt.Errorf("min_severity must be one of %s, got %q", strings.Join(schemas.Severities(), ", "), in.MinSeverity)
 	}
 	result, err := assess(snap, policy)
 	if err != nil {

@@ -442,8 +442,8 @@ func TestJavaMajor(t *testing.T) {
 }
 
 func TestSeverityOrder(t *testing.T) {
-	for i, s := range schemas.Severities {
-		for j, threshold := range schemas.Severities {
+	for i, s := range schemas.Severities() {
+		for j, threshold := range schemas.Severities() {
 			if got := SeverityAtLeast(s, threshold); got != (i <= j) {
 				t.Errorf("SeverityAtLeast(%s, %s) = %v", s, threshold, got)
 			}

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"context"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -11,7 +10,7 @@ import (
 )
 
 func findExposedSystem(cfg Config) server.ServerTool {
-	return New(Definition{
+	return snapshotTool(cfg, Definition{
 		Name:  "find_exposed_system",
 		Title: "Find exposed back-end systems",
 		Description: `Finds the on-premise back-end systems that the Cloud Connectors expose to the cloud, and which connector exposes each.
@@ -19,13 +18,7 @@ Use it to find the connector that serves a back-end host, or to review what the 
 Filters (all optional, combined with AND): query (case-insensitive substring of the virtual host:port or the description), protocol, type (back-end type), status, client_id. Without arguments it lists every exposed system.
 Each match names the exposing connector's client_id and agent_type (master or shadow) with the system's virtual host, protocol, type, status and description.
 Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
-	}, func(ctx context.Context, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
-		snap, err := cfg.snapshot(ctx, in.Refresh)
-		if err != nil {
-			return schemas.FindExposedSystemOutput{}, err
-		}
-		return findSystems(snap, in)
-	})
+	}, func(in schemas.FindExposedSystemInput) bool { return in.Refresh }, findSystems)
 }
 
 // findSystems answers find_exposed_system from a snapshot's system index.

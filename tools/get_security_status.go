@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"context"
 	"sort"
 	"strings"
 
@@ -12,20 +11,14 @@ import (
 )
 
 func getSecurityStatus(cfg Config) server.ServerTool {
-	return New(Definition{
+	return snapshotTool(cfg, Definition{
 		Name:  "get_security_status",
 		Title: "Get Cloud Connector security status",
 		Description: `Returns the security status of each Cloud Connector: the overall summary and each check of its Security Status page (UI certificate, cipher suites, backend trust store, user administration, CPIC trace, tunnel traffic trace, application allowlist) with its rating, whether it needs action, and what to do.
 Also returns findings: every check that is not ok across all connectors, worst first (high_risk, then unknown ratings, then medium_risk, then low_risk), each with its recommendation. A security status the API sent malformed is a finding too.
 Use it for a security review of the Cloud Connectors or to learn how to fix a rating; pass min_risk to see only what matters, e.g. min_risk=medium_risk.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
-	}, func(ctx context.Context, in schemas.GetSecurityStatusInput) (schemas.GetSecurityStatusOutput, error) {
-		snap, err := cfg.snapshot(ctx, in.Refresh)
-		if err != nil {
-			return schemas.GetSecurityStatusOutput{}, err
-		}
-		return securityStatus(snap, in)
-	})
+	}, func(in schemas.GetSecurityStatusInput) bool { return in.Refresh }, securityStatus)
 }
 
 // securityStatus answers get_security_status from a snapshot.

@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -86,7 +87,7 @@ func promptArgs(req mcp.GetPromptRequest, known ...string) (map[string]string, e
 	if s, ok := args["min_severity"]; ok {
 		s = strings.ToLower(s)
 		if severityRank(s) < 0 {
-			return nil, fmt.Errorf("prompt %s: min_severity must be one of %s, got %q", req.Params.Name, strings.Join(schemas.Severities, ", "), args["min_severity"])
+			return nil, fmt.Errorf("prompt %s: min_severity must be one of %s, got %q", req.Params.Name, strings.Join(schemas.Severities(), ", "), args["min_severity"])
 		}
 		args["min_severity"] = s
 	}
@@ -174,7 +175,7 @@ func (c completer) CompletePromptArgument(ctx context.Context, prompt string, ar
 		return c.clientIDs(ctx, arg.Value), nil
 	case "min_severity":
 		if prompt == promptTriage {
-			return complete(schemas.Severities, arg.Value), nil
+			return complete(schemas.Severities(), arg.Value), nil
 		}
 	}
 	return complete(nil, ""), nil
@@ -195,18 +196,20 @@ func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion
 	if c.cfg.Source == nil {
 		return complete(nil, "")
 	}
-	snap, err := c.cfg.snapshot(ctx, false)
+	ids, err := fromSnapshot(ctx, c.cfg, false, func(snap *connectivity.Snapshot) ([]string, error) {
+		ids := make([]string, 0, len(snap.Connectors))
+		for i := range snap.Connectors {
+			if id := snap.Connectors[i].ClientID; id != "" {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	})
 	if err != nil {
 		if c.cfg.Logger != nil {
 			c.cfg.Logger.WarnContext(ctx, "client_id completion: landscape not readable", "error", err)
 		}
 		return complete(nil, "")
-	}
-	ids := make([]string, 0, len(snap.Connectors))
-	for i := range snap.Connectors {
-		if id := snap.Connectors[i].ClientID; id != "" {
-			ids = append(ids, id)
-		}
 	}
 	slices.Sort(ids)
 	return complete(slices.Compact(ids), prefix)
