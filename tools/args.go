@@ -73,7 +73,11 @@ func newArgs(schema json.RawMessage) (*args, error) {
 			return nil, fmt.Errorf("argument %q has type %q; the argument layer takes scalars and lists of scalars", name, s.Type)
 		}
 		if d := a.props[name].Default; d != nil {
-			p.coerce(a.props[name], name, d)
+			// A default must fit exactly: no slip is forgiven in our own schemas.
+			want, _ := json.Marshal(d)
+			if got, _ := json.Marshal(p.coerce(a.props[name], name, d)); len(p) == 0 && !bytes.Equal(got, want) {
+				p.add("argument %q has the default %s, not of type %s", name, want, a.props[name].Type)
+			}
 		}
 	}
 	if len(p) > 0 {

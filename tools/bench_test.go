@@ -89,7 +89,7 @@ var benchLandscapes = []struct {
 //
 //   - answer: the tool's function over the snapshot (filtering, sorting, shaping);
 //   - handler: the mcp-go handler (argument decoding and checks, snapshot lookup, answer, JSON
-//     text, output schema check);
+//     text);
 //   - rpc: the JSON-RPC request line in, the response line out, as the stdio server does it,
 //     without the pipe.
 func BenchmarkTools(b *testing.B) {
@@ -154,42 +154,4 @@ func perfHandle(tb testing.TB, srv *server.MCPServer, line []byte) []byte {
 		tb.Fatal(err)
 	}
 	return out
-}
-
-// BenchmarkOutputCheck measures checking one result against the tool's output schema, which the
-// adapter does once per distinct result (repeated results are recognised by their SHA-256; the
-// handler benchmarks above hit that memory after the first call).
-func BenchmarkOutputCheck(b *testing.B) {
-	ctx := context.Background()
-	for _, l := range benchLandscapes {
-		b.Run(l.name, func(b *testing.B) {
-			_, land := perfLandscape(b, simulator.Options{Landscape: l.agents()}, time.Hour)
-			cfg := Config{Source: land}
-			for _, q := range benchQuestions {
-				args := q.sampleArgs
-				if l.name == "large" {
-					args = q.bigArgs
-				}
-				tool, _ := Lookup(cfg, q.tool)
-				var req mcp.CallToolRequest
-				req.Params.Name = q.tool
-				req.Params.RawArguments = json.RawMessage(args)
-				res, _ := tool.Handler(ctx, req)
-				if res.IsError {
-					b.Fatalf("%s: %v", q.name, res.Content)
-				}
-				data := res.RawStructuredContent
-				b.Run(q.name, func(b *testing.B) {
-					b.SetBytes(int64(len(data)))
-					b.ReportAllocs()
-					for b.Loop() {
-						checked := &checkedResults{schema: tool.Tool.RawOutputSchema}
-						if err := checked.check(data); err != nil {
-							b.Fatal(err)
-						}
-					}
-				})
-			}
-		})
-	}
 }

@@ -14,7 +14,7 @@ import (
 
 func TestCheckToolSnap(t *testing.T) {
 	dir := t.TempDir()
-	tool := New(echoDef, echo).Tool
+	tool := New(nil, echoDef, echo).Tool
 	path := filepath.Join(dir, "echo.snap")
 
 	if _, err := checkToolSnap(dir, tool, false); err == nil || !strings.Contains(err.Error(), "UPDATE_TOOLSNAPS=true") {
@@ -59,7 +59,7 @@ func TestCheckToolSnap(t *testing.T) {
 }
 
 func TestToolSnapshotFormat(t *testing.T) {
-	snap, err := ToolSnapshot(New(echoDef, echo).Tool)
+	snap, err := ToolSnapshot(New(nil, echoDef, echo).Tool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestToolSnapshotFormat(t *testing.T) {
 	if fmt.Sprint(def.Annotations) != fmt.Sprint(wantHints) {
 		t.Errorf("annotations = %v, want %v", def.Annotations, wantHints)
 	}
-	if again, _ := ToolSnapshot(New(echoDef, echo).Tool); string(again) != s {
+	if again, _ := ToolSnapshot(New(nil, echoDef, echo).Tool); string(again) != s {
 		t.Errorf("snapshot is not stable")
 	}
 }
@@ -99,7 +99,7 @@ func (f *fakeTB) Logf(format string, args ...any)   { f.log = fmt.Sprintf(format
 
 func TestTestToolSnapMissing(t *testing.T) {
 	t.Setenv("UPDATE_TOOLSNAPS", "")
-	tool := New(Definition{Name: "no_such_snapshot", Title: "None", Description: "Has no snapshot."}, echo)
+	tool := New(nil, Definition{Name: "no_such_snapshot", Title: "None", Description: "Has no snapshot."}, echo)
 	var tb fakeTB
 	TestToolSnap(&tb, tool)
 	if !strings.Contains(tb.fatal, "has no snapshot") || !strings.Contains(tb.fatal, filepath.Join("tools", "__toolsnaps__", "no_such_snapshot.snap")) {
@@ -108,7 +108,7 @@ func TestTestToolSnapMissing(t *testing.T) {
 }
 
 func TestCheckAnnotations(t *testing.T) {
-	if err := CheckAnnotations(New(echoDef, echo).Tool); err != nil {
+	if err := CheckAnnotations(New(nil, echoDef, echo).Tool); err != nil {
 		t.Errorf("tool from New: %v", err)
 	}
 	tests := []struct {
