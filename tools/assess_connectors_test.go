@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/toolsnaps"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -65,8 +66,12 @@ func assessCallError(t *testing.T, cfg Config, args map[string]any) string {
 
 func TestAssessConnectorsDefinition(t *testing.T) {
 	tool := assessConnectors(Config{})
-	TestToolSnap(t, tool)
-	TestToolAnnotations(t, tool)
+	if err := toolsnaps.Test(tool.Tool); err != nil {
+		t.Error(err)
+	}
+	if err := toolsnaps.CheckAnnotations(tool.Tool); err != nil {
+		t.Error(err)
+	}
 	if _, ok := Lookup(Config{}, "assess_connectors"); !ok {
 		t.Error("assess_connectors is not registered in All")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/toolsnaps"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -279,7 +280,9 @@ func TestNewDefinition(t *testing.T) {
 	if tool.Tool.Name != "echo" || tool.Tool.Title != "Echo" || tool.Tool.Description != "Echoes its arguments." {
 		t.Errorf("tool = %+v", tool.Tool)
 	}
-	TestToolAnnotations(t, tool)
+	if err := toolsnaps.CheckAnnotations(tool.Tool); err != nil {
+		t.Error(err)
+	}
 	a := tool.Tool.Annotations
 	if a.Title != "Echo" || !*a.ReadOnlyHint || *a.DestructiveHint || !*a.IdempotentHint || !*a.OpenWorldHint {
 		t.Errorf("annotations = %+v", a)
@@ -364,7 +367,7 @@ func TestNewInProcess(t *testing.T) {
 		t.Fatalf("tools = %+v, want one", list.Tools)
 	}
 	listed := list.Tools[0]
-	if err := CheckAnnotations(listed); err != nil {
+	if err := toolsnaps.CheckAnnotations(listed); err != nil {
 		t.Error(err)
 	}
 	if listed.Title != "Echo" || listed.InputSchema.Type != "object" || listed.OutputSchema.Type != "object" ||
