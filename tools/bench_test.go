@@ -57,8 +57,9 @@ var benchQuestions = []benchQuestion{
 	{"find_exposed_system/query_limit500", "find_exposed_system", `{"query":"internal","limit":500}`, `{"query":"internal","limit":500}`},
 }
 
-// answer calls the tool's answering function directly on a snapshot, without the adapter.
-func (q benchQuestion) answer(snap *connectivity.Snapshot, args string) (any, error) {
+// answer calls the tool's answering function directly on a snapshot (and its system index, built
+// once per snapshot), without the adapter.
+func (q benchQuestion) answer(snap *connectivity.Snapshot, index *systemIndex, args string) (any, error) {
 	switch q.tool {
 	case "list_cloud_connectors":
 		var in schemas.ListCloudConnectorsInput
@@ -71,7 +72,7 @@ func (q benchQuestion) answer(snap *connectivity.Snapshot, args string) (any, er
 	case "find_exposed_system":
 		var in schemas.FindExposedSystemInput
 		_ = json.Unmarshal([]byte(args), &in)
-		return findSystems(snap, in)
+		return findSystems(index, in)
 	}
 	panic("unknown tool " + q.tool)
 }
@@ -101,6 +102,7 @@ func BenchmarkTools(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			index := newSystemIndex(snap)
 			cfg := Config{Source: land}
 			srv := NewServer(cfg)
 			for _, q := range benchQuestions {
@@ -111,7 +113,7 @@ func BenchmarkTools(b *testing.B) {
 				b.Run(q.name+"/answer", func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
-						if _, err := q.answer(snap, args); err != nil {
+						if _, err := q.answer(snap, index, args); err != nil {
 							b.Fatal(err)
 						}
 					}
