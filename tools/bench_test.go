@@ -72,7 +72,7 @@ func (q benchQuestion) answer(snap *connectivity.Snapshot, index *systemIndex, a
 	case "find_exposed_system":
 		var in schemas.FindExposedSystemInput
 		_ = json.Unmarshal([]byte(args), &in)
-		return findSystems(index, in)
+		return findSystems(snap, index, in)
 	}
 	panic("unknown tool " + q.tool)
 }

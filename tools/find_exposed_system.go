@@ -21,13 +21,12 @@ Each match names the exposing connector's client_id and agent_type (master or sh
 Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
 	}, func(in schemas.FindExposedSystemInput) bool { return in.Refresh },
 		func(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
-			return findSystems(indexes.of(snap), in)
+			return findSystems(snap, indexes.of(snap), in)
 		})
 }
 
-// findSystems answers find_exposed_system from a snapshot's system index.
-func findSystems(index *systemIndex, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
-	snap := index.snap
+// findSystems answers find_exposed_system from a snapshot and its system index.
+func findSystems(snap *connectivity.Snapshot, index *systemIndex, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
 	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
 		return schemas.FindExposedSystemOutput{}, unknownClientID(snap, in.ClientID)
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"weak"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
@@ -14,7 +15,9 @@ import (
 // ExposedSystems slice (see connectivity.DecodeConnectors), so each distinct slice is indexed,
 // and searched, once.
 type systemIndex struct {
-	snap *connectivity.Snapshot
+	// snap is the snapshot indexed, held weakly: a tool keeps the index of the last snapshot it
+	// was asked about, which must not keep a replaced snapshot alive.
+	snap weak.Pointer[connectivity.Snapshot]
 	text string
 	// ends[k] is where the k-th distinct system's text ends in text, and first[i] is k of
 	// connector i's first system.
@@ -62,7 +65,7 @@ func newSystemIndex(snap *connectivity.Snapshot) *systemIndex {
 			ends = append(ends, len(text))
 		}
 	}
-	return &systemIndex{snap: snap, text: string(text), ends: ends, first: first}
+	return &systemIndex{snap: weak.Make(snap), text: string(text), ends: ends, first: first}
 }
 
 // appendLower appends strings.ToLower(s) to dst, without allocating for ASCII.
@@ -118,7 +121,7 @@ type lastSystemIndex struct {
 func (l *lastSystemIndex) of(snap *connectivity.Snapshot) *systemIndex {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.index == nil || l.index.snap != snap {
+	if l.index == nil || l.index.snap.Value() != snap {
 		l.index = newSystemIndex(snap)
 	}
 	return l.index

@@ -102,12 +102,12 @@ func TestLastSystemIndex(t *testing.T) {
 	}
 	wg.Wait()
 	for _, x := range indexes {
-		if x != indexes[0] || x.snap != first {
+		if x != indexes[0] || x.snap.Value() != first {
 			t.Fatalf("concurrent calls on one snapshot got different indexes")
 		}
 	}
 	second := connectivity.NewSnapshot(time.Now(), connectors, nil)
-	if x := last.of(second); x == indexes[0] || x.snap != second {
+	if x := last.of(second); x == indexes[0] || x.snap.Value() != second {
 		t.Errorf("a new snapshot reused the old index")
 	}
 }
