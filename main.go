@@ -143,7 +143,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	slog.SetDefault(logger) // the tools adapter logs through the default logger
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Refreshing a large landscape briefly holds two snapshots and the raw answer; a soft
 		// limit makes the collector reclaim the old ones before the heap doubles. GOMEMLIMIT wins.

@@ -48,23 +48,6 @@ func BenchmarkDecodeConnectors(b *testing.B) {
 	}
 }
 
-// BenchmarkNewSnapshot measures indexing decoded connectors, also done once per snapshot.
-func BenchmarkNewSnapshot(b *testing.B) {
-	for _, l := range benchLandscapes {
-		b.Run(l.name, func(b *testing.B) {
-			connectors, err := connectivity.DecodeConnectors(body(b, l.agents()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			at := time.Date(2026, time.November, 24, 12, 0, 0, 0, time.UTC)
-			b.ReportAllocs()
-			for b.Loop() {
-				connectivity.NewSnapshot(at, connectors, nil)
-			}
-		})
-	}
-}
-
 // benchLandscape returns a landscape reading agents from a simulator on loopback.
 func benchLandscape(b *testing.B, agents []simulator.Agent, ttl time.Duration) (*simulator.Server, *connectivity.Landscape) {
 	b.Helper()

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -192,50 +190,6 @@ func FuzzDecodeExposedSystemsFastPathAgrees(f *testing.F) {
 	})
 }
 
-// TestNewSnapshotSearchTexts checks the packed search index against its definition: the
-// lower-cased host and description of each system, joined by a NUL.
-func TestNewSnapshotSearchTexts(t *testing.T) {
-	extra := []Connector{
-		{ClientID: "u", ExposedSystems: []ExposedSystem{{Host: "ÄÖÜ.Example:443", Description: "Straße İstanbul"}, {Host: "", Description: ""}}},
-		{ClientID: "v"},
-	}
-	extra = append(extra, Connector{ClientID: "w", ExposedSystems: extra[0].ExposedSystems}) // shared, as a shadow's
-	extra = append(extra, Connector{ClientID: "x", ExposedSystems: extra[0].ExposedSystems[:1]})
-	for _, tc := range []struct {
-		name       string
-		connectors []Connector
-	}{
-		{"large", mustDecode(t, encodeAgents(t, simulator.LargeLandscape(40, 30)))},
-		{"sample", mustDecode(t, encodeAgents(t, simulator.SampleLandscape()))},
-		{"non-ASCII and shared", extra},
-		{"none", nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			snap := NewSnapshot(time.Now(), tc.connectors, nil)
-			want := 0
-			for _, c := range tc.connectors {
-				want += len(c.ExposedSystems)
-			}
-			if len(snap.Systems) != want {
-				t.Fatalf("%d refs for %d systems", len(snap.Systems), want)
-			}
-			k := 0
-			for i, c := range tc.connectors {
-				for j, sys := range c.ExposedSystems {
-					ref := snap.Systems[k]
-					k++
-					if ref.Connector != i || ref.System != j {
-						t.Fatalf("ref %d = %+v, want connector %d system %d", k-1, ref, i, j)
-					}
-					if text := strings.ToLower(sys.Host) + "\x00" + strings.ToLower(sys.Description); ref.search != text {
-						t.Fatalf("search text of %s system %d = %q, want %q", c.ClientID, j, ref.search, text)
-					}
-				}
-			}
-		})
-	}
-}
-
 func mustDecode(t *testing.T, body []byte) []Connector {
 	t.Helper()
 	c, err := DecodeConnectors(body)
@@ -243,26 +197,4 @@ func mustDecode(t *testing.T, body []byte) []Connector {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// TestSystemMatcherAgreesWithMatchesQuery checks the search over distinct system texts against
-// the search of each system.
-func TestSystemMatcherAgreesWithMatchesQuery(t *testing.T) {
-	connectors := mustDecode(t, encodeAgents(t, simulator.LargeLandscape(30, 12)))
-	connectors = append(connectors, Connector{ClientID: "u", ExposedSystems: []ExposedSystem{
-		{Host: "aa", Description: "bb"}, {Host: "aa", Description: "bb"}, {Host: "ÄÖ", Description: "straße"},
-	}})
-	connectors = append(connectors, Connector{ClientID: "v", ExposedSystems: connectors[len(connectors)-1].ExposedSystems[1:]})
-	snap := NewSnapshot(time.Now(), connectors, nil)
-	for _, q := range []string{
-		"", "sys", "sys3.loc4.internal:", "internal", "of location 7", "bbaa", "bb\x00", "\x00", "b\x00a",
-		"aa\x00bb", "äö", "straße", "nothing", "1", "abapsys system 1 of location 12",
-	} {
-		matches := snap.SystemMatcher(q)
-		for _, ref := range snap.Systems {
-			if got, want := matches(ref), ref.MatchesQuery(q); got != want {
-				t.Fatalf("query %q, system %+v: SystemMatcher %v, MatchesQuery %v", q, ref, got, want)
-			}
-		}
-	}
 }

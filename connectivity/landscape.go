@@ -3,150 +3,29 @@ package connectivity
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // DefaultCacheTTL is how long a snapshot answers questions before it is read again.
 const DefaultCacheTTL = 30 * time.Second
 
-// Snapshot is the Cloud Connector info of every bound subaccount at one moment, decoded and
-// indexed once so that every tool call reading it is cheap. It is immutable once built.
+// Snapshot is the Cloud Connector info of every bound subaccount at one moment. It is immutable
+// once built.
 type Snapshot struct {
 	FetchedAt  time.Time
 	Connectors []Connector
 	// Subaccounts[i] names the binding Connectors[i] was read through (its subaccount ID or name).
 	Subaccounts []string
-	// Systems lists every exposed system of every connector, in connector order.
-	Systems []SystemRef
-
-	// search holds the search texts of the distinct system lists back to back: ends[k] is where
-	// the k-th distinct system's text ends, and firstSystem[i] is k of connector i's first system.
-	search      string
-	ends        []int
-	firstSystem []int
 }
 
-// SystemRef points at one exposed system of a snapshot.
-type SystemRef struct {
-	Connector int // index into Snapshot.Connectors
-	System    int // index into that connector's ExposedSystems
-	// search is the lower-cased host and description, for substring queries.
-	search string
-}
-
-// NewSnapshot indexes connectors fetched at the given time.
+// NewSnapshot holds connectors fetched at the given time, read through the named subaccounts
+// (nil, or a slice of another length, leaves every name empty).
 func NewSnapshot(fetchedAt time.Time, connectors []Connector, subaccounts []string) *Snapshot {
-	s := &Snapshot{FetchedAt: fetchedAt, Connectors: connectors, Subaccounts: subaccounts}
-	if len(s.Subaccounts) != len(connectors) {
-		s.Subaccounts = make([]string, len(connectors))
+	if len(subaccounts) != len(connectors) {
+		subaccounts = make([]string, len(connectors))
 	}
-	// The search texts of all systems are written back to back into one string, and each ref
-	// holds its part: one allocation instead of one per system. Connectors that share one
-	// ExposedSystems slice (see DecodeConnectors) share its search texts too.
-	type list struct { // a slice of systems: where it starts, and its length
-		first *ExposedSystem
-		len   int
-	}
-	seen := make(map[list]int)           // where each distinct slice's systems start in ends
-	refs := make([]int, len(connectors)) // where each connector's systems start in ends
-	n, distinct, size := 0, 0, 0
-	for i := range connectors {
-		systems := connectors[i].ExposedSystems
-		n += len(systems)
-		if len(systems) == 0 {
-			continue
-		}
-		key := list{&systems[0], len(systems)}
-		if at, ok := seen[key]; ok {
-			refs[i] = at
-			continue
-		}
-		seen[key] = distinct
-		refs[i] = distinct
-		distinct += len(systems)
-		for _, sys := range systems {
-			size += len(sys.Host) + 1 + len(sys.Description)
-		}
-	}
-	text := make([]byte, 0, size)    // grows only for non-ASCII text whose lower case is longer
-	ends := make([]int, 0, distinct) // where each distinct system's search text ends in text
-	for i := range connectors {
-		systems := connectors[i].ExposedSystems
-		if len(systems) == 0 || refs[i] < len(ends) {
-			continue // no systems, or the same slice as an earlier connector's
-		}
-		for _, sys := range systems {
-			text = appendLower(text, sys.Host)
-			text = append(text, 0)
-			text = appendLower(text, sys.Description)
-			ends = append(ends, len(text))
-		}
-	}
-	all := string(text)
-	s.search, s.ends, s.firstSystem = all, ends, refs
-	s.Systems = make([]SystemRef, 0, n)
-	for i := range connectors {
-		for j := range connectors[i].ExposedSystems {
-			k := refs[i] + j
-			start := 0
-			if k > 0 {
-				start = ends[k-1]
-			}
-			s.Systems = append(s.Systems, SystemRef{Connector: i, System: j, search: all[start:ends[k]]})
-		}
-	}
-	return s
-}
-
-// appendLower appends strings.ToLower(s) to dst, without allocating for ASCII.
-func appendLower(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return append(dst, strings.ToLower(s)...)
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-// System returns the exposed system ref points at, and its connector.
-func (s *Snapshot) System(ref SystemRef) (*Connector, *ExposedSystem) {
-	c := &s.Connectors[ref.Connector]
-	return c, &c.ExposedSystems[ref.System]
-}
-
-// SystemMatcher returns a function that reports, as MatchesQuery does, whether a system of the
-// snapshot matches lowerQuery. It searches each distinct system text once: a high-availability
-// shadow shares its master's systems (see DecodeConnectors), so this halves the work of asking
-// MatchesQuery of every system.
-func (s *Snapshot) SystemMatcher(lowerQuery string) func(SystemRef) bool {
-	if lowerQuery == "" {
-		return func(SystemRef) bool { return true }
-	}
-	matched := make([]bool, len(s.ends))
-	start := 0
-	for k, end := range s.ends {
-		matched[k] = strings.Contains(s.search[start:end], lowerQuery)
-		start = end
-	}
-	return func(ref SystemRef) bool {
-		return matched[s.firstSystem[ref.Connector]+ref.System]
-	}
-}
-
-// MatchesQuery reports whether the system's virtual host or description contains the lower-cased
-// query.
-func (ref SystemRef) MatchesQuery(lowerQuery string) bool {
-	return strings.Contains(ref.search, lowerQuery)
+	return &Snapshot{FetchedAt: fetchedAt, Connectors: connectors, Subaccounts: subaccounts}
 }
 
 // Landscape serves snapshots of one or more subaccounts to all tools. A snapshot is reused for

@@ -71,24 +71,11 @@ func TestLandscapeTTL(t *testing.T) {
 	}
 }
 
-func TestLandscapeSnapshotIndexesSystems(t *testing.T) {
+func TestLandscapeSnapshotNamesSubaccounts(t *testing.T) {
 	_, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	s, err := connectivity.NewLandscape([]*connectivity.Client{c}, time.Minute).Snapshot(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
-	}
-	want := 0
-	for _, conn := range s.Connectors {
-		want += len(conn.ExposedSystems)
-	}
-	if len(s.Systems) != want || want == 0 {
-		t.Fatalf("indexed %d systems, connectors expose %d", len(s.Systems), want)
-	}
-	for _, ref := range s.Systems {
-		conn, sys := s.System(ref)
-		if conn == nil || sys == nil || !ref.MatchesQuery("") {
-			t.Fatalf("bad ref %+v", ref)
-		}
 	}
 	if len(s.Subaccounts) != len(s.Connectors) || s.Subaccounts[0] == "" {
 		t.Errorf("subaccounts = %v", s.Subaccounts)

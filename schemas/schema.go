@@ -11,14 +11,13 @@
 //   - Constraints go in the `jsonschema` tag: `enum=HTTP,enum=HTTPS`, `minimum=1,maximum=500`,
 //     `default=50`, `minLength=1`, `maxLength=200`, `format=...`. The tools adapter applies a
 //     declared default to an absent argument and enforces the constraints, so a handler sees
-//     arguments that already satisfy the schema. Reflect panics on a default that its own
-//     constraints reject.
+//     arguments that already satisfy the schema; it refuses (at startup) an input type with a
+//     default that its own constraints reject, or with a keyword it does not check.
 //   - time.Time becomes a string with format date-time; nested structs, slices and maps are
 //     expanded inline (no $ref), so types must not be recursive.
 //   - Output types: nil slices, maps and pointers marshal to null, which the reflected schema
-//     does not allow. Give such fields `omitempty`, or never leave them nil. Check with
-//     Validate in tests; the tools adapter also checks every result and reports a mismatch as
-//     an internal error.
+//     does not allow. Give such fields `omitempty`, or never leave them nil. The tools tests
+//     check every tool's results with Validate on every landscape of the simulator.
 package schemas
 
 import (
@@ -29,8 +28,8 @@ import (
 	"strings"
 	"sync"
 
-	gschema "github.com/google/jsonschema-go/jsonschema"
 	"github.com/invopop/jsonschema"
+	validator "github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // reflected caches the schema of each type, keyed by reflect.Type.
@@ -60,7 +59,7 @@ func reflectType(t reflect.Type) json.RawMessage {
 	if base.Kind() != reflect.Struct {
 		panic(fmt.Sprintf("schemas.Reflect: %v is not a struct type", t))
 	}
-	hasDefault := checkTags(base, map[reflect.Type]bool{})
+	checkTags(base, map[reflect.Type]bool{})
 	r := jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true, Anonymous: true}
 	s := r.ReflectFromType(base)
 	if s.Type != "object" { // time.Time, url.URL and types with their own JSONSchema method
@@ -73,33 +72,18 @@ func reflectType(t reflect.Type) json.RawMessage {
 	if err != nil {
 		panic(fmt.Sprintf("schemas.Reflect: marshal schema of %v: %v", t, err))
 	}
-	// A default that its own schema rejects (out of range, not in the enum, or the strings
-	// invopop produces for `default=` on a non-string slice) would be handed to handlers.
-	// The check costs most of the reflection (about a millisecond for an output type), and the
-	// server reflects every tool type before it answers initialize: types without a default,
-	// such as outputs, skip it.
-	if !hasDefault {
-		return data
-	}
-	var check gschema.Schema
-	if err := json.Unmarshal(data, &check); err != nil {
-		panic(fmt.Sprintf("schemas.Reflect: decode schema of %v: %v", t, err))
-	}
-	if _, err := check.Resolve(&gschema.ResolveOptions{ValidateDefaults: true}); err != nil {
-		panic(fmt.Sprintf("schemas.Reflect: schema of %v is invalid (check its default= tags): %v", t, err))
-	}
 	return data
 }
 
 // checkTags panics on a `jsonschema` tag with a segment that is neither key=value nor one
 // of invopop's flags: almost always a description cut short by an unescaped comma, which
-// invopop would silently drop. It reports whether any field declares a default.
-func checkTags(t reflect.Type, seen map[reflect.Type]bool) (hasDefault bool) {
+// invopop would silently drop.
+func checkTags(t reflect.Type, seen map[reflect.Type]bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct || seen[t] {
-		return false
+		return
 	}
 	seen[t] = true
 	for i := range t.NumField() {
@@ -114,14 +98,8 @@ func checkTags(t reflect.Type, seen map[reflect.Type]bool) (hasDefault bool) {
 			segment = part
 		}
 		checkSegment(t, f, segment)
-		if strings.Contains(f.Tag.Get("jsonschema"), "default=") {
-			hasDefault = true
-		}
-		if checkTags(f.Type, seen) {
-			hasDefault = true
-		}
+		checkTags(f.Type, seen)
 	}
-	return hasDefault
 }
 
 func checkSegment(t reflect.Type, f reflect.StructField, segment string) {
@@ -133,16 +111,16 @@ func checkSegment(t reflect.Type, f reflect.StructField, segment string) {
 		"write a comma in a description as \\\\, or use a jsonschema_description tag", t, f.Name, segment))
 }
 
-// resolved caches compiled schemas, keyed by the schema text.
-var resolved sync.Map
+// compiled caches compiled schemas, keyed by the schema text.
+var compiled sync.Map
 
-// Validate reports whether value conforms to schema. A value of type json.RawMessage is
-// taken as JSON text; any other value is first marshalled with encoding/json, so Validate
-// checks exactly what a client would receive. Compiled schemas are cached; Validate is safe
-// for concurrent use. The error names the offending location, for example
-// "validating /properties/items: type: <nil> has type \"null\", want \"array\"".
+// Validate reports whether value conforms to schema, with the validator mcp-go uses
+// (santhosh-tekuri/jsonschema). A value of type json.RawMessage is taken as JSON text; any
+// other value is first marshalled with encoding/json, so Validate checks exactly what a client
+// would receive. Compiled schemas are cached; Validate is safe for concurrent use. The error
+// names the offending location, for example "at '/items': got null, want array".
 func Validate(schema json.RawMessage, value any) error {
-	rs, err := compile(schema)
+	sch, err := compile(schema)
 	if err != nil {
 		return err
 	}
@@ -152,29 +130,31 @@ func Validate(schema json.RawMessage, value any) error {
 			return fmt.Errorf("marshal value: %w", err)
 		}
 	}
-	var instance any
-	if err := json.Unmarshal(data, &instance); err != nil {
+	instance, err := validator.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
 		return fmt.Errorf("decode value: %w", err)
 	}
-	if err := rs.Validate(instance); err != nil {
-		return err
-	}
-	return nil
+	return sch.Validate(instance)
 }
 
-func compile(schema json.RawMessage) (*gschema.Resolved, error) {
+func compile(schema json.RawMessage) (*validator.Schema, error) {
 	key := string(schema)
-	if rs, ok := resolved.Load(key); ok {
-		return rs.(*gschema.Resolved), nil
+	if sch, ok := compiled.Load(key); ok {
+		return sch.(*validator.Schema), nil
 	}
-	var s gschema.Schema
-	if err := json.Unmarshal(schema, &s); err != nil {
+	doc, err := validator.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
 		return nil, fmt.Errorf("decode schema: %w", err)
 	}
-	rs, err := s.Resolve(nil)
-	if err != nil {
-		return nil, fmt.Errorf("resolve schema: %w", err)
+	c := validator.NewCompiler()
+	c.AssertFormat() // date-time fields must hold RFC 3339 times
+	if err := c.AddResource("mem:///schema.json", doc); err != nil {
+		return nil, fmt.Errorf("add schema: %w", err)
 	}
-	resolved.Store(key, rs)
-	return rs, nil
+	sch, err := c.Compile("mem:///schema.json")
+	if err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	compiled.Store(key, sch)
+	return sch, nil
 }

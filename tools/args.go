@@ -7,40 +7,88 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/mark3labs/mcp-go/mcp"
-
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
-// argDecoder turns the arguments of a tool call into the tool's input type, guided by the
-// input schema reflected from that type. It forgives what models commonly get wrong ("42"
-// for 42, "true" for true, "x" for ["x"], null for an absent optional argument, "https"
-// for the enum value "HTTPS"), fills in declared defaults, and otherwise answers with
-// sentences that name the argument and what it must be.
-type argDecoder struct {
-	raw    json.RawMessage    // the input schema, for the final check
-	schema *jsonschema.Schema // the same, parsed
+// The argument layer forgives what models commonly get wrong before the arguments are decoded
+// into a tool's input type: "42" for 42, "true" for true, "x" for ["x"], null for an absent
+// optional argument, "https" for the enum value "HTTPS". It fills declared defaults and answers
+// everything else with sentences that name the argument and what it must be. mcp-go's own input
+// validation (server.WithInputSchemaValidation) runs before any handler and would refuse these
+// slips, so the server does not enable it.
+
+// argSchema is the part of a reflected input schema the argument layer understands. Reading a
+// schema with any other keyword fails (see newArgs), so no constraint goes unchecked.
+type argSchema struct {
+	Type        string     `json:"type"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Enum        []any      `json:"enum"`
+	Default     any        `json:"default"`
+	Minimum     *float64   `json:"minimum"`
+	Maximum     *float64   `json:"maximum"`
+	MinLength   *int       `json:"minLength"`
+	MaxLength   *int       `json:"maxLength"`
+	Items       *argSchema `json:"items"`
 }
 
-func newArgDecoder(raw json.RawMessage) (*argDecoder, error) {
-	var s jsonschema.Schema
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, err
+// args decodes the arguments of one tool.
+type args struct {
+	props    map[string]*argSchema
+	required []string
+	names    []string // the valid argument names, sorted
+}
+
+// newArgs reads an input schema: an object of scalar and list-of-scalar properties without
+// additional properties, as schemas.Reflect makes of a flat struct. It checks that every
+// declared default satisfies its own constraints.
+func newArgs(schema json.RawMessage) (*args, error) {
+	var root struct {
+		Type                 string                `json:"type"`
+		Properties           map[string]*argSchema `json:"properties"`
+		Required             []string              `json:"required"`
+		AdditionalProperties *bool                 `json:"additionalProperties"`
 	}
-	return &argDecoder{raw: raw, schema: &s}, nil
+	dec := json.NewDecoder(bytes.NewReader(schema))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&root); err != nil {
+		return nil, fmt.Errorf("the argument layer reads only flat input types with the keywords it checks: %w", err)
+	}
+	if root.Type != "object" || root.AdditionalProperties == nil || *root.AdditionalProperties {
+		return nil, errors.New(`the input schema must be an object with "additionalProperties": false`)
+	}
+	a := &args{props: root.Properties, required: root.Required, names: slices.Sorted(maps.Keys(root.Properties))}
+	var p problems
+	for _, name := range a.names {
+		s := a.props[name]
+		if s.Type == "array" && s.Items != nil {
+			s = s.Items
+		}
+		if !slices.Contains([]string{"string", "integer", "number", "boolean"}, s.Type) || s.Items != nil {
+			return nil, fmt.Errorf("argument %q has type %q; the argument layer takes scalars and lists of scalars", name, s.Type)
+		}
+		if d := a.props[name].Default; d != nil {
+			// A default must fit exactly: no slip is forgiven in our own schemas.
+			want, _ := json.Marshal(d)
+			if got, _ := json.Marshal(p.coerce(a.props[name], name, d)); len(p) == 0 && !bytes.Equal(got, want) {
+				p.add("argument %q has the default %s, not of type %s", name, want, a.props[name].Type)
+			}
+		}
+	}
+	if len(p) > 0 {
+		return nil, fmt.Errorf("a declared default is invalid: %s", strings.Join(p, "; "))
+	}
+	return a, nil
 }
 
 // decode fills *in, a pointer to the tool's input type, from the request's arguments.
 // The error text is meant for the model.
-func (d *argDecoder) decode(req mcp.CallToolRequest, in any) error {
+func (a *args) decode(req mcp.CallToolRequest, in any) error {
 	data := []byte(req.Params.RawArguments)
 	if len(data) == 0 && req.Params.Arguments != nil {
 		var err error
@@ -48,47 +96,52 @@ func (d *argDecoder) decode(req mcp.CallToolRequest, in any) error {
 			return errors.New("the arguments are not valid JSON")
 		}
 	}
-	var args any = map[string]any{}
+	var sent any
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
-		if err := dec.Decode(&args); err != nil {
+		if err := dec.Decode(&sent); err != nil {
 			return errors.New("the arguments are not valid JSON")
 		}
-		if args == nil {
-			args = map[string]any{}
-		}
 	}
-	obj, ok := args.(map[string]any)
-	if !ok {
-		obj, ok = parseJSON(args).(map[string]any) // arguments sent as JSON text
+	if s, ok := sent.(string); ok && parseJSON(s) != nil {
+		sent = parseJSON(s) // arguments sent as JSON text
 	}
-	if !ok {
-		return fmt.Errorf("the arguments must be a JSON object, got %s", describe(args))
+	obj, ok := sent.(map[string]any)
+	if !ok && sent != nil {
+		return fmt.Errorf("the arguments must be a JSON object, got %s", describe(sent))
 	}
 
-	var c coercer
-	coerced := c.object(d.schema, "", obj)
-	if n := len(c.problems); n > maxProblems {
-		c.problems = append(c.problems[:maxProblems], fmt.Sprintf("and %d more problems", n-maxProblems))
-	}
-	if len(c.problems) > 0 {
-		return errors.New(strings.Join(c.problems, "; "))
-	}
-	data, err := json.Marshal(coerced)
-	if err != nil {
-		return fmt.Errorf("invalid arguments: %v", err)
-	}
-	// The coercer checks the keywords our schemas use; this catches the rest.
-	if err := schemas.Validate(d.raw, json.RawMessage(data)); err != nil {
-		return fmt.Errorf("invalid arguments: %v", err)
-	}
-	if err := json.Unmarshal(data, in); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fmt.Errorf("argument %q is out of range, got %s", typeErr.Field, typeErr.Value)
+	var p problems
+	p.unknown(obj, a.props, a.names) // first: a misspelt name explains other problems
+	out := make(map[string]any, len(a.props))
+	for _, name := range a.names {
+		v := obj[name]
+		if v == nil {
+			v = a.props[name].Default
 		}
-		return fmt.Errorf("invalid arguments: %v", err)
+		if v != nil {
+			out[name] = p.coerce(a.props[name], name, v)
+		} else if slices.Contains(a.required, name) {
+			p.add("missing required argument %q", name)
+		}
+	}
+	if len(p) > maxProblems {
+		p = append(p[:maxProblems], fmt.Sprintf("and %d more problems", len(p)-maxProblems))
+	}
+	if len(p) > 0 {
+		return errors.New(strings.Join(p, "; "))
+	}
+	data, err := json.Marshal(out)
+	if err == nil {
+		err = json.Unmarshal(data, in)
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return fmt.Errorf("argument %q is out of range, got %s", typeErr.Field, typeErr.Value)
+	}
+	if err != nil {
+		return fmt.Errorf("invalid arguments: %w", err)
 	}
 	return nil
 }
@@ -96,141 +149,83 @@ func (d *argDecoder) decode(req mcp.CallToolRequest, in any) error {
 // maxProblems bounds the problems one error names, and so its length.
 const maxProblems = 10
 
-// coercer rewrites decoded JSON (numbers as json.Number) to fit a schema, collecting one
-// problem sentence per argument it cannot make fit.
-type coercer struct {
-	problems []string
+// problems collects one sentence per argument that cannot be made to fit its schema.
+type problems []string
+
+func (p *problems) add(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
 }
 
-func (c *coercer) problem(format string, args ...any) {
-	c.problems = append(c.problems, fmt.Sprintf(format, args...))
-}
-
-// object coerces the members of an object. Absent and null members get the property's
-// default, if it declares one; a required member without either is a problem.
-func (c *coercer) object(s *jsonschema.Schema, path string, m map[string]any) map[string]any {
-	keys := slices.Sorted(maps.Keys(m))
-	if isFalse(s.AdditionalProperties) {
-		var unknown []string
-		for _, k := range keys {
-			if _, known := s.Properties[k]; !known {
-				unknown = append(unknown, k)
-			}
-		}
-		if len(unknown) > 0 {
-			c.unknown(s, path, unknown) // first: a misspelt name explains other problems
+// unknown adds one problem naming the keys of obj that are not arguments, each with the nearest
+// valid name when it looks like a typo, and the valid names.
+func (p *problems) unknown(obj map[string]any, props map[string]*argSchema, valid []string) {
+	var unknown []string
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		if _, ok := props[k]; !ok {
+			unknown = append(unknown, k)
 		}
 	}
-	out := make(map[string]any, len(m))
-	for _, k := range keys {
-		ps, known := s.Properties[k]
-		switch {
-		case !known && !isFalse(s.AdditionalProperties):
-			out[k] = c.value(s.AdditionalProperties, join(path, k), m[k])
-		case known && m[k] != nil:
-			out[k] = c.value(ps, join(path, k), m[k])
-		}
+	if len(unknown) == 0 {
+		return
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.Properties)) {
-		if _, ok := out[k]; ok || s.Properties[k].Default == nil {
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(s.Properties[k].Default))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err == nil && v != nil {
-			out[k] = c.value(s.Properties[k], join(path, k), v)
-		}
-	}
-	for _, k := range s.Required {
-		if _, ok := out[k]; !ok {
-			c.problem("missing required argument %q", join(path, k))
-		}
-	}
-	return out
-}
-
-func (c *coercer) unknown(s *jsonschema.Schema, path string, unknown []string) {
-	valid := slices.Sorted(maps.Keys(s.Properties))
 	var b strings.Builder
 	for i, k := range unknown {
+		if i == maxProblems {
+			fmt.Fprintf(&b, "; and %d more unknown arguments", len(unknown)-i)
+			break
+		}
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		if i == maxProblems {
-			fmt.Fprintf(&b, "and %d more unknown arguments", len(unknown)-i)
-			break
-		}
-		fmt.Fprintf(&b, "unknown argument %q", join(path, truncate(k, 64)))
+		fmt.Fprintf(&b, "unknown argument %q", truncate(k, 64))
 		if guess := closest(k, valid); guess != "" {
-			fmt.Fprintf(&b, " (did you mean %q?)", join(path, guess))
+			fmt.Fprintf(&b, " (did you mean %q?)", guess)
 		}
 	}
-	switch {
-	case len(valid) == 0 && path == "":
+	if len(valid) == 0 {
 		b.WriteString("; this tool takes no arguments")
-	case len(valid) == 0:
-		fmt.Fprintf(&b, "; %q takes no members", path)
-	default:
-		b.WriteString("; valid arguments")
-		if path != "" {
-			fmt.Fprintf(&b, " in %q", path)
-		}
-		b.WriteString(": " + strings.Join(valid, ", "))
+	} else {
+		b.WriteString("; valid arguments: " + strings.Join(valid, ", "))
 	}
-	c.problem("%s", b.String())
+	*p = append(*p, b.String())
 }
 
-// value coerces one value to schema s; on a problem it returns v unchanged.
-func (c *coercer) value(s *jsonschema.Schema, path string, v any) any {
-	if s == nil {
-		return v
-	}
+// coerce makes v fit schema s; on a problem it returns v unchanged.
+func (p *problems) coerce(s *argSchema, name string, v any) any {
 	switch s.Type {
-	case "string":
-		return c.string(s, path, v)
-	case "integer", "number":
-		return c.number(s, path, v)
-	case "boolean":
-		switch x := v.(type) {
-		case bool:
-			return x
-		case string:
-			switch strings.ToLower(strings.TrimSpace(x)) {
-			case "true":
-				return true
-			case "false":
-				return false
-			}
-		}
-		c.problem("argument %q must be a boolean (true or false), got %s", path, describe(v))
 	case "array":
 		items, ok := v.([]any)
-		if !ok {
-			items, ok = parseJSON(v).([]any) // a list sent as JSON text
+		if str, isStr := v.(string); !ok && isStr {
+			items, ok = parseJSON(str).([]any) // a list sent as JSON text
 		}
 		if !ok {
 			items = []any{v} // a single value where a list is expected
 		}
 		out := make([]any, len(items))
 		for i, item := range items {
-			out[i] = c.value(s.Items, fmt.Sprintf("%s[%d]", path, i), item)
+			out[i] = p.coerce(s.Items, fmt.Sprintf("%s[%d]", name, i), item)
 		}
 		return out
-	case "object":
-		m, ok := v.(map[string]any)
-		if !ok {
-			m, ok = parseJSON(v).(map[string]any) // an object sent as JSON text
+	case "boolean":
+		if str, ok := v.(string); ok {
+			switch strings.ToLower(strings.TrimSpace(str)) {
+			case "true":
+				return true
+			case "false":
+				return false
+			}
 		}
-		if ok {
-			return c.object(s, path, m)
+		if _, ok := v.(bool); !ok {
+			p.add("argument %q must be a boolean (true or false), got %s", name, describe(v))
 		}
-		c.problem("argument %q must be an object, got %s", path, describe(v))
+		return v
+	case "integer", "number":
+		return p.number(s, name, v)
 	}
-	return v
+	return p.string(s, name, v)
 }
 
-func (c *coercer) string(s *jsonschema.Schema, path string, v any) any {
+func (p *problems) string(s *argSchema, name string, v any) any {
 	var str string
 	switch x := v.(type) {
 	case string:
@@ -238,7 +233,7 @@ func (c *coercer) string(s *jsonschema.Schema, path string, v any) any {
 	case json.Number: // an identifier given as a number
 		str = x.String()
 	default:
-		c.problem("argument %q must be a string, got %s", path, describe(v))
+		p.add("argument %q must be a string, got %s", name, describe(v))
 		return v
 	}
 	if len(s.Enum) > 0 {
@@ -249,29 +244,26 @@ func (c *coercer) string(s *jsonschema.Schema, path string, v any) any {
 			}
 		}
 		if match == "" {
-			c.problem("argument %q must be one of %s, got %s", path, enumList(s.Enum), describe(v))
+			p.add("argument %q must be one of %s, got %s", name, enumList(s.Enum), describe(v))
 			return v
 		}
 		str = match
 	}
 	if n := utf8.RuneCountInString(str); s.MinLength != nil && n < *s.MinLength {
-		c.problem("argument %q must be at least %d characters long, got %d", path, *s.MinLength, n)
+		p.add("argument %q must be at least %d characters long, got %d", name, *s.MinLength, n)
 	} else if s.MaxLength != nil && n > *s.MaxLength {
-		c.problem("argument %q must be at most %d characters long, got %d", path, *s.MaxLength, n)
-	}
-	if s.Format == "date-time" {
-		if _, err := time.Parse(time.RFC3339, str); err != nil {
-			c.problem("argument %q must be a date-time like \"2006-01-02T15:04:05Z\", got %s", path, describe(v))
-		}
+		p.add("argument %q must be at most %d characters long, got %d", name, *s.MaxLength, n)
 	}
 	return str
 }
 
-func (c *coercer) number(s *jsonschema.Schema, path string, v any) any {
+func (p *problems) number(s *argSchema, name string, v any) any {
 	var text string
 	switch x := v.(type) {
 	case json.Number:
 		text = x.String()
+	case float64: // a default, decoded by encoding/json
+		text = strconv.FormatFloat(x, 'f', -1, 64)
 	case string:
 		text = strings.TrimSpace(x)
 	}
@@ -279,54 +271,40 @@ func (c *coercer) number(s *jsonschema.Schema, path string, v any) any {
 	valid := text != "" && err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && json.Valid([]byte(text))
 	if s.Type == "integer" {
 		if !valid || f != math.Trunc(f) {
-			c.problem("argument %q must be an integer, got %s", path, describe(v))
+			p.add("argument %q must be an integer, got %s", name, describe(v))
 			return v
 		}
 		if _, err := strconv.ParseInt(text, 10, 64); err != nil && math.Abs(f) < 1<<53 {
 			text = strconv.FormatInt(int64(f), 10) // 42.0 or 4.2e1
 		}
 	} else if !valid {
-		c.problem("argument %q must be a number, got %s", path, describe(v))
+		p.add("argument %q must be a number, got %s", name, describe(v))
 		return v
 	}
 	if len(s.Enum) > 0 && !slices.ContainsFunc(s.Enum, func(e any) bool { n, ok := e.(float64); return ok && n == f }) {
-		c.problem("argument %q must be one of %s, got %s", path, enumList(s.Enum), text)
+		p.add("argument %q must be one of %s, got %s", name, enumList(s.Enum), text)
 	}
 	if s.Minimum != nil && f < *s.Minimum {
-		c.problem("argument %q must be at least %s, got %s", path, formatFloat(*s.Minimum), text)
+		p.add("argument %q must be at least %s, got %s", name, strconv.FormatFloat(*s.Minimum, 'f', -1, 64), text)
 	}
 	if s.Maximum != nil && f > *s.Maximum {
-		c.problem("argument %q must be at most %s, got %s", path, formatFloat(*s.Maximum), text)
+		p.add("argument %q must be at most %s, got %s", name, strconv.FormatFloat(*s.Maximum, 'f', -1, 64), text)
 	}
 	return json.Number(text)
 }
 
-// isFalse reports whether s is the schema false, which admits nothing.
-func isFalse(s *jsonschema.Schema) bool {
-	return s != nil && s.Not != nil && reflect.ValueOf(*s.Not).IsZero()
-}
-
-// parseJSON decodes v when it is a string holding a JSON array or object; otherwise, or
-// when the string is not valid JSON, it returns nil.
-func parseJSON(v any) any {
-	str, ok := v.(string)
-	if str = strings.TrimSpace(str); !ok || str == "" || str[0] != '[' && str[0] != '{' {
+// parseJSON decodes s when it holds a JSON array or object; otherwise it returns nil.
+func parseJSON(s string) any {
+	if s = strings.TrimSpace(s); s == "" || s[0] != '[' && s[0] != '{' {
 		return nil
 	}
-	dec := json.NewDecoder(strings.NewReader(str))
+	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	var out any
 	if dec.Decode(&out) != nil || dec.More() {
 		return nil
 	}
 	return out
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 func enumList(enum []any) string {
@@ -336,10 +314,6 @@ func enumList(enum []any) string {
 		parts[i] = string(b)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func formatFloat(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // describe names the JSON type of v and shows short values, for problem sentences.

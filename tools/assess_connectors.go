@@ -13,7 +13,7 @@ import (
 )
 
 func assessConnectors(cfg Config) server.ServerTool {
-	return New(Definition{
+	return New(cfg.Logger, Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
 		Description: `Assesses every Cloud Connector and returns findings worst first: rule id, severity, stable fingerprint, connector, evidence; each rule's remediation once under rules.
@@ -29,11 +29,9 @@ Example question: "Which of our Cloud Connectors need attention, and what do we 
 // RunAssessment reads the landscape and assesses it, as assess_connectors does; the check command
 // uses it too.
 func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
-	snap, err := cfg.snapshot(ctx, in.Refresh)
-	if err != nil {
-		return schemas.AssessConnectorsOutput{}, err
-	}
-	return assessSnapshot(snap, cfg.policy(), in)
+	return fromSnapshot(ctx, cfg, in.Refresh, func(snap *connectivity.Snapshot) (schemas.AssessConnectorsOutput, error) {
+		return assessSnapshot(snap, cfg.policy(), in)
+	})
 }
 
 func (c Config) policy() assess.Policy {

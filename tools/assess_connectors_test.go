@@ -11,6 +11,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/toolsnaps"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -74,8 +75,12 @@ func assessKeys(findings []schemas.Finding) []string {
 
 func TestAssessConnectorsDefinition(t *testing.T) {
 	tool := assessConnectors(Config{})
-	TestToolSnap(t, tool)
-	TestToolAnnotations(t, tool)
+	if err := toolsnaps.Test(tool.Tool); err != nil {
+		t.Error(err)
+	}
+	if err := toolsnaps.CheckAnnotations(tool.Tool); err != nil {
+		t.Error(err)
+	}
 	if _, ok := Lookup(Config{}, "assess_connectors"); !ok {
 		t.Error("assess_connectors is not registered in All")
 	}

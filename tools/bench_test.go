@@ -59,8 +59,9 @@ var benchQuestions = []benchQuestion{
 	{"find_exposed_system/query_limit500", "find_exposed_system", `{"query":"internal","limit":500}`, `{"query":"internal","limit":500}`},
 }
 
-// answer calls the tool's answering function directly on a snapshot, without the adapter.
-func (q benchQuestion) answer(snap *connectivity.Snapshot, args string) (any, error) {
+// answer calls the tool's answering function directly on a snapshot (and its system index, built
+// once per snapshot), without the adapter.
+func (q benchQuestion) answer(snap *connectivity.Snapshot, index *systemIndex, args string) (any, error) {
 	switch q.tool {
 	case "list_cloud_connectors":
 		var in schemas.ListCloudConnectorsInput
@@ -73,7 +74,7 @@ func (q benchQuestion) answer(snap *connectivity.Snapshot, args string) (any, er
 	case "find_exposed_system":
 		var in schemas.FindExposedSystemInput
 		_ = json.Unmarshal([]byte(args), &in)
-		return findSystems(snap, in)
+		return findSystems(snap, index, in)
 	}
 	panic("unknown tool " + q.tool)
 }
@@ -91,7 +92,7 @@ var benchLandscapes = []struct {
 //
 //   - answer: the tool's function over the snapshot (filtering, sorting, shaping);
 //   - handler: the mcp-go handler (argument decoding and checks, snapshot lookup, answer, JSON
-//     text, output schema check);
+//     text);
 //   - rpc: the JSON-RPC request line in, the response line out, as the stdio server does it,
 //     without the pipe.
 func BenchmarkTools(b *testing.B) {
@@ -103,6 +104,7 @@ func BenchmarkTools(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			index := newSystemIndex(snap)
 			cfg := Config{Source: land}
 			srv := NewServer(cfg)
 			for _, q := range benchQuestions {
@@ -113,7 +115,7 @@ func BenchmarkTools(b *testing.B) {
 				b.Run(q.name+"/answer", func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
-						if _, err := q.answer(snap, args); err != nil {
+						if _, err := q.answer(snap, index, args); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -156,42 +158,4 @@ func perfHandle(tb testing.TB, srv *server.MCPServer, line []byte) []byte {
 		tb.Fatal(err)
 	}
 	return out
-}
-
-// BenchmarkOutputCheck measures checking one result against the tool's output schema, which the
-// adapter does once per distinct result (repeated results are recognised by their SHA-256; the
-// handler benchmarks above hit that memory after the first call).
-func BenchmarkOutputCheck(b *testing.B) {
-	ctx := context.Background()
-	for _, l := range benchLandscapes {
-		b.Run(l.name, func(b *testing.B) {
-			_, land := perfLandscape(b, simulator.Options{Landscape: l.agents()}, time.Hour)
-			cfg := Config{Source: land}
-			for _, q := range benchQuestions {
-				args := q.sampleArgs
-				if l.name == "large" {
-					args = q.bigArgs
-				}
-				tool, _ := Lookup(cfg, q.tool)
-				var req mcp.CallToolRequest
-				req.Params.Name = q.tool
-				req.Params.RawArguments = json.RawMessage(args)
-				res, _ := tool.Handler(ctx, req)
-				if res.IsError {
-					b.Fatalf("%s: %v", q.name, res.Content)
-				}
-				data := res.RawStructuredContent
-				b.Run(q.name, func(b *testing.B) {
-					b.SetBytes(int64(len(data)))
-					b.ReportAllocs()
-					for b.Loop() {
-						checked := &checkedResults{schema: tool.Tool.RawOutputSchema}
-						if err := checked.check(data); err != nil {
-							b.Fatal(err)
-						}
-					}
-				})
-			}
-		})
-	}
 }

@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"context"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -11,7 +10,8 @@ import (
 )
 
 func findExposedSystem(cfg Config) server.ServerTool {
-	return New(Definition{
+	var indexes lastSystemIndex
+	return snapshotTool(cfg, Definition{
 		Name:  "find_exposed_system",
 		Title: "Find exposed back-end systems",
 		Description: `Finds the on-premise back-end systems that the Cloud Connectors expose to the cloud, and which connector exposes each.
@@ -19,51 +19,49 @@ Use it to find the connector that serves a back-end host, or to review what the 
 Filters (all optional, combined with AND): query (case-insensitive substring of the virtual host:port or the description), protocol, type (back-end type), status, client_id. Without arguments it lists every exposed system.
 Each match names the exposing connector's client_id and agent_type (master or shadow) with the system's virtual host, protocol, type, status and description.
 Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
-	}, func(ctx context.Context, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
-		snap, err := cfg.snapshot(ctx, in.Refresh)
-		if err != nil {
-			return schemas.FindExposedSystemOutput{}, err
-		}
-		return findSystems(snap, in)
-	})
+	}, func(in schemas.FindExposedSystemInput) bool { return in.Refresh },
+		func(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
+			return findSystems(snap, indexes.of(snap), in)
+		})
 }
 
-// findSystems answers find_exposed_system from a snapshot's system index.
-func findSystems(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
+// findSystems answers find_exposed_system from a snapshot and its system index.
+func findSystems(snap *connectivity.Snapshot, index *systemIndex, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
 	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
 		return schemas.FindExposedSystemOutput{}, unknownClientID(snap, in.ClientID)
 	}
 	limit := clampLimit(in.Limit)
-	query := strings.ToLower(in.Query)
 	out := schemas.FindExposedSystemOutput{
 		Freshness: schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		Systems:   []schemas.ExposedSystemMatch{},
 	}
-	var matches func(connectivity.SystemRef) bool
-	if query != "" {
-		matches = snap.SystemMatcher(query) // each distinct system text searched once
-	}
-	for _, ref := range snap.Systems {
-		c, sys := snap.System(ref)
-		if !matchesClientID(c, in.ClientID) ||
-			(in.Protocol != "" && !strings.EqualFold(sys.Protocol, in.Protocol)) ||
-			(in.Type != "" && !strings.EqualFold(sys.Type, in.Type)) ||
-			(in.Status != "" && !strings.EqualFold(sys.Status, in.Status)) ||
-			(matches != nil && !matches(ref)) {
+	matches := index.matcher(strings.ToLower(in.Query)) // each distinct system text searched once
+	for i := range snap.Connectors {
+		c := &snap.Connectors[i]
+		if !matchesClientID(c, in.ClientID) {
 			continue
 		}
-		out.Total++
-		if len(out.Systems) < limit {
-			out.Systems = append(out.Systems, schemas.ExposedSystemMatch{
-				ClientID:    c.ClientID,
-				Subaccount:  snap.Subaccounts[ref.Connector],
-				AgentType:   c.AgentType,
-				Host:        sys.Host,
-				Protocol:    sys.Protocol,
-				Type:        sys.Type,
-				Status:      sys.Status,
-				Description: sys.Description,
-			})
+		for j := range c.ExposedSystems {
+			sys := &c.ExposedSystems[j]
+			if (in.Protocol != "" && !strings.EqualFold(sys.Protocol, in.Protocol)) ||
+				(in.Type != "" && !strings.EqualFold(sys.Type, in.Type)) ||
+				(in.Status != "" && !strings.EqualFold(sys.Status, in.Status)) ||
+				!matches(i, j) {
+				continue
+			}
+			out.Total++
+			if len(out.Systems) < limit {
+				out.Systems = append(out.Systems, schemas.ExposedSystemMatch{
+					ClientID:    c.ClientID,
+					Subaccount:  snap.Subaccounts[i],
+					AgentType:   c.AgentType,
+					Host:        sys.Host,
+					Protocol:    sys.Protocol,
+					Type:        sys.Type,
+					Status:      sys.Status,
+					Description: sys.Description,
+				})
+			}
 		}
 	}
 	out.Returned = len(out.Systems)

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"cmp"
-	"context"
 	"slices"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -13,20 +12,14 @@ import (
 )
 
 func getSecurityStatus(cfg Config) server.ServerTool {
-	return New(Definition{
+	return snapshotTool(cfg, Definition{
 		Name:  "get_security_status",
 		Title: "Get Cloud Connector security status",
 		Description: `Returns each Cloud Connector's security summary and the rating of each check of its Security Status page (UI certificate, cipher suites, backend trust store, user administration, CPIC trace, tunnel traffic trace, application allowlist), plus findings: every check not ok, worst first; each check's label and remediation once under checks.
 A security status the API sent malformed is a finding (check security_status, status unknown).
 Use it for a security review or to learn how to fix a rating; min_risk (ok < low_risk < medium_risk < unknown < high_risk) keeps what matters.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
-	}, func(ctx context.Context, in schemas.GetSecurityStatusInput) (schemas.GetSecurityStatusOutput, error) {
-		snap, err := cfg.snapshot(ctx, in.Refresh)
-		if err != nil {
-			return schemas.GetSecurityStatusOutput{}, err
-		}
-		return securityStatus(snap, in)
-	})
+	}, func(in schemas.GetSecurityStatusInput) bool { return in.Refresh }, securityStatus)
 }
 
 // securityStatus answers get_security_status from a snapshot.

@@ -1,8 +1,6 @@
 package tools
 
 import (
-	"context"
-
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
@@ -10,20 +8,14 @@ import (
 )
 
 func listCloudConnectors(cfg Config) server.ServerTool {
-	return New(Definition{
+	return snapshotTool(cfg, Definition{
 		Name:  "list_cloud_connectors",
 		Title: "List Cloud Connectors",
 		Description: `Lists the SAP Cloud Connectors connected to the subaccount, with totals.
 Use it for an overview or a health check: who connected each connector and when, its version and Java runtime, its high-availability role (master or shadow), when it last started and its uptime, its overall security summary, how many back-end systems it exposes, and any attribute the API sent malformed.
 Totals count connectors, masters, shadows and connectors per security summary.
 Example question: "Are my Cloud Connectors healthy, and which versions do they run?"`,
-	}, func(ctx context.Context, in schemas.ListCloudConnectorsInput) (schemas.ListCloudConnectorsOutput, error) {
-		snap, err := cfg.snapshot(ctx, in.Refresh)
-		if err != nil {
-			return schemas.ListCloudConnectorsOutput{}, err
-		}
-		return listConnectors(snap, in)
-	})
+	}, func(in schemas.ListCloudConnectorsInput) bool { return in.Refresh }, listConnectors)
 }
 
 // listConnectors answers list_cloud_connectors from a snapshot.

@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
 
 // Prompts are workflows a user picks in the client (often as a slash command): each returns one
@@ -195,18 +196,20 @@ func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion
 	if c.cfg.Source == nil {
 		return complete(nil, "")
 	}
-	snap, err := c.cfg.snapshot(ctx, false)
+	ids, err := fromSnapshot(ctx, c.cfg, false, func(snap *connectivity.Snapshot) ([]string, error) {
+		ids := make([]string, 0, len(snap.Connectors))
+		for i := range snap.Connectors {
+			if id := snap.Connectors[i].ClientID; id != "" {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	})
 	if err != nil {
 		if c.cfg.Logger != nil {
 			c.cfg.Logger.WarnContext(ctx, "client_id completion: landscape not readable", "error", err)
 		}
 		return complete(nil, "")
-	}
-	ids := make([]string, 0, len(snap.Connectors))
-	for i := range snap.Connectors {
-		if id := snap.Connectors[i].ClientID; id != "" {
-			ids = append(ids, id)
-		}
 	}
 	slices.Sort(ids)
 	return complete(slices.Compact(ids), prefix)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -50,7 +51,7 @@ func TestReadmeToolTable(t *testing.T) {
 	}
 	t.Fatalf("the tool table in %s is out of date (- README, + code); "+
 		"regenerate it with UPDATE_README=true go test ./tools/ -run TestReadmeToolTable\n%s",
-		path, lineDiff(string(data), updated))
+		path, cmp.Diff(string(data), updated))
 }
 
 // replaceBetweenMarkers returns doc with the text between readmeStart and readmeEnd replaced by

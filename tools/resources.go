@@ -1,14 +1,13 @@
 package tools
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -31,64 +30,59 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connectors"),
 				mcp.WithResourceDescription("Every Cloud Connector of the bound subaccount(s) with totals: the output of list_cloud_connectors (up to 500 connectors)."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-				snap, err := cfg.snapshot(ctx, false)
-				if err != nil {
-					return nil, err
-				}
-				out, err := listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit})
-				if err != nil {
-					return nil, err
-				}
-				return jsonContents(req.Params.URI, out)
-			},
+			Handler: snapshotResource(cfg, func(snap *connectivity.Snapshot, _ mcp.ReadResourceRequest) (any, error) {
+				return listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit})
+			}),
 		},
 		{
 			Resource: mcp.NewResource(findingsURI, "findings",
 				mcp.WithResourceTitle("Cloud Connector findings"),
 				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings)."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-				snap, err := cfg.snapshot(ctx, false)
-				if err != nil {
-					return nil, err
-				}
-				out, err := assessSnapshot(snap, cfg.policy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
-				if err != nil {
-					return nil, err
-				}
-				return jsonContents(req.Params.URI, out)
-			},
+			Handler: snapshotResource(cfg, func(snap *connectivity.Snapshot, _ mcp.ReadResourceRequest) (any, error) {
+				return assessSnapshot(snap, cfg.policy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
+			}),
 		},
 	}
 }
 
 // ResourceTemplates returns the server's resource templates.
 func ResourceTemplates(cfg Config) []server.ServerResourceTemplate {
+	connector := snapshotResource(cfg, func(snap *connectivity.Snapshot, req mcp.ReadResourceRequest) (any, error) {
+		id := templateArg(req, "client_id")
+		if !hasClientID(snap, id) {
+			return nil, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, unknownClientID(snap, id))
+		}
+		return listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit})
+	})
 	return []server.ServerResourceTemplate{{
 		Template: mcp.NewResourceTemplate(connectorTemplateURI, "connector",
 			mcp.WithTemplateTitle("One Cloud Connector"),
 			mcp.WithTemplateDescription("The Cloud Connector(s) with this Connector ID: the output of list_cloud_connectors with client_id."),
 			mcp.WithTemplateMIMEType(jsonMIME)),
 		Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-			id := templateArg(req, "client_id")
-			if id == "" {
+			if templateArg(req, "client_id") == "" {
 				return nil, fmt.Errorf("%w: %s needs a Connector ID, e.g. %s/123456789", server.ErrResourceNotFound, req.Params.URI, connectorsURI)
 			}
-			snap, err := cfg.snapshot(ctx, false)
-			if err != nil {
-				return nil, err
-			}
-			if !hasClientID(snap, id) {
-				return nil, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, unknownClientID(snap, id))
-			}
-			out, err := listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit})
-			if err != nil {
-				return nil, err
-			}
-			return jsonContents(req.Params.URI, out)
+			return connector(ctx, req)
 		},
 	}}
+}
+
+// snapshotResource is a resource handler that answers from the cached snapshot with one JSON
+// document.
+func snapshotResource(cfg Config, answer func(*connectivity.Snapshot, mcp.ReadResourceRequest) (any, error)) server.ResourceHandlerFunc {
+	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		out, err := fromSnapshot(ctx, cfg, false, func(snap *connectivity.Snapshot) (any, error) { return answer(snap, req) })
+		if err != nil {
+			return nil, err
+		}
+		data, err := compactJSON(out)
+		if err != nil {
+			return nil, err
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: jsonMIME, Text: string(data)}}, nil
+	}
 }
 
 // templateArg returns a variable the template matched: mcp-go passes the values of the URI
@@ -103,19 +97,4 @@ func templateArg(req mcp.ReadResourceRequest, name string) string {
 		}
 	}
 	return ""
-}
-
-// jsonContents renders v as the one JSON document of a resource.
-func jsonContents(uri string, v any) ([]mcp.ResourceContents, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("internal error rendering %s: %w", uri, err)
-	}
-	return []mcp.ResourceContents{mcp.TextResourceContents{
-		URI:      uri,
-		MIMEType: jsonMIME,
-		Text:     string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))),
-	}}, nil
 }

@@ -42,17 +42,26 @@ func (c Config) callTimeout() time.Duration {
 	return DefaultCallTimeout
 }
 
-// snapshot reads the landscape within the call's deadline and turns failures into sentences a
-// person (or model) can act on.
-func (c Config) snapshot(ctx context.Context, refresh bool) (*connectivity.Snapshot, error) {
-	timeout := c.callTimeout()
+// fromSnapshot is the skeleton of every tool and resource: read the landscape within the call's
+// deadline, turning a failure into a sentence a person (or model) can act on, then answer from
+// the snapshot.
+func fromSnapshot[Out any](ctx context.Context, cfg Config, refresh bool, answer func(*connectivity.Snapshot) (Out, error)) (Out, error) {
+	timeout := cfg.callTimeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	snap, err := c.Source.Snapshot(ctx, refresh)
+	snap, err := cfg.Source.Snapshot(ctx, refresh)
 	if err != nil {
-		return nil, explain(err, timeout)
+		var zero Out
+		return zero, explain(err, timeout)
 	}
-	return snap, nil
+	return answer(snap)
+}
+
+// snapshotTool is a tool that answers from a snapshot, read anew when refresh(in) is true.
+func snapshotTool[In, Out any](cfg Config, def Definition, refresh func(In) bool, answer func(*connectivity.Snapshot, In) (Out, error)) server.ServerTool {
+	return New(cfg.Logger, def, func(ctx context.Context, in In) (Out, error) {
+		return fromSnapshot(ctx, cfg, refresh(in), func(snap *connectivity.Snapshot) (Out, error) { return answer(snap, in) })
+	})
 }
 
 // All returns every tool, in the order they are listed to clients.

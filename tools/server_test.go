@@ -11,6 +11,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/toolsnaps"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -42,7 +43,7 @@ func TestNewServerListsEveryTool(t *testing.T) {
 	var listed, registered []string
 	for _, tool := range list.Tools {
 		listed = append(listed, tool.Name)
-		if err := CheckAnnotations(tool); err != nil {
+		if err := toolsnaps.CheckAnnotations(tool); err != nil {
 			t.Error(err)
 		}
 		a := tool.Annotations
@@ -86,8 +87,12 @@ func TestLookup(t *testing.T) {
 func TestToolSnapshots(t *testing.T) {
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
-			TestToolSnap(t, tool)
-			TestToolAnnotations(t, tool)
+			if err := toolsnaps.Test(tool.Tool); err != nil {
+				t.Error(err)
+			}
+			if err := toolsnaps.CheckAnnotations(tool.Tool); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 }
@@ -95,7 +100,7 @@ func TestToolSnapshots(t *testing.T) {
 // TestToolSnapshotsComplete checks that __toolsnaps__ holds a snapshot of every tool and no
 // snapshot of a tool that no longer exists.
 func TestToolSnapshotsComplete(t *testing.T) {
-	entries, err := os.ReadDir(snapshotDir())
+	entries, err := os.ReadDir(toolsnaps.Dir)
 	if err != nil {
 		t.Fatalf("read snapshots: %v; create them with UPDATE_TOOLSNAPS=true go test ./tools/", err)
 	}
@@ -114,7 +119,7 @@ func TestToolSnapshotsComplete(t *testing.T) {
 	}
 	for _, f := range files {
 		if !slices.Contains(want, f) {
-			t.Errorf("stale file %s in %s: no tool has this name; delete it", f, snapshotDir())
+			t.Errorf("stale file %s in %s: no tool has this name; delete it", f, toolsnaps.Dir)
 		}
 	}
 }

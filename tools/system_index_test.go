@@ -1,0 +1,127 @@
+package tools
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
+)
+
+// decodeAgents decodes agents as the connectivity client decodes the API's answer (which shares
+// a master's systems with its shadow).
+func decodeAgents(tb testing.TB, agents []simulator.Agent) []connectivity.Connector {
+	tb.Helper()
+	data, err := json.Marshal(agents)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	connectors, err := connectivity.DecodeConnectors(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return connectors
+}
+
+// indexFixtures are connectors with shared, partly shared, non-ASCII and empty system lists.
+func indexFixtures(t *testing.T) map[string][]connectivity.Connector {
+	extra := []connectivity.Connector{
+		{ClientID: "u", ExposedSystems: []connectivity.ExposedSystem{
+			{Host: "ÄÖÜ.Example:443", Description: "Straße İstanbul"}, {Host: "", Description: ""}, {Host: "aa", Description: "bb"},
+		}},
+		{ClientID: "v"},
+	}
+	extra = append(extra, connectivity.Connector{ClientID: "w", ExposedSystems: extra[0].ExposedSystems})     // shared, as a shadow's
+	extra = append(extra, connectivity.Connector{ClientID: "x", ExposedSystems: extra[0].ExposedSystems[:1]}) // a prefix
+	extra = append(extra, connectivity.Connector{ClientID: "y", ExposedSystems: extra[0].ExposedSystems[1:]}) // a suffix
+	return map[string][]connectivity.Connector{
+		"large":                  decodeAgents(t, simulator.LargeLandscape(40, 30)),
+		"sample":                 decodeAgents(t, simulator.SampleLandscape()),
+		"non-ASCII and shared":   extra,
+		"no connectors":          nil,
+		"connectors, no systems": decodeAgents(t, simulator.LargeLandscape(3, 0)),
+	}
+}
+
+// TestSystemIndexTexts checks the packed index against its definition: the lower-cased host and
+// description of each system, joined by a NUL.
+func TestSystemIndexTexts(t *testing.T) {
+	for name, connectors := range indexFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
+			for i, c := range connectors {
+				for j, sys := range c.ExposedSystems {
+					want := strings.ToLower(sys.Host) + "\x00" + strings.ToLower(sys.Description)
+					if got := index.systemText(i, j); got != want {
+						t.Fatalf("search text of %s system %d = %q, want %q", c.ClientID, j, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSystemIndexMatcher checks the search over distinct system texts against a search of each
+// system's own text.
+func TestSystemIndexMatcher(t *testing.T) {
+	queries := []string{
+		"", "sys", "sys3.loc4.internal:", "internal", "of location 7", "bbaa", "bb\x00", "\x00", "b\x00a",
+		"aa\x00bb", "äö", "straße", "nothing", "1", "abapsys system 1 of location 12",
+	}
+	for name, connectors := range indexFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
+			for _, q := range queries {
+				matches := index.matcher(q)
+				for i, c := range connectors {
+					for j, sys := range c.ExposedSystems {
+						text := strings.ToLower(sys.Host) + "\x00" + strings.ToLower(sys.Description)
+						if got, want := matches(i, j), strings.Contains(text, q); got != want {
+							t.Fatalf("query %q, %s system %d: matcher %v, want %v", q, c.ClientID, j, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLastSystemIndex checks that the index is built once per snapshot, also under concurrent
+// calls, and rebuilt for a new one.
+func TestLastSystemIndex(t *testing.T) {
+	connectors := decodeAgents(t, simulator.SampleLandscape())
+	first := connectivity.NewSnapshot(time.Now(), connectors, nil)
+	var last lastSystemIndex
+	indexes := make([]*systemIndex, 8)
+	var wg sync.WaitGroup
+	for i := range indexes {
+		wg.Go(func() { indexes[i] = last.of(first) })
+	}
+	wg.Wait()
+	for _, x := range indexes {
+		if x != indexes[0] || x.snap.Value() != first {
+			t.Fatalf("concurrent calls on one snapshot got different indexes")
+		}
+	}
+	second := connectivity.NewSnapshot(time.Now(), connectors, nil)
+	if x := last.of(second); x == indexes[0] || x.snap.Value() != second {
+		t.Errorf("a new snapshot reused the old index")
+	}
+}
+
+// BenchmarkSystemIndex measures indexing a snapshot's systems, done once per snapshot on the
+// first find_exposed_system call (before, when the snapshot was built).
+func BenchmarkSystemIndex(b *testing.B) {
+	for _, l := range benchLandscapes {
+		b.Run(l.name, func(b *testing.B) {
+			snap := connectivity.NewSnapshot(time.Now(), decodeAgents(b, l.agents()), nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				newSystemIndex(snap)
+			}
+		})
+	}
+}
