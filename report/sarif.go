@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"io"
 	"slices"
 
@@ -12,11 +13,20 @@ import (
 // FingerprintKey names the finding's fingerprint among a SARIF result's partialFingerprints.
 const FingerprintKey = "btpConnectivityFinding/v1"
 
+// Log is a SARIF 2.1.0 log with one run. It stands in for sarif.Report when writing: the
+// library's Report carries a Validate method whose JSON-schema validator would otherwise be
+// linked into the binary beside the one mcp-go uses (tests validate with it instead).
+type Log struct {
+	Schema  string       `json:"$schema"`
+	Version string       `json:"version"`
+	Runs    []*sarif.Run `json:"runs"`
+}
+
 // SARIF builds a SARIF 2.1.0 log of an assessment: one rule per rule ID in the findings (short
 // description and help), one result per finding with its level, message, fingerprint and a
 // logical location naming subaccount and connector. Accepted findings carry an external,
 // accepted suppression with the reason as justification.
-func SARIF(out schemas.AssessConnectorsOutput, toolVersion string) *sarif.Report {
+func SARIF(out schemas.AssessConnectorsOutput, toolVersion string) *Log {
 	run := sarif.NewRunWithInformationURI("btp-connectivity-mcp", "https://github.com/btp-connectivity-mcp/btp-connectivity-mcp")
 	run.Tool.Driver.WithVersion(toolVersion)
 	ids := make([]string, 0, len(out.Rules))
@@ -55,12 +65,17 @@ func SARIF(out schemas.AssessConnectorsOutput, toolVersion string) *sarif.Report
 				WithJustification(f.Accepted.Reason + " (owner " + f.Accepted.Owner + ", until " + f.Accepted.Expires + ")"))
 		}
 	}
-	return sarif.NewReport().AddRun(run)
+	return &Log{Schema: schemaURI, Version: "2.1.0", Runs: []*sarif.Run{run}}
 }
+
+// schemaURI is the SARIF 2.1.0 JSON schema's address, as go-sarif writes it.
+const schemaURI = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json"
 
 // WriteSARIF writes the SARIF log of an assessment as indented JSON.
 func WriteSARIF(w io.Writer, out schemas.AssessConnectorsOutput, toolVersion string) error {
-	return SARIF(out, toolVersion).PrettyWrite(w)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(SARIF(out, toolVersion))
 }
 
 // Level maps a severity to a SARIF level: critical and high are errors, medium a warning, low
