@@ -31,6 +31,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -67,19 +68,20 @@ Flags:
 
 // options are the command-line settings shared by every mode.
 type options struct {
-	bindings  stringList
-	demo      bool
-	logLevel  slog.Level
-	cacheTTL  time.Duration
-	timeout   time.Duration
-	showVer   bool
-	toolArgs  string // call only
-	failOn    string // check only
-	format    string // check only
-	minSCC    string // --min-scc-version
-	minJava   int    // --min-java
-	accepted  string // --accepted-risks
-	extraArgs []string
+	bindings    stringList
+	demo        bool
+	logLevel    slog.Level
+	cacheTTL    time.Duration
+	timeout     time.Duration
+	showVer     bool
+	toolArgs    string // call only
+	failOn      string // check only
+	format      string // check only
+	minSCC      string // --min-scc-version
+	minJava     int    // --min-java
+	accepted    string // --accepted-risks
+	maxParallel int    // --max-parallel
+	extraArgs   []string
 }
 
 type stringList []string
@@ -96,6 +98,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
 	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
 	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
+	fs.IntVar(&o.maxParallel, "max-parallel", fleet.DefaultMaxParallel, "subaccounts read at once")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
 	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
 	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result) or sarif (SARIF 2.1.0)")
@@ -188,7 +191,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	landscape, cleanup, err := buildLandscape(o, logger)
+	subaccounts, cleanup, err := buildFleet(o, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
 		if mode == "check" {
@@ -197,7 +200,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
-	cfg := tools.Config{Source: landscape, Version: version, CallTimeout: o.timeout, Logger: logger,
+	cfg := tools.Config{Fleet: subaccounts, Version: version, CallTimeout: o.timeout, Logger: logger,
 		MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, AcceptedRisks: accepted}
 
 	switch mode {
@@ -221,7 +224,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // buildLandscape finds the bindings (or starts the simulator for --demo) and returns the snapshot
 // source for the tools. No network I/O happens here: the first tool call reads the API. Broken
 // bindings are logged and left out while at least one binding is usable.
-func buildLandscape(o *options, logger *slog.Logger) (*connectivity.Landscape, func(), error) {
+func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version}
 	var found *binding.Result
 	cleanup := func() {}
@@ -256,7 +259,7 @@ func buildLandscape(o *options, logger *slog.Logger) (*connectivity.Landscape, f
 		logger.Info("using binding", "binding", b.String())
 		clients = append(clients, c)
 	}
-	return connectivity.NewLandscape(clients, o.cacheTTL), cleanup, nil
+	return fleet.New(clients, found.Broken, fleet.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel}), cleanup, nil
 }
 
 // callTool runs one tool through the same adapter the server uses and prints its text result.

@@ -75,8 +75,16 @@ type assessor struct {
 	findings []Finding
 }
 
-// Run assesses every connector of snap. It fails only when p.MinSCCVersion is not a version.
-func Run(snap *connectivity.Snapshot, p Policy) (*Result, error) {
+// Unreachable is a subaccount that could not be read, so none of its connectors were assessed.
+type Unreachable struct {
+	Subaccount string // its label
+	Binding    string // the binding's name
+	Reason     string // the sentence that says why and what to do
+}
+
+// Run assesses every connector of snap, and reports every unreachable subaccount as a finding.
+// It fails only when p.MinSCCVersion is not a version.
+func Run(snap *connectivity.Snapshot, unreachable []Unreachable, p Policy) (*Result, error) {
 	bars, err := versionBars(snap, p.MinSCCVersion)
 	if err != nil {
 		return nil, err
@@ -91,6 +99,13 @@ func Run(snap *connectivity.Snapshot, p Policy) (*Result, error) {
 		a.decoding(i)
 	}
 	a.highAvailability()
+	for _, u := range unreachable {
+		a.findings = append(a.findings, Finding{
+			Rule: RuleSubaccountUnreachable, Severity: High, Fingerprint: Fingerprint(RuleSubaccountUnreachable, u.Subaccount, "", u.Binding),
+			Subaccount: u.Subaccount, Subject: u.Binding, Title: "Subaccount " + u.Subaccount + " could not be read",
+			Evidence: map[string]string{"binding": u.Binding, "error": u.Reason}, connector: -1, seq: len(a.findings),
+		})
+	}
 	slices.SortStableFunc(a.findings, func(x, y Finding) int {
 		return cmp.Or(
 			cmp.Compare(y.Severity.Rank(), x.Severity.Rank()),

@@ -5,7 +5,7 @@ type AssessConnectorsInput struct {
 	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe (info < low < medium < high < critical). Default: all."`
 	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about this Connector ID, including high-availability findings naming it."`
 	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return, worst first (1 to 500). Counts cover every match."`
-	Refresh     bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+	Scope
 }
 
 // AssessConnectorsOutput is the result of assess_connectors.

@@ -19,7 +19,30 @@ type Problem struct {
 	Message   string `json:"message"`
 }
 
-// Freshness says when the data of an answer was read from the Connectivity service.
+// Freshness says when the data of an answer was read from the Connectivity service, and which
+// subaccounts could not be read: an answer covers every subaccount that could be.
 type Freshness struct {
 	FetchedAt string `json:"fetched_at" jsonschema:"format=date-time" jsonschema_description:"When the data was read from SAP."`
+	Partial   bool              `json:"partial,omitempty" jsonschema_description:"Some subaccounts could not be read; see errors."`
+	Errors    []SubaccountError `json:"errors,omitempty"`
 }
+
+// SetFreshness replaces the freshness of an answer: every output embeds Freshness, so the tools'
+// common skeleton fills it in.
+func (f *Freshness) SetFreshness(v Freshness) { *f = v }
+
+// SubaccountError is a subaccount that could not be read.
+type SubaccountError struct {
+	Subaccount string `json:"subaccount"`
+	Binding    string `json:"binding"`
+	Error      string `json:"error"`
+}
+
+// Scope is the part of every tool's arguments that says what to read.
+type Scope struct {
+	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this subaccount: a name or label from list_subaccounts. Default: every subaccount."`
+	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+}
+
+// ReadScope returns the scope of a tool's arguments.
+func (s Scope) ReadScope() Scope { return s }

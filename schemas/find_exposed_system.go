@@ -8,7 +8,7 @@ type FindExposedSystemInput struct {
 	Status   string `json:"status,omitempty" jsonschema:"maxLength=64" jsonschema_description:"Only systems with this status, e.g. exposed (case-insensitive)."`
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only systems exposed by the connector(s) with this Connector ID."`
 	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most systems to return (1 to 500; larger values are treated as 500)."`
-	Refresh  bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+	Scope
 }
 
 // FindExposedSystemOutput is the result of find_exposed_system.

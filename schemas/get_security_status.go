@@ -5,7 +5,7 @@ type GetSecurityStatusInput struct {
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
 	MinRisk  string `json:"min_risk,omitempty" jsonschema:"enum=ok,enum=low_risk,enum=medium_risk,enum=unknown,enum=high_risk" jsonschema_description:"Only connectors, checks and findings rated at least this (ok < low_risk < medium_risk < unknown < high_risk)."`
 	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors and most findings to return (1 to 500)."`
-	Refresh  bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+	Scope
 }
 
 // GetSecurityStatusOutput is the result of get_security_status.

@@ -4,7 +4,7 @@ package schemas
 type ListCloudConnectorsInput struct {
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
 	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors to return (1 to 500; larger values are treated as 500)."`
-	Refresh  bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+	Scope
 }
 
 // ListCloudConnectorsOutput is the result of list_cloud_connectors.

@@ -29,9 +29,17 @@ Example question: "Which of our Cloud Connectors need attention, and what do we 
 // RunAssessment reads the landscape and assesses it, as assess_connectors does; the check command
 // uses it too.
 func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
-	return fromSnapshot(ctx, cfg, in.Refresh, func(snap *connectivity.Snapshot) (schemas.AssessConnectorsOutput, error) {
-		return assessSnapshot(snap, cfg.policy(), in)
-	})
+	r, fresh, err := read(ctx, cfg, in.Scope)
+	if err != nil {
+		return schemas.AssessConnectorsOutput{}, err
+	}
+	var unreachable []assess.Unreachable
+	for _, e := range fresh.Errors {
+		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
+	}
+	out, err := assessSnapshot(r.Snapshot, unreachable, cfg.policy(), in)
+	out.Freshness = fresh
+	return out, err
 }
 
 func (c Config) policy() assess.Policy {
@@ -39,7 +47,7 @@ func (c Config) policy() assess.Policy {
 }
 
 // assessSnapshot answers assess_connectors from a snapshot.
-func assessSnapshot(snap *connectivity.Snapshot, policy assess.Policy, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
+func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachable, policy assess.Policy, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
 	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
 		return schemas.AssessConnectorsOutput{}, unknownClientID(snap, in.ClientID)
 	}
@@ -47,13 +55,12 @@ func assessSnapshot(snap *connectivity.Snapshot, policy assess.Policy, in schema
 	if in.MinSeverity != "" && minSeverity.Rank() < 0 {
 		return schemas.AssessConnectorsOutput{}, fmt.Errorf("min_severity must be one of critical, high, medium, low, info; got %q", in.MinSeverity)
 	}
-	result, err := assess.Run(snap, policy)
+	result, err := assess.Run(snap, unreachable, policy)
 	if err != nil {
 		return schemas.AssessConnectorsOutput{}, err
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.AssessConnectorsOutput{
-		Freshness:          schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		ConnectorsAssessed: len(snap.Connectors),
 		WorstSeverity:      "none",
 		Policy:             schemas.AssessmentPolicy{MinJavaMajor: result.MinJavaMajor, SCCVersions: []schemas.VersionBar{}},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/toolsnaps"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -34,7 +35,7 @@ func assessEnv(t *testing.T, landscape []simulator.Agent) (*simulator.Server, Co
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
-	return sim, Config{Source: connectivity.NewLandscape([]*connectivity.Client{c}, time.Hour), CallTimeout: 30 * time.Second}
+	return sim, Config{Fleet: fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: time.Hour}), CallTimeout: 30 * time.Second}
 }
 
 // assessCall calls assess_connectors through the adapter and returns its output, failing the

@@ -12,13 +12,14 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
 // perfLandscape serves agents from a simulator on loopback through a real client and
 // landscape with the given cache TTL.
-func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*simulator.Server, *connectivity.Landscape) {
+func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*simulator.Server, *fleet.Fleet) {
 	tb.Helper()
 	sim, err := simulator.New(opts)
 	if err != nil {
@@ -34,7 +35,7 @@ func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*s
 	if err != nil {
 		tb.Fatalf("NewClient: %v", err)
 	}
-	return sim, connectivity.NewLandscape([]*connectivity.Client{c}, ttl)
+	return sim, fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: ttl})
 }
 
 // perfCall is the JSON-RPC text of a tools/call request, as a client sends it.
@@ -100,12 +101,13 @@ func BenchmarkTools(b *testing.B) {
 	for _, l := range benchLandscapes {
 		b.Run(l.name, func(b *testing.B) {
 			sim, land := perfLandscape(b, simulator.Options{Landscape: l.agents()}, time.Hour)
-			snap, err := land.Snapshot(ctx, false)
-			if err != nil {
-				b.Fatal(err)
+			r := land.Read(ctx, land.Subaccounts(), false, nil)
+			if len(r.Failures) > 0 {
+				b.Fatal(r.Failures[0].Err)
 			}
+			snap := r.Snapshot
 			index := newSystemIndex(snap)
-			cfg := Config{Source: land}
+			cfg := Config{Fleet: land}
 			srv := NewServer(cfg)
 			for _, q := range benchQuestions {
 				args := q.sampleArgs

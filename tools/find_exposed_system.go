@@ -19,8 +19,7 @@ Use it to find the connector that serves a back-end host, or to review what the 
 Filters (all optional, combined with AND): query (case-insensitive substring of the virtual host:port or the description), protocol, type (back-end type), status, client_id. Without arguments it lists every exposed system.
 Each match names the exposing connector's client_id and agent_type (master or shadow) with the system's virtual host, protocol, type, status and description.
 Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
-	}, func(in schemas.FindExposedSystemInput) bool { return in.Refresh },
-		func(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
+	}, func(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
 			return findSystems(snap, indexes.of(snap), in)
 		})
 }

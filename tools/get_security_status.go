@@ -19,7 +19,7 @@ func getSecurityStatus(cfg Config) server.ServerTool {
 A security status the API sent malformed is a finding (check security_status, status unknown).
 Use it for a security review or to learn how to fix a rating; min_risk (ok < low_risk < medium_risk < unknown < high_risk) keeps what matters.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
-	}, func(in schemas.GetSecurityStatusInput) bool { return in.Refresh }, securityStatus)
+	}, securityStatus)
 }
 
 // securityStatus answers get_security_status from a snapshot.

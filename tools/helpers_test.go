@@ -15,6 +15,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -70,7 +71,7 @@ func newSimEnv(t *testing.T, opts simEnvOptions) *simEnv {
 	}
 	env := &simEnv{
 		sim:   sim,
-		cfg:   Config{Source: connectivity.NewLandscape([]*connectivity.Client{c}, ttl), Version: "1.2.3-test", CallTimeout: timeout},
+		cfg:   Config{Fleet: fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: ttl}), Version: "1.2.3-test", CallTimeout: timeout},
 		tools: map[string]server.ServerTool{},
 	}
 	for _, tool := range All(env.cfg) {

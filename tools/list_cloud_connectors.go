@@ -15,7 +15,7 @@ func listCloudConnectors(cfg Config) server.ServerTool {
 Use it for an overview or a health check: who connected each connector and when, its version and Java runtime, its high-availability role (master or shadow), when it last started and its uptime, its overall security summary, how many back-end systems it exposes, and any attribute the API sent malformed.
 Totals count connectors, masters, shadows and connectors per security summary.
 Example question: "Are my Cloud Connectors healthy, and which versions do they run?"`,
-	}, func(in schemas.ListCloudConnectorsInput) bool { return in.Refresh }, listConnectors)
+	}, listConnectors)
 }
 
 // listConnectors answers list_cloud_connectors from a snapshot.

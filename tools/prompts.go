@@ -13,6 +13,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
 // Prompts are workflows a user picks in the client (often as a slash command): each returns one
@@ -193,10 +194,10 @@ func (c completer) CompleteResourceArgument(ctx context.Context, uri string, arg
 // clientIDs completes a Connector ID from the cached snapshot. Completion is a convenience: when
 // the landscape cannot be read it offers nothing rather than failing.
 func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion {
-	if c.cfg.Source == nil {
+	if c.cfg.Fleet == nil {
 		return complete(nil, "")
 	}
-	ids, err := fromSnapshot(ctx, c.cfg, false, func(snap *connectivity.Snapshot) ([]string, error) {
+	ids, err := fromSnapshot(ctx, c.cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) ([]string, error) {
 		ids := make([]string, 0, len(snap.Connectors))
 		for i := range snap.Connectors {
 			if id := snap.Connectors[i].ClientID; id != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -74,7 +75,7 @@ func relStart(t *testing.T, s relSetup) *relEnv {
 		s.callTimeout = 3 * time.Second
 	}
 	return &relEnv{sim: sim, client: c, cfg: Config{
-		Source:      connectivity.NewLandscape([]*connectivity.Client{c}, s.ttl),
+		Fleet:       fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: s.ttl}),
 		CallTimeout: s.callTimeout,
 	}}
 }
@@ -519,7 +520,7 @@ func TestArgumentsCannotChooseTheHost(t *testing.T) {
 			args := map[string]any{}
 			for p := range props {
 				switch p {
-				case "limit", "refresh", "protocol", "type", "min_risk":
+				case "limit", "refresh", "protocol", "type", "min_risk", "subaccount": // subaccount: an unknown name is refused before any request
 				default:
 					args[p] = value
 				}

@@ -31,7 +31,7 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceDescription("Every Cloud Connector of the bound subaccount(s) with totals: the output of list_cloud_connectors (up to 500 connectors)."),
 				mcp.WithMIMEType(jsonMIME)),
 			Handler: snapshotResource(cfg, func(snap *connectivity.Snapshot, _ mcp.ReadResourceRequest) (any, error) {
-				return listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit})
+				return document(listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit}))
 			}),
 		},
 		{
@@ -39,9 +39,13 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connector findings"),
 				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings)."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: snapshotResource(cfg, func(snap *connectivity.Snapshot, _ mcp.ReadResourceRequest) (any, error) {
-				return assessSnapshot(snap, cfg.policy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
-			}),
+			Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+				out, err := RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
+				if err != nil {
+					return nil, err
+				}
+				return jsonResource(req, out)
+			},
 		},
 	}
 }
@@ -53,7 +57,7 @@ func ResourceTemplates(cfg Config) []server.ServerResourceTemplate {
 		if !hasClientID(snap, id) {
 			return nil, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, unknownClientID(snap, id))
 		}
-		return listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit})
+		return document(listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit}))
 	})
 	return []server.ServerResourceTemplate{{
 		Template: mcp.NewResourceTemplate(connectorTemplateURI, "connector",
@@ -73,16 +77,24 @@ func ResourceTemplates(cfg Config) []server.ServerResourceTemplate {
 // document.
 func snapshotResource(cfg Config, answer func(*connectivity.Snapshot, mcp.ReadResourceRequest) (any, error)) server.ResourceHandlerFunc {
 	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-		out, err := fromSnapshot(ctx, cfg, false, func(snap *connectivity.Snapshot) (any, error) { return answer(snap, req) })
+		out, err := fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (any, error) { return answer(snap, req) })
 		if err != nil {
 			return nil, err
 		}
-		data, err := compactJSON(out)
-		if err != nil {
-			return nil, err
-		}
-		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: jsonMIME, Text: string(data)}}, nil
+		return jsonResource(req, out)
 	}
+}
+
+// document makes a tool's answer a resource document: a pointer, so that its freshness can be set.
+func document[T any](v T, err error) (any, error) { return &v, err }
+
+// jsonResource renders out as the one JSON document of a resource.
+func jsonResource(req mcp.ReadResourceRequest, out any) ([]mcp.ResourceContents, error) {
+	data, err := compactJSON(out)
+	if err != nil {
+		return nil, err
+	}
+	return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: jsonMIME, Text: string(data)}}, nil
 }
 
 // templateArg returns a variable the template matched: mcp-go passes the values of the URI

@@ -2,6 +2,9 @@ package tools
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"log/slog"
 	"sort"
 	"time"
@@ -10,19 +13,16 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
 // DefaultCallTimeout bounds one tool call, retries of the Connectivity service included.
 const DefaultCallTimeout = 20 * time.Second
 
-// Source provides snapshots of the Cloud Connector landscape; *connectivity.Landscape is one.
-type Source interface {
-	Snapshot(ctx context.Context, refresh bool) (*connectivity.Snapshot, error)
-}
-
 // Config is what the tools need from the outside world.
 type Config struct {
-	Source      Source
+	Fleet       *fleet.Fleet // every bound subaccount
 	Version     string
 	CallTimeout time.Duration // 0 means DefaultCallTimeout
 	Logger      *slog.Logger  // nil discards
@@ -42,25 +42,56 @@ func (c Config) callTimeout() time.Duration {
 	return DefaultCallTimeout
 }
 
-// fromSnapshot is the skeleton of every tool and resource: read the landscape within the call's
-// deadline, turning a failure into a sentence a person (or model) can act on, then answer from
-// the snapshot.
-func fromSnapshot[Out any](ctx context.Context, cfg Config, refresh bool, answer func(*connectivity.Snapshot) (Out, error)) (Out, error) {
+// read is the skeleton of every tool and resource: read the subaccounts in scope within the
+// call's deadline, reporting progress when the client asked for it. A subaccount that fails
+// leaves the others' answer standing (fresh says which failed, with a sentence each); only when
+// every subaccount asked about fails is the read an error, naming each with its reason.
+func read(ctx context.Context, cfg Config, scope schemas.Scope) (*fleet.Read, schemas.Freshness, error) {
+	subs, err := cfg.Fleet.Select(scope.Subaccount)
+	if err != nil {
+		return nil, schemas.Freshness{}, err
+	}
 	timeout := cfg.callTimeout()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	snap, err := cfg.Source.Snapshot(ctx, refresh)
-	if err != nil {
-		var zero Out
-		return zero, explain(err, timeout)
+	r := cfg.Fleet.Read(ctx, subs, scope.Refresh, progressOf(ctx))
+	fresh := schemas.Freshness{FetchedAt: rfc3339(r.Snapshot.FetchedAt), Partial: len(r.Failures) > 0}
+	var reasons []string
+	for _, f := range r.Failures {
+		msg := explain(f.Err, timeout).Error()
+		fresh.Errors = append(fresh.Errors, schemas.SubaccountError{Subaccount: f.Subaccount.Label(), Binding: f.Subaccount.Name(), Error: msg})
+		reasons = append(reasons, fmt.Sprintf("subaccount %s (binding %s): %s", f.Subaccount.Label(), f.Subaccount.Name(), msg))
 	}
-	return answer(snap)
+	switch {
+	case len(r.Failures) < r.Asked:
+		return r, fresh, nil
+	case r.Asked == 1:
+		return nil, fresh, errors.New(fresh.Errors[0].Error) // the sentence a single subaccount gives
+	}
+	return nil, fresh, fmt.Errorf("no subaccount could be read: %s", strings.Join(reasons, "; "))
 }
 
-// snapshotTool is a tool that answers from a snapshot, read anew when refresh(in) is true.
-func snapshotTool[In, Out any](cfg Config, def Definition, refresh func(In) bool, answer func(*connectivity.Snapshot, In) (Out, error)) server.ServerTool {
+// fromSnapshot answers from the snapshot of the subaccounts in scope, with its freshness.
+func fromSnapshot[Out any](ctx context.Context, cfg Config, scope schemas.Scope, answer func(*connectivity.Snapshot) (Out, error)) (Out, error) {
+	r, fresh, err := read(ctx, cfg, scope)
+	if err != nil {
+		var zero Out
+		return zero, err
+	}
+	out, err := answer(r.Snapshot)
+	type freshener interface{ SetFreshness(schemas.Freshness) }
+	if f, ok := any(&out).(freshener); ok && err == nil {
+		f.SetFreshness(fresh)
+	} else if f, ok := any(out).(freshener); ok && err == nil { // a pointer in an interface (resources)
+		f.SetFreshness(fresh)
+	}
+	return out, err
+}
+
+// snapshotTool is a tool that answers from the snapshot of the subaccounts its arguments name.
+func snapshotTool[In interface{ ReadScope() schemas.Scope }, Out any](cfg Config, def Definition, answer func(*connectivity.Snapshot, In) (Out, error)) server.ServerTool {
 	return New(cfg.Logger, def, func(ctx context.Context, in In) (Out, error) {
-		return fromSnapshot(ctx, cfg, refresh(in), func(snap *connectivity.Snapshot) (Out, error) { return answer(snap, in) })
+		return fromSnapshot(ctx, cfg, in.ReadScope(), func(snap *connectivity.Snapshot) (Out, error) { return answer(snap, in) })
 	})
 }
 

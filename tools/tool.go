@@ -88,6 +88,9 @@ func New[In, Out any](logger *slog.Logger, def Definition, handler func(ctx cont
 			}
 			logger.DebugContext(ctx, "tool call", "tool", def.Name, "duration", time.Since(start), "is_error", res.IsError)
 		}()
+		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
+			ctx = context.WithValue(ctx, progressKey{}, req.Params.Meta.ProgressToken)
+		}
 		return run(ctx, args, handler, req), nil
 	}
 	return server.ServerTool{Tool: tool, Handler: call}
@@ -125,4 +128,23 @@ func compactJSON(v any) ([]byte, error) {
 		return nil, fmt.Errorf("internal error encoding the answer: %w", err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// progressKey holds the progress token of the call in its context.
+type progressKey struct{}
+
+// progressOf returns a function that sends notifications/progress for the call of ctx, or nil when
+// the client sent no progress token.
+func progressOf(ctx context.Context) func(done, total int) {
+	token := ctx.Value(progressKey{})
+	srv := server.ServerFromContext(ctx)
+	if token == nil || srv == nil {
+		return nil
+	}
+	return func(done, total int) {
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+			"progressToken": token, "progress": done, "total": total,
+			"message": fmt.Sprintf("%d of %d subaccounts read", done, total),
+		})
+	}
 }
