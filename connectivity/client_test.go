@@ -305,12 +305,25 @@ func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
 	}
 }
 
+// The default cap holds whether the answer declares its length or streams without one. Each
+// fault stays for every request, so that an attempt cut off on a slow machine (and retried) meets
+// the same oversize answer again.
 func TestDefaultBodyCap(t *testing.T) {
-	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
-	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20, Times: 1})
-	_, err := c.CloudConnectors(context.Background())
-	if !errors.Is(err, connectivity.ErrResponseTooLarge) || !strings.Contains(err.Error(), "32 MiB") {
-		t.Fatalf("error = %v, want ErrResponseTooLarge naming the 32 MiB cap", err)
+	for _, tc := range []struct {
+		name  string
+		fault simulator.Fault
+	}{
+		{"declared length", simulator.Fault{Target: simulator.TargetAPI, Body: "[" + strings.Repeat(" ", 40<<20) + "]"}},
+		{"streamed", simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+			sim.InjectFault(tc.fault)
+			_, err := c.CloudConnectors(context.Background())
+			if !errors.Is(err, connectivity.ErrResponseTooLarge) || !strings.Contains(err.Error(), "32 MiB") {
+				t.Fatalf("error = %v, want ErrResponseTooLarge naming the 32 MiB cap", err)
+			}
+		})
 	}
 }
 
