@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -28,21 +27,6 @@ import (
 // and as the binary (its exit codes are what cron and CI see).
 
 const assessSecret = "assess-e2e-canary-secret$4f_9=z"
-
-// assessBinary builds the server into the test's temporary directory (removed afterwards); the
-// build cache makes every build after the first a link.
-func assessBinary(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "btp-connectivity-mcp")
-	if runtime.GOOS == "windows" {
-		path += ".exe"
-	}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", path, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return path
-}
 
 // assessSim starts a simulator with a known secret serving landscape (nil: the sample).
 func assessSim(t *testing.T, landscape []simulator.Agent) *simulator.Server {
@@ -73,10 +57,10 @@ func assessCommand(t *testing.T, bin string, sim *simulator.Server, args ...stri
 
 func TestAssessEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary")
+		t.Skip("runs the binary")
 	}
 	sim := assessSim(t, nil)
-	cmd := assessCommand(t, assessBinary(t), sim, "--min-scc-version", "2.18.0")
+	cmd := assessCommand(t, stdioBin, sim, "--min-scc-version", "2.18.0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 
@@ -258,9 +242,9 @@ func TestAssessCheckCommand(t *testing.T) {
 
 func TestAssessCheckBinaryExitCodes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary")
+		t.Skip("runs the binary")
 	}
-	bin := assessBinary(t)
+	bin := stdioBin
 	for _, tt := range []struct {
 		landscape []simulator.Agent
 		args      []string

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -29,31 +28,12 @@ const e2eExitWithin = 2 * time.Second
 
 func TestE2E(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
+		t.Skip("runs the binary; skipped with -short")
 	}
-	bin := e2eBuild(t)
+	bin := stdioBin
 	t.Run("serve over stdio", func(t *testing.T) { e2eServe(t, bin) })
 	t.Run("no binding", func(t *testing.T) { e2eNoBinding(t, bin) })
 	t.Run("version and help", func(t *testing.T) { e2eVersionAndHelp(t, bin) })
-}
-
-// e2eBuild builds the binary of this package once for all subtests.
-func e2eBuild(t *testing.T) string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command to build the binary: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "btp-connectivity-mcp")
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	start := time.Now()
-	out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	t.Logf("built %s in %s", bin, time.Since(start).Round(time.Millisecond))
-	return bin
 }
 
 // e2eTools are the tools the server must offer (it may offer more).

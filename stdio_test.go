@@ -27,7 +27,8 @@ import (
 // lines on its stdin, answers on its stdout, logs on its stderr, signals, and the simulator (or a
 // watching proxy in front of it) as SAP.
 
-// stdioBin is the server binary, built once by TestMain.
+// stdioBin is the server binary, built once by TestMain for every test of the package that runs it
+// (stdio, secrets and end-to-end tests).
 var stdioBin string
 
 func TestMain(m *testing.M) {

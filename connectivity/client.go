@@ -104,15 +104,16 @@ func NewClient(b *binding.Binding, opts Options) (*Client, error) {
 	return c, nil
 }
 
-// tokenHTTPClient returns the HTTP client for b's token endpoint: the shared one for a client
-// secret, one presenting the binding's certificate for X.509.
-func (c *Client) tokenHTTPClient(b *binding.Binding) (*http.Client, error) {
+// tokenHTTPClient returns the HTTP client for b's token endpoint and how to release it once
+// the binding is replaced: the shared client for a client secret (nothing to release), one
+// presenting the binding's certificate for X.509, whose idle connections are then closed.
+func (c *Client) tokenHTTPClient(b *binding.Binding) (*http.Client, func(), error) {
 	if !b.UsesX509() {
-		return &http.Client{Transport: c.transport, Timeout: c.opts.RequestTimeout}, nil
+		return &http.Client{Transport: c.transport, Timeout: c.opts.RequestTimeout}, func() {}, nil
 	}
 	cert, err := clientCertificate(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t := c.transport.Clone()
 	t.TLSClientConfig = &tls.Config{
@@ -120,7 +121,7 @@ func (c *Client) tokenHTTPClient(b *binding.Binding) (*http.Client, error) {
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
 	}
-	return &http.Client{Transport: t, Timeout: c.opts.RequestTimeout}, nil
+	return &http.Client{Transport: t, Timeout: c.opts.RequestTimeout}, t.CloseIdleConnections, nil
 }
 
 // Binding returns the binding in use.

@@ -1,11 +1,15 @@
 package connectivity_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,11 +308,220 @@ func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
 	}
 }
 
+// The default cap holds whether the answer declares its length or streams without one. Each
+// fault stays for every request, so that an attempt cut off on a slow machine (and retried) meets
+// the same oversize answer again.
 func TestDefaultBodyCap(t *testing.T) {
-	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
-	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20, Times: 1})
-	_, err := c.CloudConnectors(context.Background())
-	if !errors.Is(err, connectivity.ErrResponseTooLarge) || !strings.Contains(err.Error(), "32 MiB") {
-		t.Fatalf("error = %v, want ErrResponseTooLarge naming the 32 MiB cap", err)
+	for _, tc := range []struct {
+		name  string
+		fault simulator.Fault
+	}{
+		{"declared length", simulator.Fault{Target: simulator.TargetAPI, Body: "[" + strings.Repeat(" ", 40<<20) + "]"}},
+		{"streamed", simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+			sim.InjectFault(tc.fault)
+			_, err := c.CloudConnectors(context.Background())
+			if !errors.Is(err, connectivity.ErrResponseTooLarge) || !strings.Contains(err.Error(), "32 MiB") {
+				t.Fatalf("error = %v, want ErrResponseTooLarge naming the 32 MiB cap", err)
+			}
+		})
+	}
+}
+
+// waitUntil polls cond until it holds, failing the test after a generous while.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A caller that gives up never costs a token: the cached token outlives any number of cancelled
+// calls, and a token fetched for several callers stays cached when one of them leaves.
+func TestCancelledCallsCostNoToken(t *testing.T) {
+	cancelled := func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	tests := []struct {
+		name string
+		// tokens is how many token requests the test needs (a revoked token must be replaced).
+		tokens int64
+		// cancel makes calls that are cancelled, on a client that holds a valid token.
+		cancel func(t *testing.T, sim *simulator.Server, c *connectivity.Client)
+	}{
+		{"cancelled before the call", 0, func(t *testing.T, _ *simulator.Server, c *connectivity.Client) {
+			for range 20 {
+				if _, err := c.CloudConnectors(cancelled()); !errors.Is(err, context.Canceled) {
+					t.Fatalf("error = %v, want context.Canceled", err)
+				}
+			}
+		}},
+		{"cancelled during the API request", 0, func(t *testing.T, sim *simulator.Server, c *connectivity.Client) {
+			sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, Hang: true, Times: 5})
+			for i := range 5 {
+				ctx, cancel := context.WithCancel(context.Background())
+				go func() {
+					defer cancel()
+					waitUntil(t, "the hung API request", func() bool { return sim.Counts().APIRequests >= int64(2+i) })
+				}()
+				if _, err := c.CloudConnectors(ctx); !errors.Is(err, context.Canceled) {
+					t.Fatalf("error = %v, want context.Canceled", err)
+				}
+			}
+		}},
+		{"cancelled while another caller waits for the same token", 1, func(t *testing.T, sim *simulator.Server, c *connectivity.Client) {
+			sim.RevokeTokens() // the next call gets a 401 and needs a new token
+			sim.InjectFault(simulator.Fault{Target: simulator.TargetToken, Delay: 500 * time.Millisecond, Times: 1})
+			ctx, cancel := context.WithCancel(context.Background())
+			errs := make(chan error, 2)
+			go func() { _, err := c.CloudConnectors(context.Background()); errs <- err }()
+			go func() { _, err := c.CloudConnectors(ctx); errs <- err }()
+			waitUntil(t, "the delayed token request", func() bool { return sim.Counts().TokenRequests == 2 })
+			cancel()
+			for range 2 {
+				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
+					t.Fatalf("error = %v", err)
+				}
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+			if _, err := c.CloudConnectors(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			before := sim.Counts().TokenRequests
+			tc.cancel(t, sim, c)
+			for range 3 {
+				if _, err := c.CloudConnectors(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := sim.Counts().TokenRequests - before; n != tc.tokens {
+				t.Errorf("%d token requests for the cancelled and the 3 later calls, want %d", n, tc.tokens)
+			}
+		})
+	}
+}
+
+// countingProxy forwards TCP connections to a server and counts those open, so a test can see
+// connections a client leaves behind.
+type countingProxy struct {
+	addr string
+	open atomic.Int64
+
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startCountingProxy(t *testing.T, target string) *countingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &countingProxy{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, down, up)
+			p.mu.Unlock()
+			p.open.Add(1)
+			var pair sync.WaitGroup
+			pipe := func(dst, src net.Conn) {
+				_, _ = io.Copy(dst, src)
+				dst.Close()
+				src.Close()
+			}
+			pair.Go(func() { pipe(up, down) })
+			pair.Go(func() { pipe(down, up) })
+			wg.Go(func() { pair.Wait(); p.open.Add(-1) })
+		}
+	})
+	return p
+}
+
+// With X.509 credentials the token endpoint is reached with the binding's certificate, through a
+// transport of its own. Neither a dropped token nor a rotated certificate leaves connections open.
+func TestX509TokenConnectionsAreNotLeaked(t *testing.T) {
+	sim, err := simulator.New(simulator.Options{TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	proxy := startCountingProxy(t, strings.TrimPrefix(sim.URL(), "https://"))
+	proxied := func() *binding.Binding {
+		key := bytes.ReplaceAll(sim.ServiceKeyJSON(simulator.X509Credentials), []byte(sim.URL()), []byte("https://"+proxy.addr))
+		parsed := binding.Parse(key, "service key through the proxy")
+		if err := parsed.Err(); err != nil || len(parsed.Usable) != 1 {
+			t.Fatalf("binding.Parse: %v (%d bindings)", err, len(parsed.Usable))
+		}
+		return parsed.Usable[0]
+	}
+	c, err := connectivity.NewClient(proxied(), connectivity.Options{RootCAs: sim.RootCAs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() {
+		t.Helper()
+		if _, err := c.CloudConnectors(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	call()
+	for _, tc := range []struct {
+		name   string
+		change func()
+	}{
+		{"tokens dropped after a 401", sim.RevokeTokens},
+		{"certificate rotated", func() {
+			if _, _, err := sim.RotateCertificate(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.SetBinding(proxied()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tokens := sim.Counts().TokenRequests
+			for range 5 {
+				tc.change()
+				call()
+			}
+			if n := sim.Counts().TokenRequests - tokens; n != 5 {
+				t.Fatalf("%d token requests, want 5 (one per change)", n)
+			}
+			// One connection for the API, at most one for tokens; closing is asynchronous.
+			waitUntil(t, "at most 2 open connections", func() bool { return proxy.open.Load() <= 2 })
+		})
 	}
 }

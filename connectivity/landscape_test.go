@@ -99,3 +99,51 @@ func TestLandscapeCancelledCallerStopsTheFetch(t *testing.T) {
 		t.Fatalf("next caller: %v", err)
 	}
 }
+
+// A caller that joins a fetch started by a caller with a shorter deadline waits up to its own
+// deadline: the shared fetch is not cut short by the first caller's deadline.
+func TestLandscapeJoinerWaitsUpToItsOwnDeadline(t *testing.T) {
+	const firstTimeout, joinerTimeout = 1500 * time.Millisecond, 3 * time.Second
+	tests := []struct {
+		name  string
+		fault simulator.Fault
+		check func(t *testing.T, err error, waited time.Duration)
+	}{
+		{"the API hangs once", simulator.Fault{Target: simulator.TargetAPI, Hang: true, Times: 1}, func(t *testing.T, err error, _ time.Duration) {
+			if err != nil {
+				t.Errorf("joiner: %v, want the snapshot read after the first caller's deadline", err)
+			}
+		}},
+		{"the API hangs", simulator.Fault{Target: simulator.TargetAPI, Hang: true}, func(t *testing.T, err error, waited time.Duration) {
+			if !errors.Is(err, context.DeadlineExceeded) || waited < joinerTimeout {
+				t.Errorf("joiner: %v after %v, want DeadlineExceeded after its own %v", err, waited, joinerTimeout)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
+			l := connectivity.NewLandscape([]*connectivity.Client{c}, time.Minute)
+			sim.InjectFault(tc.fault)
+
+			first := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), firstTimeout)
+				defer cancel()
+				_, err := l.Snapshot(ctx, false)
+				first <- err
+			}()
+			waitUntil(t, "the first caller's fetch", func() bool { return sim.Counts().APIRequests == 1 })
+
+			ctx, cancel := context.WithTimeout(context.Background(), joinerTimeout)
+			defer cancel()
+			start := time.Now()
+			_, err := l.Snapshot(ctx, false)
+			tc.check(t, err, time.Since(start))
+			if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("first caller: %v, want DeadlineExceeded", err)
+			}
+		})
+	}
+}
