@@ -54,7 +54,7 @@ type merged struct {
 // that was broken at start.
 type Subaccount struct {
 	name      string
-	client    *connectivity.Client   // nil when broken
+	client    *connectivity.Client    // nil when broken
 	landscape *connectivity.Landscape // nil when broken
 	broken    *binding.Error
 

@@ -20,8 +20,8 @@ Filters (all optional, combined with AND): query (case-insensitive substring of 
 Each match names the exposing connector's client_id and agent_type (master or shadow) with the system's virtual host, protocol, type, status and description.
 Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
 	}, func(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
-			return findSystems(snap, indexes.of(snap), in)
-		})
+		return findSystems(snap, indexes.of(snap), in)
+	})
 }
 
 // findSystems answers find_exposed_system from a snapshot and its system index.
