@@ -51,6 +51,38 @@ func Reflect[T any]() json.RawMessage {
 	return bytes.Clone(cached.(json.RawMessage))
 }
 
+// ReflectOutput returns the schema of an output type T: Reflect's, without
+// "additionalProperties": false, since a client must accept members a later version adds (and
+// the keyword costs a model's context in every tools/list).
+func ReflectOutput[T any]() json.RawMessage {
+	var v any
+	if err := json.Unmarshal(Reflect[T](), &v); err != nil {
+		panic(fmt.Sprintf("schemas.ReflectOutput: %v", err))
+	}
+	var open func(any)
+	open = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if v["additionalProperties"] == false {
+				delete(v, "additionalProperties")
+			}
+			for _, child := range v {
+				open(child)
+			}
+		case []any:
+			for _, child := range v {
+				open(child)
+			}
+		}
+	}
+	open(v)
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("schemas.ReflectOutput: %v", err))
+	}
+	return data
+}
+
 func reflectType(t reflect.Type) json.RawMessage {
 	base := t
 	if base.Kind() == reflect.Pointer {

@@ -16,9 +16,7 @@ func assessConnectors(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
-		Description: `Assesses every Cloud Connector and returns findings worst first: rule id, severity, stable fingerprint, connector, evidence; each rule's remediation once under rules.
-Rules: security.<check> (checks not ok), ha.no_shadow, ha.double_master, ha.shadow_disconnected, ha.unmatched_shadow, version.outdated, version.java, protocol.unencrypted, decode.<attribute>.
-Findings a team accepted (accepted-risks file) carry accepted and are counted apart.
+		Description: `Assesses every Cloud Connector: findings worst first with rule id, severity, fingerprint, connector, subject and evidence; each rule's remediation once under rules. Rules: security.<check>, ha.*, version.outdated, version.java, protocol.unencrypted, subaccount.unreachable, decode.<attribute>. Accepted risks are marked and counted apart.
 Use it first to triage; narrow with min_severity or client_id.
 Example question: "Which of our Cloud Connectors need attention, and what do we do first?"`,
 	}, func(ctx context.Context, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {

@@ -14,10 +14,8 @@ func findExposedSystem(cfg Config) server.ServerTool {
 	return snapshotTool(cfg, Definition{
 		Name:  "find_exposed_system",
 		Title: "Find exposed back-end systems",
-		Description: `Finds the on-premise back-end systems that the Cloud Connectors expose to the cloud, and which connector exposes each.
-Use it to find the connector that serves a back-end host, or to review what the cloud can reach, e.g. every system exposed over plain HTTP.
-Filters (all optional, combined with AND): query (case-insensitive substring of the virtual host:port or the description), protocol, type (back-end type), status, client_id. Without arguments it lists every exposed system.
-Each match names the exposing connector's client_id and agent_type (master or shadow) with the system's virtual host, protocol, type, status and description.
+		Description: `Finds the on-premise back-end systems the Cloud Connectors expose, and which connector exposes each. Filters (AND): query (substring of virtual host:port or description), protocol, type, status, client_id.
+Use it to find the connector serving a host, or to review what the cloud can reach.
 Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
 	}, func(snap *connectivity.Snapshot, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
 		return findSystems(snap, indexes.of(snap), in)

@@ -15,9 +15,8 @@ func getSecurityStatus(cfg Config) server.ServerTool {
 	return snapshotTool(cfg, Definition{
 		Name:  "get_security_status",
 		Title: "Get Cloud Connector security status",
-		Description: `Returns each Cloud Connector's security summary and the rating of each check of its Security Status page (UI certificate, cipher suites, backend trust store, user administration, CPIC trace, tunnel traffic trace, application allowlist), plus findings: every check not ok, worst first; each check's label and remediation once under checks.
-A security status the API sent malformed is a finding (check security_status, status unknown).
-Use it for a security review or to learn how to fix a rating; min_risk (ok < low_risk < medium_risk < unknown < high_risk) keeps what matters.
+		Description: `Returns each Cloud Connector's security summary and check ratings (Security Status page), and findings: every check not ok, worst first, with each check's remediation once under checks. An unreadable security status is check security_status, status unknown.
+Use it for a security review; min_risk (ok < low_risk < medium_risk < unknown < high_risk) keeps what matters.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
 	}, securityStatus)
 }

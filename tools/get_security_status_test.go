@@ -273,7 +273,7 @@ func TestGetSecurityStatusArgumentErrors(t *testing.T) {
 		{"min_risk not a rating", map[string]any{"min_risk": "severe"},
 			`argument "min_risk" must be one of "ok", "low_risk", "medium_risk", "unknown", "high_risk", got string "severe"`},
 		{"unknown argument", map[string]any{"minrisk": "high_risk"},
-			`unknown argument "minrisk" (did you mean "min_risk"?); valid arguments: client_id, limit, min_risk, refresh`},
+			`unknown argument "minrisk" (did you mean "min_risk"?); valid arguments: client_id, limit, min_risk, refresh, subaccount`},
 		{"limit of the wrong type", map[string]any{"limit": true}, `argument "limit" must be an integer, got boolean true`},
 		{"min_risk of the wrong type", map[string]any{"min_risk": map[string]any{"level": "high"}}, `argument "min_risk" must be a string, got object`},
 		{"refresh of the wrong type", map[string]any{"refresh": 2}, `argument "refresh" must be a boolean (true or false), got number 2`},

@@ -11,9 +11,8 @@ func listCloudConnectors(cfg Config) server.ServerTool {
 	return snapshotTool(cfg, Definition{
 		Name:  "list_cloud_connectors",
 		Title: "List Cloud Connectors",
-		Description: `Lists the SAP Cloud Connectors connected to the subaccount, with totals.
-Use it for an overview or a health check: who connected each connector and when, its version and Java runtime, its high-availability role (master or shadow), when it last started and its uptime, its overall security summary, how many back-end systems it exposes, and any attribute the API sent malformed.
-Totals count connectors, masters, shadows and connectors per security summary.
+		Description: `Lists the SAP Cloud Connectors of the subaccounts with totals: version, Java, HA role (master/shadow), who connected it and since when, whether it shows a connection, uptime, security summary, exposed-system count, malformed attributes.
+Use it for an overview or health check.
 Example question: "Are my Cloud Connectors healthy, and which versions do they run?"`,
 	}, listConnectors)
 }

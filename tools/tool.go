@@ -70,7 +70,7 @@ func New[In, Out any](logger *slog.Logger, def Definition, handler func(ctx cont
 		Title:           def.Title,
 		Description:     def.Description,
 		RawInputSchema:  inSchema,
-		RawOutputSchema: schemas.Reflect[Out](),
+		RawOutputSchema: schemas.ReflectOutput[Out](),
 		Annotations: mcp.ToolAnnotation{
 			Title:           def.Title,
 			ReadOnlyHint:    new(true),

@@ -287,7 +287,7 @@ func TestNewDefinition(t *testing.T) {
 	if a.Title != "Echo" || !*a.ReadOnlyHint || *a.DestructiveHint || !*a.IdempotentHint || !*a.OpenWorldHint {
 		t.Errorf("annotations = %+v", a)
 	}
-	if !bytes.Equal(tool.Tool.RawInputSchema, schemas.Reflect[echoIn]()) || !bytes.Equal(tool.Tool.RawOutputSchema, schemas.Reflect[echoOut]()) {
+	if !bytes.Equal(tool.Tool.RawInputSchema, schemas.Reflect[echoIn]()) || !bytes.Equal(tool.Tool.RawOutputSchema, schemas.ReflectOutput[echoOut]()) {
 		t.Errorf("schemas are not the reflected ones")
 	}
 	if tool.Tool.InputSchema.Type != "" || tool.Tool.OutputSchema.Type != "" {
