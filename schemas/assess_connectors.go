@@ -2,9 +2,9 @@ package schemas
 
 // AssessConnectorsInput are the arguments of assess_connectors.
 type AssessConnectorsInput struct {
-	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe (info < low < medium < high < critical). Default: all."`
-	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about this Connector ID, including high-availability findings naming it."`
-	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return, worst first (1 to 500). Counts cover every match."`
+	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe."`
+	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about or naming this Connector ID."`
+	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return (1-500)."`
 	Scope
 }
 
@@ -14,10 +14,10 @@ type AssessConnectorsOutput struct {
 	Page
 	ConnectorsAssessed int                 `json:"connectors_assessed"`
 	WorstSeverity      string              `json:"worst_severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info,enum=none"`
-	Counts             SeverityCounts      `json:"counts" jsonschema_description:"Per severity, accepted ones apart; over all matches."`
+	Counts             SeverityCounts      `json:"counts" jsonschema_description:"Over all matches; accepted ones apart."`
 	Policy             AssessmentPolicy    `json:"policy"`
-	Findings           []Finding           `json:"findings" jsonschema_description:"Matching findings, worst first."`
-	Rules              map[string]RuleHelp `json:"rules" jsonschema_description:"Remediation per rule in findings."`
+	Findings           []Finding           `json:"findings"`
+	Rules              map[string]RuleHelp `json:"rules"`
 	AcceptedRisks      *AcceptedRisks      `json:"accepted_risks,omitempty"`
 }
 

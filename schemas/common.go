@@ -23,7 +23,7 @@ type Problem struct {
 // subaccounts could not be read: an answer covers every subaccount that could be.
 type Freshness struct {
 	FetchedAt string            `json:"fetched_at" jsonschema:"format=date-time" jsonschema_description:"When the data was read from SAP."`
-	Partial   bool              `json:"partial,omitempty" jsonschema_description:"Some subaccounts could not be read; see errors."`
+	Partial   bool              `json:"partial,omitempty" jsonschema_description:"Some subaccounts failed; see errors."`
 	Errors    []SubaccountError `json:"errors,omitempty"`
 }
 
@@ -40,8 +40,8 @@ type SubaccountError struct {
 
 // Scope is the part of every tool's arguments that says what to read.
 type Scope struct {
-	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this subaccount: a name or label from list_subaccounts. Default: every subaccount."`
-	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read the Connectivity service now instead of reusing data up to the cache TTL old."`
+	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"A name or label from list_subaccounts; default all."`
+	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now instead of the cached read."`
 }
 
 // ReadScope returns the scope of a tool's arguments.

@@ -2,9 +2,9 @@ package schemas
 
 // GetSecurityStatusInput are the arguments of get_security_status.
 type GetSecurityStatusInput struct {
-	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
-	MinRisk  string `json:"min_risk,omitempty" jsonschema:"enum=ok,enum=low_risk,enum=medium_risk,enum=unknown,enum=high_risk" jsonschema_description:"Only connectors, checks and findings rated at least this (ok < low_risk < medium_risk < unknown < high_risk)."`
-	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors and most findings to return (1 to 500)."`
+	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
+	MinRisk  string `json:"min_risk,omitempty" jsonschema:"enum=ok,enum=low_risk,enum=medium_risk,enum=unknown,enum=high_risk" jsonschema_description:"Only connectors, checks and findings rated at least this."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors and findings to return (1-500)."`
 	Scope
 }
 
@@ -17,7 +17,7 @@ type GetSecurityStatusOutput struct {
 	FindingsTotal     int                  `json:"findings_total"`
 	FindingsByRisk    RiskCounts           `json:"findings_by_risk"`
 	FindingsTruncated bool                 `json:"findings_truncated"`
-	Checks            map[string]CheckHelp `json:"checks" jsonschema_description:"Label and remediation per check in findings."`
+	Checks            map[string]CheckHelp `json:"checks"`
 }
 
 // ConnectorSecurity is the security status of one connector.

@@ -2,15 +2,15 @@ package schemas
 
 // ListCloudConnectorsInput are the arguments of list_cloud_connectors.
 type ListCloudConnectorsInput struct {
-	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only the connector(s) with this Connector ID (exact match)."`
-	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors to return (1 to 500; larger values are treated as 500)."`
+	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors to return (1-500)."`
 	Scope
 }
 
 // ListCloudConnectorsOutput is the result of list_cloud_connectors.
 type ListCloudConnectorsOutput struct {
 	Freshness
-	Totals ConnectorTotals `json:"totals" jsonschema_description:"Over all matches, including any left out by the limit."`
+	Totals ConnectorTotals `json:"totals" jsonschema_description:"Over all matches."`
 	Page
 	Connectors []ConnectorSummary `json:"connectors"`
 }
@@ -48,9 +48,9 @@ type ConnectorSummary struct {
 	ConnectedSince   string `json:"connected_since,omitempty" jsonschema:"format=date-time"`
 	LastStart        string `json:"last_start,omitempty" jsonschema:"format=date-time"`
 	Uptime           string `json:"uptime,omitempty" jsonschema_description:"Since last_start, e.g. 3d 4h 12m."`
-	Summary          string `json:"summary" jsonschema_description:"Security summary as reported; unknown when missing."`
-	ExposedSystems   int    `json:"exposed_systems" jsonschema_description:"How many back-end systems it exposes."`
+	Summary          string `json:"summary"`
+	ExposedSystems   int    `json:"exposed_systems"`
 	// OtherAttributes holds attributes the API sent that this version does not know.
 	OtherAttributes map[string]string `json:"other_attributes,omitempty"`
-	Problems        []Problem         `json:"problems,omitempty" jsonschema_description:"Attributes that could not be decoded."`
+	Problems        []Problem         `json:"problems,omitempty"`
 }
