@@ -159,8 +159,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(o.extraArgs) > 0 {
 		mode = o.extraArgs[0]
 	}
+	var callArgs map[string]any
 	switch mode {
-	case "serve", "call":
+	case "serve":
+	case "call":
+		// Usage mistakes are reported before any binding is read or the demo simulator starts.
+		if callArgs, err = callUsage(o); err != nil {
+			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp call TOOL [--args JSON]; tools: %s\n", err, strings.Join(tools.Names(), ", "))
+			return 2
+		}
 	case "check":
 		if err := checkUsage(o); err != nil {
 			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif]\n", err)
@@ -205,7 +212,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	switch mode {
 	case "call":
-		return callTool(ctx, cfg, o, stdout, stderr)
+		return callTool(ctx, cfg, o.extraArgs[1], callArgs, stdout, stderr)
 	case "check":
 		return runCheck(ctx, cfg, o, stdout, stderr)
 	}
@@ -264,22 +271,25 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 
 // callTool runs one tool through the same adapter the server uses and prints its text result.
 // Exit code 0 on success, 1 when the tool reports an error, 2 for usage errors.
-func callTool(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
+// callUsage checks the arguments of the call command and returns the tool's arguments.
+func callUsage(o *options) (map[string]any, error) {
 	if len(o.extraArgs) != 2 {
-		fmt.Fprintf(stderr, "usage: btp-connectivity-mcp call TOOL [--args JSON]\ntools: %s\n", strings.Join(tools.Names(), ", "))
-		return 2
+		return nil, errors.New("call takes one tool name")
 	}
-	name := o.extraArgs[1]
+	if !slices.Contains(tools.Names(), o.extraArgs[1]) {
+		return nil, fmt.Errorf("unknown tool %q", o.extraArgs[1])
+	}
 	var args map[string]any
-	if err := json.Unmarshal([]byte(o.toolArgs), &args); err != nil {
-		fmt.Fprintf(stderr, "--args must be a JSON object: %v\n", err)
-		return 2
+	if err := json.Unmarshal([]byte(o.toolArgs), &args); err != nil || args == nil {
+		return nil, fmt.Errorf("--args must be a JSON object such as '{\"limit\": 10}', got %q", o.toolArgs)
 	}
-	tool, ok := tools.Lookup(cfg, name)
-	if !ok {
-		fmt.Fprintf(stderr, "unknown tool %q; tools: %s\n", name, strings.Join(tools.Names(), ", "))
-		return 2
-	}
+	return args, nil
+}
+
+// callTool runs one tool through the same adapter the server uses and prints its text result.
+// Exit code 0 on success, 1 when the tool reports an error.
+func callTool(ctx context.Context, cfg tools.Config, name string, args map[string]any, stdout, stderr io.Writer) int {
+	tool, _ := tools.Lookup(cfg, name)
 	req := mcp.CallToolRequest{}
 	req.Params.Name = name
 	req.Params.Arguments = args

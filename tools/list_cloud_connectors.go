@@ -61,6 +61,7 @@ func connectorSummary(snap *connectivity.Snapshot, i int) schemas.ConnectorSumma
 		JavaVersion:     c.JavaVersion,
 		ConnectedBy:     c.ConnectedBy,
 		LocationID:      c.LocationID,
+		Connected:       !c.ConnectedSince.IsZero(),
 		ConnectedSince:  rfc3339(c.ConnectedSince),
 		LastStart:       rfc3339(c.RecentStart),
 		Summary:         string(summaryOf(c)),

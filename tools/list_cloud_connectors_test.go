@@ -96,7 +96,7 @@ func TestListCloudConnectorsValues(t *testing.T) {
 		ClientID: "123456789", Subaccount: subaccount, AgentType: "master", AgentVersion: "2.18.0",
 		JavaVersion: "17.0.14 (SAP SE)",
 		ConnectedBy: "admin@example.com", ConnectedSince: "2025-11-03T12:51:33Z", LastStart: "2025-11-03T10:58:40Z",
-		Summary: "low_risk", ExposedSystems: 1,
+		Summary: "low_risk", ExposedSystems: 1, Connected: true,
 		Uptime: ref.Uptime, // checked below
 	}
 	if !reflect.DeepEqual(ref, wantRef) {
@@ -155,7 +155,7 @@ func TestListCloudConnectorsValues(t *testing.T) {
 	}
 
 	// The shadow that is not connected: empty connected_since, no agent_recent_start_ms.
-	if c := byID["856302418"]; c.ConnectedSince != "" || c.LastStart != "" || c.LocationID != "" || c.Problems != nil {
+	if c := byID["856302418"]; c.Connected || c.ConnectedSince != "" || c.LastStart != "" || c.LocationID != "" || c.Problems != nil {
 		t.Errorf("unconnected shadow = %+v, want no times, no location (the documented shape has none) and no problems", c)
 	}
 

@@ -47,4 +47,3 @@ Example question: "Which subaccounts do you see, and can you read all of them?"`
 		return out, nil
 	})
 }
-
