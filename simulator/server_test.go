@@ -17,7 +17,7 @@ import (
 
 func TestInfoEndpoint(t *testing.T) {
 	t.Parallel()
-	s := start(t, simulator.Options{TokenLifetime: 300 * time.Millisecond})
+	s := start(t, simulator.Options{})
 	c := client(s)
 	tok := token(t, c, s)
 
@@ -113,37 +113,26 @@ func TestInfoEndpoint(t *testing.T) {
 	})
 
 	t.Run("expired token", func(t *testing.T) {
-		short := token(t, c, s)
-		time.Sleep(350 * time.Millisecond)
-		resp, body, err := getInfo(t, c, s, short)
+		short := start(t, simulator.Options{TokenLifetime: time.Millisecond}) // its own server: no shared short token
+		tok := token(t, c, short)
+		time.Sleep(10 * time.Millisecond) // a lower bound only: the token cannot be valid afterwards
+		resp, body, err := getInfo(t, c, short, tok)
 		if err != nil || resp.StatusCode != 401 || !strings.Contains(string(body), "expired") {
 			t.Fatalf("expired token: %v %v %s", err, resp.StatusCode, body)
 		}
 	})
 }
 
-func TestCustomInfoPathAndLandscape(t *testing.T) {
+func TestSetLandscape(t *testing.T) {
 	t.Parallel()
-	s := start(t, simulator.Options{InfoPath: "/api/v2/scc", Landscape: []simulator.Agent{}})
-	creds := s.Credentials(simulator.SecretCredentials)
-	cs := creds["connectivity_service"].(map[string]any)
-	if cs["scc_info_path"] != "/api/v2/scc" || cs["url"] != s.URL() {
-		t.Fatalf("connectivity_service = %v", cs)
-	}
+	s := start(t, simulator.Options{Landscape: []simulator.Agent{}})
 	c := client(s)
 	get := func() string {
-		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/scc", nil)
-		req.Header.Set("Authorization", "Bearer "+token(t, c, s))
-		resp, err := c.Do(req)
+		_, body, err := getInfo(t, c, s, token(t, c, s))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		var raw json.RawMessage
-		if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
-			t.Fatal(err)
-		}
-		return string(raw)
+		return string(body)
 	}
 	if got := get(); got != "[]" {
 		t.Errorf("empty landscape served as %s", got)
@@ -164,10 +153,9 @@ func TestCustomInfoPathAndLandscape(t *testing.T) {
 func TestNewRejectsBadOptions(t *testing.T) {
 	t.Parallel()
 	for _, opts := range []simulator.Options{
-		{InfoPath: "no-slash"},
-		{InfoPath: simulator.TokenPath},
 		{TokenLifetime: -time.Second},
 		{APILatency: -time.Second},
+		{TokenLatency: -time.Second},
 	} {
 		if s, err := simulator.New(opts); err == nil {
 			s.Close()
@@ -213,28 +201,41 @@ func TestCountsAreExactUnderConcurrency(t *testing.T) {
 	}
 }
 
-func TestAPILatency(t *testing.T) {
+// TestLatency holds the latencies to lower bounds and to deadlines that they must exceed, never
+// to upper bounds on a round trip.
+func TestLatency(t *testing.T) {
 	t.Parallel()
-	s := start(t, simulator.Options{APILatency: 150 * time.Millisecond})
-	c := client(s)
-	begin := time.Now()
-	tok := token(t, c, s)
-	if d := time.Since(begin); d > 100*time.Millisecond {
-		t.Errorf("token endpoint took %v: APILatency must not apply to it", d)
-	}
-	begin = time.Now()
-	if resp, _, err := getInfo(t, c, s, tok); err != nil || resp.StatusCode != 200 {
-		t.Fatal(err)
-	}
-	if d := time.Since(begin); d < 150*time.Millisecond {
-		t.Errorf("API answered after %v, want at least the latency", d)
+	expired := func(s *simulator.Server, req *http.Request) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := client(s).Do(req.WithContext(ctx))
+		return errors.Is(err, context.DeadlineExceeded)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+simulator.DefaultInfoPath, nil)
-	if _, err := c.Do(req); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("error %v, want DeadlineExceeded", err)
+	api := start(t, simulator.Options{APILatency: time.Hour})
+	tok := token(t, client(api), api) // an hour's APILatency would fail this request's 10 s timeout
+	req, _ := http.NewRequest(http.MethodGet, api.URL()+simulator.DefaultInfoPath, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if !expired(api, req) {
+		t.Error("APILatency did not hold the API answer")
+	}
+
+	tokenSlow := start(t, simulator.Options{TokenLatency: time.Hour})
+	req, _ = http.NewRequest(http.MethodPost, tokenSlow.URL()+simulator.TokenPath, strings.NewReader(secretForm(tokenSlow).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if !expired(tokenSlow, req) {
+		t.Error("TokenLatency did not hold the token answer")
+	}
+	waitFor(t, "the abandoned token request to count as a failure", func() bool { return tokenSlow.Counts().TokenFailures == 1 })
+
+	short := start(t, simulator.Options{APILatency: 20 * time.Millisecond, TokenLatency: 20 * time.Millisecond})
+	begin := time.Now()
+	tok = token(t, client(short), short)
+	if resp, _, err := getInfo(t, client(short), short, tok); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("with short latencies: %v", err)
+	}
+	if d := time.Since(begin); d < 40*time.Millisecond {
+		t.Errorf("token and API answered within %v, want at least both latencies", d)
 	}
 }
 
