@@ -2,9 +2,11 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,10 +108,7 @@ func (t *Tenant) takeFault(target Target) (Fault, bool) {
 
 // faultReply builds the answer of a fault with a Status or a Body.
 func faultReply(f Fault) reply {
-	status := f.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
+	status := cmp.Or(f.Status, http.StatusOK)
 	if f.Body == "" {
 		if f.Target == TargetToken && status == http.StatusUnauthorized {
 			return errorReply(status, "invalid_client", "Bad credentials")
@@ -128,59 +127,26 @@ func faultReply(f Fault) reply {
 	return reply{status: status, header: http.Header{"Content-Type": {ct}}, body: []byte(f.Body)}
 }
 
-// streamOversize writes about f.OversizeBytes of plausible JSON, a chunk at a time.
-func (s *Server) streamOversize(ctx context.Context, w http.ResponseWriter, f Fault) {
-	const chunkSize = 64 << 10
-	var head, unit, tail []byte
-	if f.Target == TargetToken {
-		head = []byte(`{"access_token":"`)
-		unit = bytes.Repeat([]byte("QUFB"), 256) // base64url-looking filler
-		tail = []byte(`","token_type":"bearer","expires_in":3600}`)
-	} else {
-		element := encodeJSON(SampleLandscape()[1:2])
-		element = element[1 : len(element)-1] // one agent object, without the array brackets
-		head = []byte("[")
-		unit = append(append([]byte{}, element...), ',')
-		tail = append(append([]byte{}, element...), ']')
+// streamOversize writes about f.OversizeBytes of plausible JSON, an element at a time.
+func streamOversize(ctx context.Context, w http.ResponseWriter, f Fault) {
+	head, unit, tail := []byte(`{"access_token":"`), bytes.Repeat([]byte("QUFB"), 256), []byte(`","token_type":"bearer","expires_in":3600}`)
+	if f.Target == TargetAPI {
+		agent := encodeJSON(SampleLandscape()[1])
+		head, unit, tail = []byte("["), slices.Concat(agent, []byte(",")), slices.Concat(agent, []byte("]"))
 	}
-	chunk := bytes.Repeat(unit, max(1, chunkSize/len(unit)))
-
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	if f.ContentType != "" {
-		h.Set("Content-Type", f.ContentType)
-	}
+	w.Header().Set("Content-Type", cmp.Or(f.ContentType, "application/json"))
 	if f.RetryAfter != "" {
-		h.Set("Retry-After", f.RetryAfter)
+		w.Header().Set("Retry-After", f.RetryAfter)
 	}
-	status := f.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	w.WriteHeader(status)
-
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	written := int64(len(head))
-	for written+int64(len(chunk)+len(tail)) <= f.OversizeBytes {
-		select {
-		case <-ctx.Done():
-			abandon()
-		case <-s.done:
-			abandon()
-		default:
-		}
-		if _, err := w.Write(chunk); err != nil {
+	w.WriteHeader(cmp.Or(f.Status, http.StatusOK))
+	_, _ = w.Write(head)
+	for n := int64(len(head) + len(tail) + len(unit)); n <= f.OversizeBytes; n += int64(len(unit)) {
+		if ctx.Err() != nil {
 			abandon()
 		}
-		written += int64(len(chunk))
-	}
-	for written+int64(len(unit)+len(tail)) <= f.OversizeBytes {
 		if _, err := w.Write(unit); err != nil {
-			return
+			abandon()
 		}
-		written += int64(len(unit))
 	}
 	_, _ = w.Write(tail)
 }

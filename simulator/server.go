@@ -36,10 +36,8 @@ type Options struct {
 	// Landscape is what the default tenant's info endpoint returns; nil means SampleLandscape().
 	// A non-nil empty slice serves an empty array.
 	Landscape []Agent
-	// ClientID is the default tenant's clientid; empty means DefaultClientID.
-	ClientID string
 	// ClientSecret is the default tenant's clientsecret; empty means a random one shaped like
-	// XSUAA's (it contains "$", "-", "_" and "=", which clients must encode).
+	// XSUAA's (it contains "$", "-" and "=", which clients must encode).
 	ClientSecret string
 	// TokenLifetime is how long issued tokens are valid; zero means one hour. The token
 	// response's expires_in is this in whole seconds (rounded down).
@@ -85,9 +83,6 @@ func New(opts Options) (*Server, error) {
 	if opts.TokenLifetime < 0 || opts.APILatency < 0 || opts.TokenLatency < 0 {
 		return nil, fmt.Errorf("simulator: negative duration in %+v", opts)
 	}
-	if opts.ClientID == "" {
-		opts.ClientID = DefaultClientID
-	}
 	s := &Server{
 		opts:       opts,
 		done:       make(chan struct{}),
@@ -117,7 +112,7 @@ func New(opts Options) (*Server, error) {
 	}
 	var err error
 	s.Tenant, err = s.AddTenant(TenantOptions{Name: defaultTenantName, Subdomain: defaultSubdomain,
-		ClientID: opts.ClientID, ClientSecret: opts.ClientSecret, Landscape: opts.Landscape})
+		ClientID: DefaultClientID, ClientSecret: opts.ClientSecret, Landscape: opts.Landscape})
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +290,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	if faulted && f.OversizeBytes > 0 {
 		failToken()
-		s.streamOversize(ctx, w, f)
+		streamOversize(ctx, w, f)
 		return
 	}
 
