@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -27,13 +26,10 @@ const (
 
 // String returns the binding's credential-type value: "binding-secret" or "x509".
 func (t CredentialType) String() string {
-	switch t {
-	case SecretCredentials:
-		return "binding-secret"
-	case X509Credentials:
+	if t == X509Credentials {
 		return "x509"
 	}
-	return "CredentialType(" + strconv.Itoa(int(t)) + ")"
+	return "binding-secret"
 }
 
 const (
@@ -68,7 +64,7 @@ func (t *Tenant) credentials(kind CredentialType) (map[string]any, error) {
 		}
 		c["certurl"], c["certificate"], c["key"] = url, cert.certPEM, cert.keyPEM
 	default:
-		return nil, fmt.Errorf("simulator: unknown %v", kind)
+		return nil, fmt.Errorf("simulator: unknown credential type %d", int(kind))
 	}
 	return c, nil
 }

@@ -65,11 +65,6 @@ type Fault struct {
 	Times int
 }
 
-type queuedFault struct {
-	Fault
-	remaining int // 0 = forever
-}
-
 // InjectFault queues f for its target, for the tenant's requests only.
 func (t *Tenant) InjectFault(f Fault) {
 	if f.Target != TargetAPI && f.Target != TargetToken {
@@ -77,7 +72,7 @@ func (t *Tenant) InjectFault(f Fault) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.faults[f.Target] = append(t.faults[f.Target], &queuedFault{Fault: f, remaining: max(f.Times, 0)})
+	t.faults[f.Target] = append(t.faults[f.Target], &f) // its Times count down as it is used
 }
 
 // ClearFaults drops every pending fault of the tenant. Requests already delayed or hung by a
@@ -85,7 +80,7 @@ func (t *Tenant) InjectFault(f Fault) {
 func (t *Tenant) ClearFaults() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.faults = [2][]*queuedFault{}
+	t.faults = [2][]*Fault{}
 }
 
 // takeFault consumes one use of the target's oldest pending fault.
@@ -97,13 +92,13 @@ func (t *Tenant) takeFault(target Target) (Fault, bool) {
 		return Fault{}, false
 	}
 	head := q[0]
-	if head.remaining > 0 {
-		head.remaining--
-		if head.remaining == 0 {
+	if head.Times > 0 {
+		head.Times--
+		if head.Times == 0 {
 			t.faults[target] = q[1:]
 		}
 	}
-	return head.Fault, true
+	return *head, true
 }
 
 // faultReply builds the answer of a fault with a Status or a Body.

@@ -50,7 +50,7 @@ type Tenant struct {
 	secret    string
 	client    *clientCert // current X.509 client credential; nil until first asked for
 	issued    []string
-	faults    [2][]*queuedFault // by Target
+	faults    [2][]*Fault // pending, by Target
 }
 
 // AddTenant adds a tenant to the server. It fails if the name or client ID is taken.
