@@ -41,18 +41,11 @@ import (
 
 // config holds the command-line settings.
 type config struct {
-	binary     string
-	connectors int
-	systems    int
-	latency    time.Duration
-	tokenDelay time.Duration
-	warm       int
-	cold       int
-	startups   int
-	sample     bool
-	cacheTTL   time.Duration
-	stderr     string
-	env        []string // extra KEY=VALUE for the server processes
+	binary, stderr                            string
+	connectors, systems, warm, cold, startups int
+	latency, tokenDelay, cacheTTL             time.Duration
+	sample                                    bool
+	env                                       []string // extra KEY=VALUE for the server processes
 }
 
 func main() {
@@ -182,7 +175,7 @@ func build(dir string) (string, error) {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	mod := strings.TrimSpace(string(gomod))
 	if err != nil || mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("not inside the module (go env GOMOD: %v): run from the checkout, or pass -binary", err)
+		return "", errors.New("not inside the module (go env GOMOD): run from the checkout, or pass -binary")
 	}
 	root := filepath.Dir(mod)
 	binary := filepath.Join(dir, "btp-connectivity-mcp")
