@@ -27,31 +27,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
 // config holds the command-line settings.
 type config struct {
-	binary     string
-	connectors int
-	systems    int
-	latency    time.Duration
-	tokenDelay time.Duration
-	warm       int
-	cold       int
-	startups   int
-	sample     bool
-	cacheTTL   time.Duration
-	stderr     string
-	env        []string // extra KEY=VALUE for the server processes
+	binary, stderr                            string
+	connectors, systems, warm, cold, startups int
+	latency, tokenDelay, cacheTTL             time.Duration
+	sample                                    bool
+	env                                       []string // extra KEY=VALUE for the server processes
 }
 
 func main() {
@@ -88,41 +82,31 @@ func main() {
 	}
 }
 
-// question is one question asked of the server: a tool and its arguments per landscape.
+// question is one question asked of the server: a tool and its arguments.
 type question struct {
-	label       string
-	tool        string
-	sampleArgs  map[string]any
-	largeArgs   map[string]any
-	description string
+	label, tool string
+	args        map[string]any
 }
 
-var questions = []question{
-	{"list_cloud_connectors", "list_cloud_connectors", map[string]any{}, map[string]any{}, "{}"},
-	{"get_security_status", "get_security_status", map[string]any{}, map[string]any{}, "{}"},
-	{"find_exposed_system filter", "find_exposed_system",
-		map[string]any{"protocol": "HTTPS", "type": "abapSys"}, map[string]any{"protocol": "HTTPS", "type": "abapSys"},
-		`{"protocol":"HTTPS","type":"abapSys"}`},
-	{"find_exposed_system query", "find_exposed_system",
-		map[string]any{"query": "s4h.internal"}, map[string]any{"query": "sys42.loc7.internal"},
-		`{"query":"s4h.internal"} / {"query":"sys42.loc7.internal"}`},
-	{"find_exposed_system query, 500 rows", "find_exposed_system",
-		map[string]any{"query": "internal", "limit": 500}, map[string]any{"query": "internal", "limit": 500},
-		`{"query":"internal","limit":500}`},
-}
-
-func (q question) args(large bool, refresh bool) map[string]any {
-	src := q.sampleArgs
+// questions returns the questions asked of the sample or of the large landscape.
+func questions(large bool) []question {
+	query := "s4h.internal"
 	if large {
-		src = q.largeArgs
+		query = "sys42.loc7.internal"
 	}
-	args := make(map[string]any, len(src)+1)
-	for k, v := range src {
-		args[k] = v
+	return []question{
+		{"list_cloud_connectors", "list_cloud_connectors", map[string]any{}},
+		{"get_security_status", "get_security_status", map[string]any{}},
+		{"find_exposed_system filter", "find_exposed_system", map[string]any{"protocol": "HTTPS", "type": "abapSys"}},
+		{"find_exposed_system query", "find_exposed_system", map[string]any{"query": query}},
+		{"find_exposed_system query, 500 rows", "find_exposed_system", map[string]any{"query": "internal", "limit": 500}},
 	}
-	if refresh {
-		args["refresh"] = true
-	}
+}
+
+// refreshed returns args with refresh=true.
+func refreshed(args map[string]any) map[string]any {
+	args = maps.Clone(args)
+	args["refresh"] = true
 	return args
 }
 
@@ -189,13 +173,11 @@ func run(cfg config, out io.Writer) error {
 // build compiles the server from the module the bench belongs to.
 func build(dir string) (string, error) {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
+	mod := strings.TrimSpace(string(gomod))
+	if err != nil || mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the module (go env GOMOD): run from the checkout, or pass -binary")
 	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	if strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
-		return "", errors.New("not inside the module: run from the checkout, or pass -binary")
-	}
+	root := filepath.Dir(mod)
 	binary := filepath.Join(dir, "btp-connectivity-mcp")
 	cmd := exec.Command("go", "build", "-o", binary, ".")
 	cmd.Dir = root
@@ -253,7 +235,7 @@ func serverEnv(vcapServices string, extra []string) []string {
 // measureStartup spawns processes one after another and times each from spawn to the initialize
 // response. It also checks that start-up, initialize and tools/list make no network I/O.
 func measureStartup(w io.Writer, cfg config, binary string) error {
-	sim, err := simulator.New(simulator.Options{APILatency: cfg.latency})
+	sim, err := simulator.New(simulator.Options{APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
 	if err != nil {
 		return err
 	}
@@ -309,19 +291,17 @@ type result struct {
 
 // measureLandscape runs one server against one landscape and prints its table.
 func measureLandscape(w io.Writer, cfg config, binary, name string, agents []simulator.Agent, large bool) error {
-	sim, err := simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency})
+	sim, err := simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	if cfg.tokenDelay > 0 {
-		sim.InjectFault(simulator.Fault{Target: simulator.TargetToken, Delay: cfg.tokenDelay}) // every request
+	counts := func() simulator.Counts { // since the last call
+		c := sim.Counts()
+		sim.ResetCounts()
+		return c
 	}
-	creds := sim.Credentials(simulator.SecretCredentials)
-	recipe, err := newCurlRecipe(creds)
-	if err != nil {
-		return err
-	}
+	recipe := newCurlRecipe(sim.Credentials(simulator.SecretCredentials))
 
 	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()}, serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env), cfg.stderr)
 	if err != nil {
@@ -333,12 +313,12 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 	}
 
 	// The first call reads the API (with a new token) and builds the snapshot.
-	first, firstTime, err := s.callTool(questions[0].tool, questions[0].args(large, false))
+	questions := questions(large)
+	first, firstTime, err := s.callTool(questions[0].tool, questions[0].args)
 	if err != nil {
 		return err
 	}
-	firstCounts := sim.Counts()
-	sim.ResetCounts()
+	firstCounts := counts()
 	peakLoaded, _, err := s.memory()
 	if err != nil {
 		return err
@@ -348,7 +328,7 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 	for i, q := range questions {
 		results[i].q = q
 		for range cfg.warm {
-			res, d, err := s.callTool(q.tool, q.args(large, false))
+			res, d, err := s.callTool(q.tool, q.args)
 			if err != nil {
 				return err
 			}
@@ -359,8 +339,7 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 			results[i].warm = append(results[i].warm, d)
 		}
 	}
-	warmCounts := sim.Counts()
-	sim.ResetCounts()
+	warmCounts := counts()
 	peakWarm, _, err := s.memory()
 	if err != nil {
 		return err
@@ -368,14 +347,14 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 
 	for i, q := range questions {
 		for range cfg.cold {
-			_, d, err := s.callTool(q.tool, q.args(large, true))
+			_, d, err := s.callTool(q.tool, refreshed(q.args))
 			if err != nil {
 				return err
 			}
 			results[i].cold = append(results[i].cold, d)
 		}
 	}
-	coldCounts := sim.Counts()
+	coldCounts := counts()
 	peak, current, err := s.memory()
 	if err != nil {
 		return err
@@ -383,7 +362,6 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 	if err := s.stop(); err != nil {
 		return err
 	}
-	sim.ResetCounts()
 
 	var curl sample
 	bodyBytes := 0
@@ -395,7 +373,7 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 		curl = append(curl, d)
 		bodyBytes = n
 	}
-	curlCounts := sim.Counts()
+	curlCounts := counts()
 
 	systems := 0
 	for _, a := range agents {
@@ -418,7 +396,7 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 	fmt.Fprintf(w, "warm: %d calls per question from the cached snapshot; cold: %d calls per question with refresh=true (a new API read each); curl recipe: %d questions\n",
 		cfg.warm, cfg.cold, cfg.cold)
 	for _, q := range questions {
-		fmt.Fprintf(w, "  %s: %s %s\n", q.label, q.tool, q.description)
+		fmt.Fprintf(w, "  %s: %s %s\n", q.label, q.tool, encode(q.args))
 	}
 	fmt.Fprintf(w, "requests (API / token): first call %d / %d; %d warm calls %d / %d; %d cold calls %d / %d; %d curl-recipe questions %d / %d\n",
 		firstCounts.APIRequests, firstCounts.TokenRequests,
@@ -430,27 +408,17 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 	return nil
 }
 
-// printTable prints rows in columns, the first left-aligned and the others right-aligned.
+// printTable prints rows in columns.
 func printTable(w io.Writer, rows [][]string) {
-	var widths []int
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range rows {
-		for i, cell := range row {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
-	for _, row := range rows {
-		var b strings.Builder
-		for i, cell := range row {
-			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
-			if i == 0 {
-				b.WriteString(cell + pad)
-			} else {
-				b.WriteString("  " + pad + cell)
-			}
-		}
-		fmt.Fprintln(w, b.String())
-	}
+	tw.Flush()
+}
+
+// encode returns v as JSON.
+func encode(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
 }

@@ -103,12 +103,6 @@ func (s *server) request(method string, params any) (json.RawMessage, time.Durat
 	}
 }
 
-// notify sends a notification.
-func (s *server) notify(method string) error {
-	_, err := fmt.Fprintf(s.stdin, `{"jsonrpc":"2.0","method":%q}`+"\n", method)
-	return err
-}
-
 // initialize performs the MCP handshake and returns how long the initialize request took.
 func (s *server) initialize() (time.Duration, error) {
 	_, d, err := s.request("initialize", map[string]any{
@@ -119,7 +113,8 @@ func (s *server) initialize() (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	return d, s.notify("notifications/initialized")
+	_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+	return d, err
 }
 
 // toolResult is what the bench checks of a tools/call result.

@@ -26,21 +26,20 @@ func (s sample) percentile(p float64) time.Duration {
 func (s sample) p50() time.Duration { return s.percentile(50) }
 func (s sample) p99() time.Duration { return s.percentile(99) }
 
+// sig3 formats v (not below 0.0001) with three significant digits and no exponent.
+func sig3(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%#.3g", v)
+}
+
 // ms formats a duration in milliseconds with three significant digits.
 func ms(d time.Duration) string {
 	if d <= 0 {
 		return "-"
 	}
-	v := float64(d) / float64(time.Millisecond)
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f ms", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f ms", v)
-	case v >= 1:
-		return fmt.Sprintf("%.2f ms", v)
-	}
-	return fmt.Sprintf("%.3f ms", v)
+	return sig3(float64(d)/float64(time.Millisecond)) + " ms"
 }
 
 // ratio formats a/b as "12.3×".
@@ -48,14 +47,7 @@ func ratio(a, b time.Duration) string {
 	if a <= 0 || b <= 0 {
 		return "-"
 	}
-	r := float64(a) / float64(b)
-	switch {
-	case r >= 100:
-		return fmt.Sprintf("%.0f×", r)
-	case r >= 10:
-		return fmt.Sprintf("%.1f×", r)
-	}
-	return fmt.Sprintf("%.2f×", r)
+	return sig3(float64(a)/float64(b)) + "×"
 }
 
 // mib formats a byte count in MiB.

@@ -2,9 +2,11 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,20 +23,9 @@ const (
 	TargetToken
 )
 
-// String returns "api" or "token".
-func (t Target) String() string {
-	switch t {
-	case TargetAPI:
-		return "api"
-	case TargetToken:
-		return "token"
-	}
-	return "Target(" + strconv.Itoa(int(t)) + ")"
-}
-
-// Fault is a misbehaviour injected into the answers of one endpoint. Faults are queued per target
-// and consumed in order: the oldest pending fault of the target applies to each request as it
-// arrives, before authentication, until its Times are used up.
+// Fault is a misbehaviour injected into the answers of one endpoint. Faults are queued per tenant
+// and target and consumed in order: the oldest pending fault applies to each of the tenant's
+// requests to the target as it arrives, before authentication, until its Times are used up.
 //
 // The parts combine in this order: Delay, then Hang (nothing more happens), then OversizeBytes
 // (replaces the whole answer), then Status/Body/ContentType/RetryAfter shape the answer (a fault
@@ -74,56 +65,47 @@ type Fault struct {
 	Times int
 }
 
-type queuedFault struct {
-	Fault
-	remaining int // 0 = forever
-}
-
-// InjectFault queues f for its target.
-func (s *Server) InjectFault(f Fault) {
+// InjectFault queues f for its target, for the tenant's requests only.
+func (t *Tenant) InjectFault(f Fault) {
 	if f.Target != TargetAPI && f.Target != TargetToken {
 		panic(fmt.Sprintf("simulator: InjectFault with unknown target %v", f.Target))
 	}
-	q := &queuedFault{Fault: f, remaining: max(f.Times, 0)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults[f.Target] = append(s.faults[f.Target], q)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.faults[f.Target] = append(t.faults[f.Target], &f) // its Times count down as it is used
 }
 
-// ClearFaults drops every pending fault of both targets. Requests already delayed or hung by a
+// ClearFaults drops every pending fault of the tenant. Requests already delayed or hung by a
 // fault are not released (cancel them or Close the server).
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.faults)
+func (t *Tenant) ClearFaults() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.faults = [2][]*Fault{}
 }
 
 // takeFault consumes one use of the target's oldest pending fault.
-func (s *Server) takeFault(t Target) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.faults[t]
+func (t *Tenant) takeFault(target Target) (Fault, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	q := t.faults[target]
 	if len(q) == 0 {
 		return Fault{}, false
 	}
 	head := q[0]
-	if head.remaining > 0 {
-		head.remaining--
-		if head.remaining == 0 {
-			s.faults[t] = q[1:]
+	if head.Times > 0 {
+		head.Times--
+		if head.Times == 0 {
+			t.faults[target] = q[1:]
 		}
 	}
-	return head.Fault, true
+	return *head, true
 }
 
 // faultReply builds the answer of a fault with a Status or a Body.
-func faultReply(f Fault, t Target) reply {
-	status := f.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
+func faultReply(f Fault) reply {
+	status := cmp.Or(f.Status, http.StatusOK)
 	if f.Body == "" {
-		if t == TargetToken && status == http.StatusUnauthorized {
+		if f.Target == TargetToken && status == http.StatusUnauthorized {
 			return errorReply(status, "invalid_client", "Bad credentials")
 		}
 		text := http.StatusText(status)
@@ -133,68 +115,33 @@ func faultReply(f Fault, t Target) reply {
 		}
 		return errorReply(status, code, text)
 	}
-	h := http.Header{}
+	ct := "application/json"
 	if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {
-		h.Set("Content-Type", "text/html; charset=utf-8")
-	} else {
-		h.Set("Content-Type", "application/json")
+		ct = "text/html; charset=utf-8"
 	}
-	return reply{status: status, header: h, body: []byte(f.Body)}
+	return reply{status: status, header: http.Header{"Content-Type": {ct}}, body: []byte(f.Body)}
 }
 
-// streamOversize writes about f.OversizeBytes of plausible JSON, a chunk at a time.
-func (s *Server) streamOversize(ctx context.Context, w http.ResponseWriter, f Fault, t Target) {
-	const chunkSize = 64 << 10
-	var head, unit, tail []byte
-	if t == TargetToken {
-		head = []byte(`{"access_token":"`)
-		unit = bytes.Repeat([]byte("QUFB"), 256) // base64url-looking filler
-		tail = []byte(`","token_type":"bearer","expires_in":3600}`)
-	} else {
-		element := encodeLandscape(SampleLandscape()[1:2])
-		element = element[1 : len(element)-1] // one agent object, without the array brackets
-		head = []byte("[")
-		unit = append(append([]byte{}, element...), ',')
-		tail = append(append([]byte{}, element...), ']')
+// streamOversize writes about f.OversizeBytes of plausible JSON, an element at a time.
+func streamOversize(ctx context.Context, w http.ResponseWriter, f Fault) {
+	head, unit, tail := []byte(`{"access_token":"`), bytes.Repeat([]byte("QUFB"), 256), []byte(`","token_type":"bearer","expires_in":3600}`)
+	if f.Target == TargetAPI {
+		agent := encodeJSON(SampleLandscape()[1])
+		head, unit, tail = []byte("["), slices.Concat(agent, []byte(",")), slices.Concat(agent, []byte("]"))
 	}
-	chunk := bytes.Repeat(unit, max(1, chunkSize/len(unit)))
-
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	if f.ContentType != "" {
-		h.Set("Content-Type", f.ContentType)
-	}
+	w.Header().Set("Content-Type", cmp.Or(f.ContentType, "application/json"))
 	if f.RetryAfter != "" {
-		h.Set("Retry-After", f.RetryAfter)
+		w.Header().Set("Retry-After", f.RetryAfter)
 	}
-	status := f.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	w.WriteHeader(status)
-
-	if _, err := w.Write(head); err != nil {
-		return
-	}
-	written := int64(len(head))
-	for written+int64(len(chunk)+len(tail)) <= f.OversizeBytes {
-		select {
-		case <-ctx.Done():
-			abandon()
-		case <-s.done:
-			abandon()
-		default:
-		}
-		if _, err := w.Write(chunk); err != nil {
+	w.WriteHeader(cmp.Or(f.Status, http.StatusOK))
+	_, _ = w.Write(head)
+	for n := int64(len(head) + len(tail) + len(unit)); n <= f.OversizeBytes; n += int64(len(unit)) {
+		if ctx.Err() != nil {
 			abandon()
 		}
-		written += int64(len(chunk))
-	}
-	for written+int64(len(unit)+len(tail)) <= f.OversizeBytes {
 		if _, err := w.Write(unit); err != nil {
-			return
+			abandon()
 		}
-		written += int64(len(unit))
 	}
 	_, _ = w.Write(tail)
 }

@@ -174,8 +174,8 @@ func equalInts(a, b []int) bool {
 
 func TestTruncate(t *testing.T) {
 	t.Parallel()
-	for _, target := range []simulator.Target{simulator.TargetAPI, simulator.TargetToken} {
-		t.Run(target.String(), func(t *testing.T) {
+	for name, target := range map[string]simulator.Target{"api": simulator.TargetAPI, "token": simulator.TargetToken} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := start(t, simulator.Options{})
 			c := client(s)
@@ -210,8 +210,8 @@ func TestTruncate(t *testing.T) {
 
 func TestHangEndsWhenTheClientGivesUp(t *testing.T) {
 	t.Parallel()
-	for _, target := range []simulator.Target{simulator.TargetAPI, simulator.TargetToken} {
-		t.Run(target.String(), func(t *testing.T) {
+	for name, target := range map[string]simulator.Target{"api": simulator.TargetAPI, "token": simulator.TargetToken} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s := start(t, simulator.Options{})
 			c := client(s)

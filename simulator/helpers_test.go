@@ -78,9 +78,14 @@ func postToken(t *testing.T, c *http.Client, s *simulator.Server, form url.Value
 	return resp, tr, string(body)
 }
 
-// secretForm is the form of a client-secret token request for s.
-func secretForm(s *simulator.Server) url.Values {
-	creds := s.Credentials(simulator.SecretCredentials)
+// binder is the server (its default tenant) or a tenant.
+type binder interface {
+	Credentials(simulator.CredentialType) map[string]any
+}
+
+// secretForm is the form of a client-secret token request for b.
+func secretForm(b binder) url.Values {
+	creds := b.Credentials(simulator.SecretCredentials)
 	return url.Values{
 		"grant_type":    {"client_credentials"},
 		"client_id":     {creds["clientid"].(string)},
@@ -88,10 +93,16 @@ func secretForm(s *simulator.Server) url.Values {
 	}
 }
 
-// token gets a token with the client secret or fails the test.
+// token gets a token for s's default tenant with the client secret or fails the test.
 func token(t *testing.T, c *http.Client, s *simulator.Server) string {
 	t.Helper()
-	resp, tr, body := postToken(t, c, s, secretForm(s), "", "")
+	return tokenFor(t, c, s, s)
+}
+
+// tokenFor gets a token for b, a tenant of s, with the client secret or fails the test.
+func tokenFor(t *testing.T, c *http.Client, s *simulator.Server, b binder) string {
+	t.Helper()
+	resp, tr, body := postToken(t, c, s, secretForm(b), "", "")
 	if resp.StatusCode != http.StatusOK || tr.AccessToken == "" {
 		t.Fatalf("token: %d %s", resp.StatusCode, body)
 	}

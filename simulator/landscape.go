@@ -18,22 +18,6 @@ type Agent struct {
 	Attributes map[string]string `json:"attributes"`
 }
 
-// Attribute names the Connectivity API uses in an Agent (see the facts sheet, §3), plus
-// AttrLocationID, which the facts sheet predicts but SAP does not document.
-const (
-	AttrConnectedBy      = "connected_by"
-	AttrConnectedSince   = "connected_since"
-	AttrRecentStart      = "agent_recent_start_ms"
-	AttrAgentVersion     = "agent_version"
-	AttrAgentType        = "agent_type"
-	AttrClientID         = "client_id"
-	AttrJavaVersion      = "java_version"
-	AttrJVMVendorVersion = "jvm_vendor_version"
-	AttrSecurityStatus   = "security_status"
-	AttrExposedSystems   = "exposed_systems"
-	AttrLocationID       = "location_id"
-)
-
 // epochMS renders a November 2026 UTC instant as the API does: epoch milliseconds in a string.
 func epochMS(day, hour, minute, sec, milli int) string {
 	t := time.Date(2026, time.November, day, hour, minute, sec, milli*int(time.Millisecond), time.UTC)
@@ -50,7 +34,8 @@ func (s security) String() string {
 		s.summary, s.cpicTrace, s.trustStore, s.ciphers, s.uiCertificate, s.payloadTrace, s.authenticationType, s.applicationWhitelist)
 }
 
-var allOK = security{"ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"}
+// allOK is a security_status with every check ok.
+func allOK() string { return security{"ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"}.String() }
 
 // system is one element of exposed_systems, fields in the order the API sends them.
 type system struct {
@@ -74,14 +59,32 @@ func systems(list ...system) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-const (
-	jvm11  = "OpenJDK 64-Bit Server VM (SAP SE, 11.0.22+7-LTS, mixed mode)"
-	jvm17  = "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)"
-	jvm21  = "OpenJDK 64-Bit Server VM (SAP SE, 21.0.5+11-LTS, mixed mode, sharing)"
-	java11 = "11.0.22 (SAP SE)"
-	java17 = "17.0.14 (SAP SE)"
-	java21 = "21.0.5 (SAP SE)"
-)
+// javaRuntime returns the java_version and jvm_vendor_version of an SAP JVM of that major version.
+func javaRuntime(major int) (version, jvm string) {
+	switch major {
+	case 11:
+		return "11.0.22 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 11.0.22+7-LTS, mixed mode)"
+	case 17:
+		return "17.0.14 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)"
+	}
+	return "21.0.5 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 21.0.5+11-LTS, mixed mode, sharing)"
+}
+
+// agent builds an agent's attributes; an empty start or location leaves that attribute out.
+func agent(id, role, version string, java int, by, since, start, security, exposed, location string) Agent {
+	javaVersion, jvm := javaRuntime(java)
+	attrs := map[string]string{
+		"client_id": id, "agent_type": role, "agent_version": version, "java_version": javaVersion,
+		"jvm_vendor_version": jvm, "connected_by": by, "connected_since": since, "agent_recent_start_ms": start,
+		"security_status": security, "exposed_systems": exposed, "location_id": location,
+	}
+	for _, k := range []string{"agent_recent_start_ms", "location_id"} {
+		if attrs[k] == "" {
+			delete(attrs, k)
+		}
+	}
+	return Agent{Attributes: attrs}
+}
 
 // ReferenceAgent is the sample element of SAP's "Calling the Connectivity Service REST API" page,
 // verbatim. It is the first agent of SampleLandscape.
@@ -109,6 +112,7 @@ func SampleLandscape() []Agent { return withoutLocations(SampleLandscapeWithLoca
 // SampleLandscapeWithLocations is SampleLandscape with a location_id attribute on nine of the ten
 // agents (seven locations), for the case that the API ever reports one (SAP does not document it).
 func SampleLandscapeWithLocations() []Agent {
+	const basis, hr = "basis-team@acme-corp.example", "hr-it@acme-corp.example"
 	fraSystems := systems(
 		system{"HTTPS", "s4h.internal:443", "S/4HANA 2023 production, Fiori launchpad", "abapSys", "exposed"},
 		system{"RFCS", "s4h.internal:4800", "S/4HANA production, RFC over SNC", "abapSys", "exposed"},
@@ -122,162 +126,51 @@ func SampleLandscapeWithLocations() []Agent {
 	}
 	usSystemsB := append([]system(nil), usSystems...)
 	usSystemsB[2].Status = "disabled" // the one unknown status of the landscape
-	usSecurity := security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String()
+	lowRisk := security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String()
+	lab := agent("961847203", "master", "2.17.1", 21, "lab-admin", "yesterday", epochMS(23, 15, 2, 11, 500),
+		`{"summary":"low_risk","cpic_trace":"ok","trust_store":`,
+		`[{"protocol":"HTTPS","host":"lab-s4:443","description":"sandbox",`, "lab")
+	lab.Attributes["scc_build_id"] = "2.17.1-20260915.2" // an attribute nobody knows
 
 	return []Agent{
 		// 1. The reference page's sample, verbatim: a master alone in the default location.
 		ReferenceAgent(),
-
 		// 2. A healthy high-availability pair.
-		{Attributes: map[string]string{
-			"connected_by":          "basis-team@acme-corp.example",
-			"connected_since":       epochMS(9, 6, 12, 44, 120),
-			"security_status":       allOK.String(),
-			"agent_version":         "2.18.2",
-			"agent_type":            "master",
-			"client_id":             "284610375",
-			"exposed_systems":       fraSystems,
-			"jvm_vendor_version":    jvm21,
-			"agent_recent_start_ms": epochMS(9, 6, 11, 2, 981),
-			"java_version":          java21,
-			"location_id":           "fra-prod",
-		}},
-		{Attributes: map[string]string{
-			"connected_by":          "basis-team@acme-corp.example",
-			"connected_since":       epochMS(9, 6, 20, 13, 554),
-			"security_status":       allOK.String(),
-			"agent_version":         "2.18.2",
-			"agent_type":            "shadow",
-			"client_id":             "284610376",
-			"exposed_systems":       fraSystems,
-			"jvm_vendor_version":    jvm21,
-			"agent_recent_start_ms": epochMS(9, 6, 18, 40, 7),
-			"java_version":          java21,
-			"location_id":           "fra-prod",
-		}},
-
+		agent("284610375", "master", "2.18.2", 21, basis, epochMS(9, 6, 12, 44, 120), epochMS(9, 6, 11, 2, 981), allOK(), fraSystems, "fra-prod"),
+		agent("284610376", "shadow", "2.18.2", 21, basis, epochMS(9, 6, 20, 13, 554), epochMS(9, 6, 18, 40, 7), allOK(), fraSystems, "fra-prod"),
 		// 3. High risk: old connector on Java 11 exposing unencrypted protocols.
-		{Attributes: map[string]string{
-			"connected_by":    "S0021983456",
-			"connected_since": epochMS(2, 21, 3, 17, 402),
-			"security_status": security{
-				summary: "high_risk", cpicTrace: "medium_risk", trustStore: "high_risk", ciphers: "low_risk",
-				uiCertificate: "low_risk", payloadTrace: "high_risk", authenticationType: "low_risk", applicationWhitelist: "low_risk",
-			}.String(),
-			"agent_version": "2.15.0",
-			"agent_type":    "master",
-			"client_id":     "517203948",
-			"exposed_systems": systems(
+		agent("517203948", "master", "2.15.0", 11, "S0021983456", epochMS(2, 21, 3, 17, 402), epochMS(2, 20, 58, 51, 230),
+			security{"high_risk", "medium_risk", "high_risk", "low_risk", "low_risk", "high_risk", "low_risk", "low_risk"}.String(),
+			systems(
 				system{"HTTP", "erp-prod:8000", "ECC 6.0 ICF services (plain HTTP)", "abapSys", "exposed"},
 				system{"RFC", "erp-prod:3300", "ECC 6.0 RFC gateway", "abapSys", "exposed"},
 				system{"LDAP", "ad-dc01.corp.local:389", "Active Directory, plain LDAP", "nonSAPsys", "exposed"},
 				system{"TCP", "mes-gateway:5020", "Shop-floor MES socket interface", "nonSAPsys", "exposed"},
 				system{"HTTP", "pi-legacy:50000", "PI 7.31 Adapter Engine", "PI", "exposed"},
 				system{"HTTP", "bc-legacy:5555", "SAP Business Connector 4.8", "BC", "exposed"},
-			),
-			"jvm_vendor_version":    jvm11,
-			"agent_recent_start_ms": epochMS(2, 20, 58, 51, 230),
-			"java_version":          java11,
-			"location_id":           "ham-plant",
-		}},
-
+			), "ham-plant"),
 		// 4. Medium risk, an unknown check value, and no shadow.
-		{Attributes: map[string]string{
-			"connected_by":    "cc-admin@acme-asia.example",
-			"connected_since": epochMS(17, 2, 45, 9, 871),
-			"security_status": security{
-				summary: "medium_risk", cpicTrace: "ok", trustStore: "ok", ciphers: "medium_risk",
-				uiCertificate: "low_risk", payloadTrace: "ok", authenticationType: "not_evaluated", applicationWhitelist: "low_risk",
-			}.String(),
-			"agent_version": "2.16.0",
-			"agent_type":    "master",
-			"client_id":     "630174285",
-			"exposed_systems": systems(
+		agent("630174285", "master", "2.16.0", 17, "cc-admin@acme-asia.example", epochMS(17, 2, 45, 9, 871), epochMS(17, 2, 43, 55, 310),
+			security{"medium_risk", "ok", "ok", "medium_risk", "low_risk", "ok", "not_evaluated", "low_risk"}.String(),
+			systems(
 				system{"HTTPS", "portal.sgp.internal:50001", "NetWeaver AS Java, Enterprise Portal", "applServerJava", "exposed"},
 				system{"HTTPS", "nwce.sgp.internal:50101", "NetWeaver Composition Environment (BPM)", "netweaverCE", "exposed"},
 				system{"LDAPS", "ldap.sgp.internal:636", "Corporate directory", "nonSAPsys", "exposed"},
 				system{"HTTPS", "bobj.sgp.internal:443", "BusinessObjects BI platform", "otherSAPsys", "exposed"},
-			),
-			"jvm_vendor_version":    jvm17,
-			"agent_recent_start_ms": epochMS(17, 2, 43, 55, 310),
-			"java_version":          java17,
-			"location_id":           "sgp-dc",
-		}},
-
+			), "sgp-dc"),
 		// 5. Double master: two masters in one location.
-		{Attributes: map[string]string{
-			"connected_by":          "basis-team@acme-corp.example",
-			"connected_since":       epochMS(20, 3, 14, 27, 6),
-			"security_status":       usSecurity,
-			"agent_version":         "2.18.2",
-			"agent_type":            "master",
-			"client_id":             "745019362",
-			"exposed_systems":       systems(usSystems...),
-			"jvm_vendor_version":    jvm21,
-			"agent_recent_start_ms": epochMS(20, 3, 12, 50, 447),
-			"java_version":          java21,
-			"location_id":           "us-east",
-		}},
-		{Attributes: map[string]string{
-			"connected_by":          "basis-team@acme-corp.example",
-			"connected_since":       epochMS(24, 6, 58, 2, 713),
-			"security_status":       usSecurity,
-			"agent_version":         "2.18.2",
-			"agent_type":            "master",
-			"client_id":             "745019363",
-			"exposed_systems":       systems(usSystemsB...),
-			"jvm_vendor_version":    jvm21,
-			"agent_recent_start_ms": epochMS(24, 6, 57, 31, 90),
-			"java_version":          java21,
-			"location_id":           "us-east",
-		}},
-
+		agent("745019362", "master", "2.18.2", 21, basis, epochMS(20, 3, 14, 27, 6), epochMS(20, 3, 12, 50, 447), lowRisk, systems(usSystems...), "us-east"),
+		agent("745019363", "master", "2.18.2", 21, basis, epochMS(24, 6, 58, 2, 713), epochMS(24, 6, 57, 31, 90), lowRisk, systems(usSystemsB...), "us-east"),
 		// 6. A connected master whose shadow does not look connected.
-		{Attributes: map[string]string{
-			"connected_by":    "hr-it@acme-corp.example",
-			"connected_since": epochMS(12, 4, 30, 0, 250),
-			"security_status": security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String(),
-			"agent_version":   "2.17.1",
-			"agent_type":      "master",
-			"client_id":       "856302417",
-			"exposed_systems": systems(
+		agent("856302417", "master", "2.17.1", 17, hr, epochMS(12, 4, 30, 0, 250), epochMS(12, 4, 28, 44, 913), lowRisk,
+			systems(
 				system{"HTTPS", "hcm.muc.internal:44300", "HCM Employee Self-Service", "abapSys", "exposed"},
 				system{"RFCS", "hcm.muc.internal:4800", "HCM payroll RFC (SNC)", "abapSys", "exposed"},
 				system{"HTTPS", "gw.muc.internal:44301", "Gateway for HR Fiori apps", "netweaverGW", "exposed"},
-			),
-			"jvm_vendor_version":    jvm17,
-			"agent_recent_start_ms": epochMS(12, 4, 28, 44, 913),
-			"java_version":          java17,
-			"location_id":           "muc-hr",
-		}},
-		{Attributes: map[string]string{
-			"connected_by":       "hr-it@acme-corp.example",
-			"connected_since":    "",
-			"security_status":    security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String(),
-			"agent_version":      "2.17.1",
-			"agent_type":         "shadow",
-			"client_id":          "856302418",
-			"exposed_systems":    "[]",
-			"jvm_vendor_version": jvm17,
-			"java_version":       java17,
-			"location_id":        "muc-hr",
-		}},
-
+			), "muc-hr"),
+		agent("856302418", "shadow", "2.17.1", 17, hr, "", "", lowRisk, "[]", "muc-hr"),
 		// 7. Malformed values everywhere, plus an attribute nobody knows.
-		{Attributes: map[string]string{
-			"connected_by":          "lab-admin",
-			"connected_since":       "yesterday",
-			"security_status":       `{"summary":"low_risk","cpic_trace":"ok","trust_store":`,
-			"agent_version":         "2.17.1",
-			"agent_type":            "master",
-			"client_id":             "961847203",
-			"exposed_systems":       `[{"protocol":"HTTPS","host":"lab-s4:443","description":"sandbox",`,
-			"jvm_vendor_version":    jvm21,
-			"agent_recent_start_ms": epochMS(23, 15, 2, 11, 500),
-			"java_version":          java21,
-			"location_id":           "lab",
-			"scc_build_id":          "2.17.1-20260915.2",
-		}},
+		lab,
 	}
 }
 
@@ -294,32 +187,12 @@ func CleanLandscapeWithLocations() []Agent {
 		system{"LDAPS", "ldap.internal:636", "Corporate directory", "nonSAPsys", "exposed"},
 		system{"TCPS", "hana.internal:30015", "HANA SQL port (TLS)", "hana", "exposed"},
 	)
-	agent := func(id, role, since, start string) Agent {
-		return Agent{Attributes: map[string]string{
-			"connected_by":          "basis-team@acme-corp.example",
-			"connected_since":       since,
-			"security_status":       allOK.String(),
-			"agent_version":         "2.18.2",
-			"agent_type":            role,
-			"client_id":             id,
-			"exposed_systems":       exposed,
-			"jvm_vendor_version":    jvm21,
-			"agent_recent_start_ms": start,
-			"java_version":          java21,
-			"location_id":           "eu-central",
-		}}
-	}
+	const basis = "basis-team@acme-corp.example"
 	return []Agent{
-		agent("318204756", "master", epochMS(10, 5, 1, 12, 345), epochMS(10, 4, 59, 48, 2)),
-		agent("318204757", "shadow", epochMS(10, 5, 9, 40, 871), epochMS(10, 5, 8, 3, 120)),
+		agent("318204756", "master", "2.18.2", 21, basis, epochMS(10, 5, 1, 12, 345), epochMS(10, 4, 59, 48, 2), allOK(), exposed, "eu-central"),
+		agent("318204757", "shadow", "2.18.2", 21, basis, epochMS(10, 5, 9, 40, 871), epochMS(10, 5, 8, 3, 120), allOK(), exposed, "eu-central"),
 	}
 }
-
-var (
-	allProtocols = []string{"HTTP", "HTTPS", "RFC", "RFCS", "LDAP", "LDAPS", "TCP", "TCPS"}
-	allTypes     = []string{"abapSys", "netweaverCE", "netweaverGW", "applServerJava", "BC", "PI", "hana", "otherSAPsys", "nonSAPsys"}
-	protoPorts   = map[string]int{"HTTP": 8000, "HTTPS": 443, "RFC": 3300, "RFCS": 4800, "LDAP": 389, "LDAPS": 636, "TCP": 5020, "TCPS": 30015}
-)
 
 // LargeLandscape returns a deterministic, realistic landscape of connectors agents with
 // systemsPer exposed systems each, for benchmarks and scale tests. Agents come in locations that
@@ -328,33 +201,22 @@ var (
 // a fixed-seed generator, so equal arguments give equal results. Like SAP's documented example,
 // the agents carry no location attribute. Building 1000 × 100 takes well under a second.
 func LargeLandscape(connectors, systemsPer int) []Agent {
-	return largeLandscape(connectors, systemsPer, false)
+	return withoutLocations(LargeLandscapeWithLocations(connectors, systemsPer))
 }
 
 // LargeLandscapeWithLocations is LargeLandscape with a location_id attribute ("loc-0000", …).
 func LargeLandscapeWithLocations(connectors, systemsPer int) []Agent {
-	return largeLandscape(connectors, systemsPer, true)
-}
-
-func largeLandscape(connectors, systemsPer int, located bool) []Agent {
-	if connectors < 0 {
-		connectors = 0
-	}
-	if systemsPer < 0 {
-		systemsPer = 0
-	}
 	rng := rand.New(rand.NewPCG(0x5a9c0ffee, 2026))
-	versions := []struct{ agent, java, jvm string }{
-		{"2.18.2", java21, jvm21}, {"2.18.2", java17, jvm17}, {"2.18.1", java21, jvm21},
-		{"2.17.1", java17, jvm17}, {"2.16.0", java17, jvm17}, {"2.15.0", java11, jvm11},
-	}
+	versions := []struct {
+		agent string
+		java  int
+	}{{"2.18.2", 21}, {"2.18.2", 17}, {"2.18.1", 21}, {"2.17.1", 17}, {"2.16.0", 17}, {"2.15.0", 11}}
 	ratings := []string{"ok", "ok", "ok", "ok", "ok", "low_risk", "low_risk", "medium_risk", "high_risk"}
 	rank := map[string]int{"ok": 0, "low_risk": 1, "medium_risk": 2, "high_risk": 3}
 
-	agents := make([]Agent, 0, connectors)
+	agents := make([]Agent, 0, max(connectors, 0))
 	base := time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	for loc := 0; len(agents) < connectors; loc++ {
-		locID := fmt.Sprintf("loc-%04d", loc)
 		v := versions[rng.IntN(len(versions))]
 		checks := make([]string, 7)
 		worst := "ok"
@@ -365,7 +227,7 @@ func largeLandscape(connectors, systemsPer int, located bool) []Agent {
 			}
 		}
 		sec := security{worst, checks[0], checks[1], checks[2], checks[3], checks[4], checks[5], checks[6]}.String()
-		exposed := largeSystems(loc, systemsPer)
+		exposed := largeSystems(loc, max(systemsPer, 0))
 		roles := []string{"master", "shadow"}
 		if loc%7 == 6 {
 			roles = roles[:1]
@@ -375,22 +237,10 @@ func largeLandscape(connectors, systemsPer int, located bool) []Agent {
 				break
 			}
 			start := base + int64(loc)*97_000 + int64(rng.IntN(3_600_000))
-			agent := Agent{Attributes: map[string]string{
-				"connected_by":          fmt.Sprintf("admin%02d@acme-corp.example", loc%37),
-				"connected_since":       strconv.FormatInt(start+int64(30_000+rng.IntN(120_000)), 10),
-				"security_status":       sec,
-				"agent_version":         v.agent,
-				"agent_type":            role,
-				"client_id":             strconv.Itoa(400_000_000 + loc*10 + r),
-				"exposed_systems":       exposed,
-				"jvm_vendor_version":    v.jvm,
-				"agent_recent_start_ms": strconv.FormatInt(start, 10),
-				"java_version":          v.java,
-			}}
-			if located {
-				agent.Attributes[AttrLocationID] = locID
-			}
-			agents = append(agents, agent)
+			since := start + int64(30_000+rng.IntN(120_000))
+			agents = append(agents, agent(strconv.Itoa(400_000_000+loc*10+r), role, v.agent, v.java,
+				fmt.Sprintf("admin%02d@acme-corp.example", loc%37), strconv.FormatInt(since, 10), strconv.FormatInt(start, 10),
+				sec, exposed, fmt.Sprintf("loc-%04d", loc)))
 		}
 	}
 	return agents
@@ -399,13 +249,18 @@ func largeLandscape(connectors, systemsPer int, located bool) []Agent {
 // withoutLocations removes the location attribute from every agent.
 func withoutLocations(agents []Agent) []Agent {
 	for _, a := range agents {
-		delete(a.Attributes, AttrLocationID)
+		delete(a.Attributes, "location_id")
 	}
 	return agents
 }
 
 // largeSystems renders n exposed systems of location loc as the API's JSON string.
 func largeSystems(loc, n int) string {
+	protocols := [...]struct {
+		name string
+		port int
+	}{{"HTTP", 8000}, {"HTTPS", 443}, {"RFC", 3300}, {"RFCS", 4800}, {"LDAP", 389}, {"LDAPS", 636}, {"TCP", 5020}, {"TCPS", 30015}}
+	types := [...]string{"abapSys", "netweaverCE", "netweaverGW", "applServerJava", "BC", "PI", "hana", "otherSAPsys", "nonSAPsys"}
 	var b strings.Builder
 	b.Grow(n * 140)
 	b.WriteByte('[')
@@ -413,25 +268,10 @@ func largeSystems(loc, n int) string {
 		if j > 0 {
 			b.WriteByte(',')
 		}
-		proto := allProtocols[(loc+j)%len(allProtocols)]
-		typ := allTypes[(loc*3+j)%len(allTypes)]
-		b.WriteString(`{"protocol":"`)
-		b.WriteString(proto)
-		b.WriteString(`","host":"sys`)
-		b.WriteString(strconv.Itoa(j))
-		b.WriteString(".loc")
-		b.WriteString(strconv.Itoa(loc))
-		b.WriteString(".internal:")
-		b.WriteString(strconv.Itoa(protoPorts[proto] + j%10))
-		b.WriteString(`","description":"`)
-		b.WriteString(typ)
-		b.WriteString(" system ")
-		b.WriteString(strconv.Itoa(j))
-		b.WriteString(` of location `)
-		b.WriteString(strconv.Itoa(loc))
-		b.WriteString(`","type":"`)
-		b.WriteString(typ)
-		b.WriteString(`","status":"exposed"}`)
+		p := protocols[(loc+j)%len(protocols)]
+		typ := types[(loc*3+j)%len(types)]
+		fmt.Fprintf(&b, `{"protocol":"%s","host":"sys%d.loc%d.internal:%d","description":"%s system %d of location %d","type":"%s","status":"exposed"}`,
+			p.name, j, loc, p.port+j%10, typ, j, loc, typ)
 	}
 	b.WriteByte(']')
 	return b.String()

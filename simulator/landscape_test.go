@@ -38,10 +38,10 @@ func TestDefaultLandscapesHaveNoLocation(t *testing.T) {
 	} {
 		located := 0
 		for i, a := range tc.plain {
-			if _, ok := a.Attributes[simulator.AttrLocationID]; ok {
+			if _, ok := a.Attributes["location_id"]; ok {
 				t.Errorf("%s agent %d has a location attribute", tc.name, i)
 			}
-			if tc.withLocID[i].Attributes[simulator.AttrLocationID] != "" {
+			if tc.withLocID[i].Attributes["location_id"] != "" {
 				located++
 			}
 		}

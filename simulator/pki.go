@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -31,67 +32,57 @@ type clientCert struct {
 	keyPEM  string // PKCS #1 "RSA PRIVATE KEY", like XSUAA's
 }
 
-func randomSerial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+// sign completes tmpl (serial number, validity from an hour ago for validFor) and signs it for
+// pub with parent's key (tmpl itself and key when parent is nil: self-signed).
+func sign(tmpl *x509.Certificate, validFor time.Duration, pub crypto.PublicKey, parent *x509.Certificate, key crypto.Signer) (*x509.Certificate, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return nil, err
+	}
+	tmpl.SerialNumber, tmpl.NotBefore, tmpl.NotAfter = serial, time.Now().Add(-time.Hour), time.Now().Add(validFor)
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: certificate for %s: %w", tmpl.Subject.CommonName, err)
+	}
+	return x509.ParseCertificate(der)
 }
 
 func newPKI() (*pki, error) {
-	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: CA key: %w", err)
 	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial,
+	ca, err := sign(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: "btp-connectivity-mcp simulator CA", Organization: []string{"btp-connectivity-mcp simulator"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("simulator: CA certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
+	}, 365*24*time.Hour, &caKey.PublicKey, nil, caKey)
 	if err != nil {
 		return nil, err
 	}
-	p := &pki{caCert: caCert, caKey: caKey, caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
-
 	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: server key: %w", err)
 	}
-	if serial, err = randomSerial(); err != nil {
-		return nil, err
-	}
-	srvTmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		return nil, fmt.Errorf("simulator: server certificate: %w", err)
-	}
-	srvLeaf, err := x509.ParseCertificate(srvDER)
+	srv, err := sign(&x509.Certificate{
+		Subject:     pkix.Name{CommonName: "127.0.0.1"},
+		DNSNames:    []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, 365*24*time.Hour, &srvKey.PublicKey, ca, caKey)
 	if err != nil {
 		return nil, err
 	}
-	p.server = tls.Certificate{Certificate: [][]byte{srvDER, caDER}, PrivateKey: srvKey, Leaf: srvLeaf}
-	return p, nil
+	return &pki{
+		caCert: ca, caKey: caKey, caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}),
+		server: tls.Certificate{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: srvKey, Leaf: srv},
+	}, nil
 }
 
 // pool returns a fresh pool holding the CA certificate.
@@ -108,33 +99,20 @@ func (p *pki) issueClient(subaccountID string) (*clientCert, error) {
 	if err != nil {
 		return nil, fmt.Errorf("simulator: client key: %w", err)
 	}
-	serial, err := randomSerial()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
+	leaf, err := sign(&x509.Certificate{
 		Subject: pkix.Name{
-			CommonName:         fmt.Sprintf("%x", serial.Bytes()[:8]),
+			CommonName:         rand.Text()[:16],
 			OrganizationalUnit: []string{"SAP Cloud Platform Clients", subaccountID},
 			Organization:       []string{"btp-connectivity-mcp simulator"},
 			Country:            []string{"DE"},
 		},
-		NotBefore:   now.Add(-time.Minute),
-		NotAfter:    now.Add(7 * 24 * time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
-	if err != nil {
-		return nil, fmt.Errorf("simulator: client certificate: %w", err)
-	}
-	leaf, err := x509.ParseCertificate(der)
+	}, 7*24*time.Hour, &key.PublicKey, p.caCert, p.caKey)
 	if err != nil {
 		return nil, err
 	}
-	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) + string(p.caPEM)
+	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})) + string(p.caPEM)
 	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
 	return &clientCert{leaf: leaf, certPEM: certPEM, keyPEM: keyPEM}, nil
 }

@@ -14,53 +14,46 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// Defaults applied by New to zero Options fields.
 const (
-	// DefaultClientID is the OAuth client ID of the simulated binding, shaped like a real
-	// Connectivity service binding's (note the "!" and "|" that clients must encode).
+	// DefaultClientID is the default tenant's OAuth client ID, shaped like a real Connectivity
+	// service binding's (note the "!" and "|" that clients must encode).
 	DefaultClientID = "sb-clone-6f1c2a9e-4b7d-4e1a-9c3f-2d8b5e7a1c04!b1234|connectivity!b17"
-	// DefaultInfoPath is the simulated binding's connectivity_service.scc_info_path.
+	// DefaultInfoPath is the bindings' connectivity_service.scc_info_path, the same for every tenant.
 	DefaultInfoPath = "/api/v1/cloudconnectors"
-	// DefaultTokenLifetime is the lifetime of issued access tokens.
-	DefaultTokenLifetime = time.Hour
 	// TokenPath is the path of the XSUAA token endpoint, below token_service_url and certurl.
 	TokenPath = "/oauth/token"
 )
 
-// maxRequestBody bounds what the simulator reads of a request body.
-const maxRequestBody = 1 << 20
-
-// Options configure a Server. The zero value is a plain-HTTP server with the sample landscape and
-// a random client secret.
+// Options configure a Server. The zero value is a plain-HTTP server whose default tenant serves
+// the sample landscape with a random client secret.
 type Options struct {
 	// TLS serves HTTPS with a CA generated at start (see RootCAs). The token endpoint then also
 	// accepts X.509 client certificates (mTLS); X509Credentials requires it.
 	TLS bool
-	// Landscape is what the Cloud Connector info endpoint returns; nil means SampleLandscape().
+	// Landscape is what the default tenant's info endpoint returns; nil means SampleLandscape().
 	// A non-nil empty slice serves an empty array.
 	Landscape []Agent
-	// ClientID is the binding's clientid; empty means DefaultClientID.
-	ClientID string
-	// ClientSecret is the binding's clientsecret; empty means a random one shaped like XSUAA's
-	// (it contains "$", "-", "_" and "=", which clients must encode).
+	// ClientSecret is the default tenant's clientsecret; empty means a random one shaped like
+	// XSUAA's (it contains "$", "-" and "=", which clients must encode).
 	ClientSecret string
-	// TokenLifetime is how long issued tokens are valid; zero means DefaultTokenLifetime. The
-	// token response's expires_in is this in whole seconds (rounded down).
+	// TokenLifetime is how long issued tokens are valid; zero means one hour. The token
+	// response's expires_in is this in whole seconds (rounded down).
 	TokenLifetime time.Duration
-	// APILatency is added to every response of the Connectivity API (not the token endpoint).
-	// The wait ends early if the client goes away or the server closes.
-	APILatency time.Duration
-	// InfoPath is the binding's connectivity_service.scc_info_path; empty means DefaultInfoPath.
-	InfoPath string
+	// APILatency is added to every answer of the Connectivity API, TokenLatency to every answer
+	// of the token endpoint, for every tenant. A wait ends early if the client goes away or the
+	// server closes. For one slow tenant, inject a Fault with a Delay instead.
+	APILatency, TokenLatency time.Duration
 }
 
-// Server is a running simulator: XSUAA's token endpoint and the Connectivity API on one loopback
-// listener. All methods are safe for concurrent use.
+// Server is a running simulator: XSUAA's token endpoint and the Connectivity API for any number
+// of tenants on one loopback listener. The embedded Tenant is the default tenant, created by New;
+// AddTenant adds more. All methods are safe for concurrent use.
 type Server struct {
+	*Tenant
+
 	opts Options
 	url  string
 	host string // host:port of url
@@ -75,56 +68,27 @@ type Server struct {
 	closed   bool
 	inflight sync.WaitGroup
 
-	tokenRequests, tokenFailures, apiRequests atomic.Int64
-
-	certMu sync.Mutex // serialises client certificate issuance (slow: RSA key generation)
-
-	mu        sync.Mutex
-	landscape []byte
-	secret    string
-	client    *clientCert // current X.509 client credential; nil until first asked for
-	tokens    map[string]*tokenState
-	issued    []string
-	faults    map[Target][]*queuedFault
+	mu         sync.Mutex
+	tenants    []*Tenant
+	byClientID map[string]*Tenant
+	tokens     map[string]*tokenState
 }
 
-// New starts a simulator listening on 127.0.0.1 on a random port. Call Close when done.
+// New starts a simulator listening on 127.0.0.1 on a random port, with its default tenant. Call
+// Close when done.
 func New(opts Options) (*Server, error) {
-	if opts.ClientID == "" {
-		opts.ClientID = DefaultClientID
+	if opts.TokenLifetime == 0 {
+		opts.TokenLifetime = time.Hour
 	}
-	if opts.ClientSecret == "" {
-		opts.ClientSecret = randomSecret()
+	if opts.TokenLifetime < 0 || opts.APILatency < 0 || opts.TokenLatency < 0 {
+		return nil, fmt.Errorf("simulator: negative duration in %+v", opts)
 	}
-	switch {
-	case opts.TokenLifetime == 0:
-		opts.TokenLifetime = DefaultTokenLifetime
-	case opts.TokenLifetime < 0:
-		return nil, fmt.Errorf("simulator: negative TokenLifetime %v", opts.TokenLifetime)
-	}
-	if opts.APILatency < 0 {
-		return nil, fmt.Errorf("simulator: negative APILatency %v", opts.APILatency)
-	}
-	if opts.InfoPath == "" {
-		opts.InfoPath = DefaultInfoPath
-	}
-	if !strings.HasPrefix(opts.InfoPath, "/") || strings.ContainsAny(opts.InfoPath, "?#") || opts.InfoPath == TokenPath {
-		return nil, fmt.Errorf("simulator: InfoPath %q must be a path starting with / other than %s", opts.InfoPath, TokenPath)
-	}
-	landscape := opts.Landscape
-	if landscape == nil {
-		landscape = SampleLandscape()
-	}
-	opts.Landscape = nil // served from the encoded copy only
-
 	s := &Server{
-		opts:      opts,
-		done:      make(chan struct{}),
-		serveDone: make(chan struct{}),
-		landscape: encodeLandscape(landscape),
-		secret:    opts.ClientSecret,
-		tokens:    make(map[string]*tokenState),
-		faults:    make(map[Target][]*queuedFault),
+		opts:       opts,
+		done:       make(chan struct{}),
+		serveDone:  make(chan struct{}),
+		byClientID: make(map[string]*Tenant),
+		tokens:     make(map[string]*tokenState),
 	}
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.handle),
@@ -146,6 +110,12 @@ func New(opts Options) (*Server, error) {
 		}
 		scheme = "https"
 	}
+	var err error
+	s.Tenant, err = s.AddTenant(TenantOptions{Name: defaultTenantName, Subdomain: defaultSubdomain,
+		ClientID: DefaultClientID, ClientSecret: opts.ClientSecret, Landscape: opts.Landscape})
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("simulator: listen: %w", err)
@@ -163,7 +133,7 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// URL returns the server's base URL, e.g. "http://127.0.0.1:41234" (https with TLS). It is the
+// URL returns the server's base URL, e.g. "http://127.0.0.1:41234" (https with TLS). It is every
 // binding's token_service_url, url, certurl and connectivity_service.url.
 func (s *Server) URL() string { return s.url }
 
@@ -189,18 +159,6 @@ func (s *Server) Close() {
 	})
 }
 
-// SetLandscape replaces what the Cloud Connector info endpoint returns, from the next request
-// on. The slice is copied. nil serves an empty array.
-func (s *Server) SetLandscape(a []Agent) {
-	if a == nil {
-		a = []Agent{}
-	}
-	body := encodeLandscape(a)
-	s.mu.Lock()
-	s.landscape = body
-	s.mu.Unlock()
-}
-
 // RootCAs returns a pool that trusts the server's certificate, or nil without TLS. Every call
 // returns a new pool.
 func (s *Server) RootCAs() *x509.CertPool {
@@ -219,42 +177,12 @@ func (s *Server) CACertificatePEM() []byte {
 	return bytes.Clone(s.pki.caPEM)
 }
 
-// Counts are the simulator's request counters.
-type Counts struct {
-	// TokenRequests counts every request to the token endpoint, whatever its outcome.
-	TokenRequests int64
-	// TokenFailures counts token requests that did not get a token: refused credentials, bad
-	// grant type or method, and any fault other than a pure Delay (an error status, a replaced,
-	// truncated or oversized body, a hang, or a client that left during a delay).
-	TokenFailures int64
-	// APIRequests counts every other request (the info path and any unknown path), whatever
-	// its outcome, including those refused for want of a valid token.
-	APIRequests int64
-}
-
-// Counts returns the counters. Each request is counted when it arrives, before any fault
-// delays or hangs it, so the counts are exact under concurrency.
-func (s *Server) Counts() Counts {
-	return Counts{
-		TokenRequests: s.tokenRequests.Load(),
-		TokenFailures: s.tokenFailures.Load(),
-		APIRequests:   s.apiRequests.Load(),
-	}
-}
-
-// ResetCounts sets all counters to zero. IssuedTokens is not affected.
-func (s *Server) ResetCounts() {
-	s.tokenRequests.Store(0)
-	s.tokenFailures.Store(0)
-	s.apiRequests.Store(0)
-}
-
-func encodeLandscape(a []Agent) []byte {
+func encodeJSON(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(a); err != nil {
-		panic(err) // maps of strings always encode
+	if err := enc.Encode(v); err != nil {
+		panic(err) // only maps, slices and strings are encoded
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
@@ -266,22 +194,18 @@ type reply struct {
 	body   []byte
 }
 
-func jsonReply(status int, v any) reply {
-	body, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
+// errorReply is the OAuth-style error document UAA and the API gateway answer with; extra
+// headers come in name, value pairs.
+func errorReply(status int, code, description string, headers ...string) reply {
+	h := http.Header{"Content-Type": {"application/json"}}
+	for i := 0; i+1 < len(headers); i += 2 {
+		h.Set(headers[i], headers[i+1])
 	}
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	return reply{status: status, header: h, body: body}
-}
-
-// errorReply is the OAuth-style error document UAA and the API gateway answer with.
-func errorReply(status int, code, description string) reply {
-	return jsonReply(status, struct {
+	body := encodeJSON(struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}{code, description})
+	return reply{status: status, header: h, body: body}
 }
 
 // enter registers a handler; it fails once Close has started.
@@ -297,6 +221,9 @@ func (s *Server) enter() bool {
 
 // wait sleeps for d; it reports false if the request or the server ended first.
 func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -308,39 +235,44 @@ func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 	return false
 }
 
-// handle serves every request: it counts it, applies the target's next fault, and otherwise
-// answers as XSUAA or the Connectivity API would.
+// handle serves every request: it finds the tenant (from the client ID on the token endpoint,
+// from the bearer token elsewhere; the default tenant when there is none), counts the request,
+// applies the tenant's next fault, and otherwise answers as XSUAA or the Connectivity API would.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
 		abandon()
 	}
 	defer s.inflight.Done()
 
-	target := TargetAPI
-	if r.URL.Path == TokenPath {
-		target = TargetToken
-		s.tokenRequests.Add(1)
-	} else {
-		s.apiRequests.Add(1)
-	}
-	failToken := func() {
-		if target == TargetToken {
-			s.tokenFailures.Add(1)
-		}
-	}
-
 	// Read the body first: net/http notices a client that goes away only once the body is
 	// consumed, and hung handlers rely on that.
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody))
-	if err != nil {
-		failToken()
-		abandon()
-	}
+	body, readErr := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	ctx := r.Context()
 
-	f, faulted := s.takeFault(target)
-	if faulted && f.Delay > 0 && !s.wait(ctx, f.Delay) {
+	target, latency, t := TargetAPI, s.opts.APILatency, s.Tenant
+	var formErr error
+	var tok *tokenState
+	if r.URL.Path == TokenPath {
+		target, latency = TargetToken, s.opts.TokenLatency
+		formErr = r.ParseForm()
+		t = s.tenantByClientID(clientIDOf(r))
+	} else if tok = s.token(bearerToken(r)); tok != nil {
+		t = tok.tenant
+	}
+	t.counter(target).Add(1)
+	failToken := func() {
+		if target == TargetToken {
+			t.tokenFailures.Add(1)
+		}
+	}
+	if readErr != nil {
+		failToken()
+		abandon()
+	}
+
+	f, faulted := t.takeFault(target)
+	if faulted && !s.wait(ctx, f.Delay) {
 		failToken()
 		abandon()
 	}
@@ -352,23 +284,24 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		abandon()
 	}
-	if target == TargetAPI && s.opts.APILatency > 0 && !s.wait(ctx, s.opts.APILatency) {
+	if !s.wait(ctx, latency) {
+		failToken()
 		abandon()
 	}
 	if faulted && f.OversizeBytes > 0 {
 		failToken()
-		s.streamOversize(ctx, w, f, target)
+		streamOversize(ctx, w, f)
 		return
 	}
 
 	var rep reply
 	switch {
 	case faulted && (f.Status != 0 || f.Body != ""):
-		rep = faultReply(f, target)
+		rep = faultReply(f)
 	case target == TargetToken:
-		rep = s.tokenReply(r)
+		rep = s.tokenReply(r, t, formErr)
 	default:
-		rep = s.apiReply(r)
+		rep = apiReply(r, tok)
 	}
 	if faulted {
 		if f.RetryAfter != "" {
@@ -381,7 +314,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if rep.status != http.StatusOK || (faulted && (f.Truncate || f.Body != "")) {
 		failToken()
 	}
-	s.write(w, rep, faulted && f.Truncate)
+	write(w, rep, faulted && f.Truncate)
 }
 
 // abandon ends a request without an answer: net/http drops the connection (HTTP/2: resets the
@@ -392,7 +325,7 @@ func abandon() {
 
 // write sends rep; with truncate it sends the headers (announcing the full length) and the first
 // half of the body, then drops the connection.
-func (s *Server) write(w http.ResponseWriter, rep reply, truncate bool) {
+func write(w http.ResponseWriter, rep reply, truncate bool) {
 	h := w.Header()
 	for k, v := range rep.header {
 		h[k] = v
@@ -408,29 +341,27 @@ func (s *Server) write(w http.ResponseWriter, rep reply, truncate bool) {
 	abandon()
 }
 
-// apiReply answers a request to anything but the token endpoint.
-func (s *Server) apiReply(r *http.Request) reply {
-	if r.URL.Path != s.opts.InfoPath {
+// apiReply answers a request to anything but the token endpoint; tok is the state of its bearer
+// token, nil if it has none the simulator issued.
+func apiReply(r *http.Request, tok *tokenState) reply {
+	if r.URL.Path != DefaultInfoPath {
 		return errorReply(http.StatusNotFound, "not_found", "No resource at "+r.URL.Path)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		rep := errorReply(http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' is not supported")
-		rep.header.Set("Allow", "GET, HEAD")
-		return rep
+		return errorReply(http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' is not supported", "Allow", "GET, HEAD")
 	}
-	if rep, ok := s.checkBearer(r); !ok {
+	if rep, ok := checkBearer(r, tok); !ok {
 		return rep
 	}
 	if !acceptsJSON(r.Header.Values("Accept")) {
 		return errorReply(http.StatusNotAcceptable, "not_acceptable", "This resource produces application/json only")
 	}
-	s.mu.Lock()
-	body := s.landscape
-	s.mu.Unlock()
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	return reply{status: http.StatusOK, header: h, body: body}
+	t := tok.tenant
+	t.mu.Lock()
+	body := t.landscape
+	t.mu.Unlock()
+	return reply{status: http.StatusOK, body: body,
+		header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}}
 }
 
 // acceptsJSON reports whether the Accept header values (if any) admit application/json.
@@ -439,7 +370,7 @@ func acceptsJSON(values []string) bool {
 		return true
 	}
 	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
+		for part := range strings.SplitSeq(v, ",") {
 			mt, _, _ := strings.Cut(part, ";")
 			switch strings.ToLower(strings.TrimSpace(mt)) {
 			case "", "*/*", "application/*", "application/json":

@@ -17,7 +17,7 @@ import (
 
 func TestInfoEndpoint(t *testing.T) {
 	t.Parallel()
-	s := start(t, simulator.Options{}) // tokens live an hour: valid in every subtest however slow
+	s := start(t, simulator.Options{})
 	c := client(s)
 	tok := token(t, c, s)
 
@@ -113,40 +113,26 @@ func TestInfoEndpoint(t *testing.T) {
 	})
 
 	t.Run("expired token", func(t *testing.T) {
-		// A server of its own: its tokens' short life affects no other subtest.
-		s := start(t, simulator.Options{TokenLifetime: 50 * time.Millisecond})
-		c := client(s)
-		short := token(t, c, s)
-		time.Sleep(100 * time.Millisecond) // at least the lifetime: the token has expired however slow the machine
-		resp, body, err := getInfo(t, c, s, short)
+		short := start(t, simulator.Options{TokenLifetime: time.Millisecond}) // its own server: no shared short token
+		tok := token(t, c, short)
+		time.Sleep(10 * time.Millisecond) // a lower bound only: the token cannot be valid afterwards
+		resp, body, err := getInfo(t, c, short, tok)
 		if err != nil || resp.StatusCode != 401 || !strings.Contains(string(body), "expired") {
 			t.Fatalf("expired token: %v %v %s", err, resp.StatusCode, body)
 		}
 	})
 }
 
-func TestCustomInfoPathAndLandscape(t *testing.T) {
+func TestSetLandscape(t *testing.T) {
 	t.Parallel()
-	s := start(t, simulator.Options{InfoPath: "/api/v2/scc", Landscape: []simulator.Agent{}})
-	creds := s.Credentials(simulator.SecretCredentials)
-	cs := creds["connectivity_service"].(map[string]any)
-	if cs["scc_info_path"] != "/api/v2/scc" || cs["url"] != s.URL() {
-		t.Fatalf("connectivity_service = %v", cs)
-	}
+	s := start(t, simulator.Options{Landscape: []simulator.Agent{}})
 	c := client(s)
 	get := func() string {
-		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/api/v2/scc", nil)
-		req.Header.Set("Authorization", "Bearer "+token(t, c, s))
-		resp, err := c.Do(req)
+		_, body, err := getInfo(t, c, s, token(t, c, s))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
-		var raw json.RawMessage
-		if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
-			t.Fatal(err)
-		}
-		return string(raw)
+		return string(body)
 	}
 	if got := get(); got != "[]" {
 		t.Errorf("empty landscape served as %s", got)
@@ -167,10 +153,9 @@ func TestCustomInfoPathAndLandscape(t *testing.T) {
 func TestNewRejectsBadOptions(t *testing.T) {
 	t.Parallel()
 	for _, opts := range []simulator.Options{
-		{InfoPath: "no-slash"},
-		{InfoPath: simulator.TokenPath},
 		{TokenLifetime: -time.Second},
 		{APILatency: -time.Second},
+		{TokenLatency: -time.Second},
 	} {
 		if s, err := simulator.New(opts); err == nil {
 			s.Close()
@@ -216,44 +201,41 @@ func TestCountsAreExactUnderConcurrency(t *testing.T) {
 	}
 }
 
-// APILatency delays every answer of the Connectivity API, and only of it. Each case asserts the
-// latency as a lower bound (never how fast an answer comes), so a loaded machine cannot fail it.
-func TestAPILatency(t *testing.T) {
+// TestLatency holds the latencies to lower bounds and to deadlines that they must exceed, never
+// to upper bounds on a round trip.
+func TestLatency(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		latency time.Duration
-		check   func(t *testing.T, c *http.Client, s *simulator.Server)
-	}{
-		{"the token endpoint is not delayed", time.Hour, func(t *testing.T, c *http.Client, s *simulator.Server) {
-			token(t, c, s) // an hour's latency would make the client time out
-		}},
-		{"an API answer comes no sooner than the latency", 150 * time.Millisecond, func(t *testing.T, c *http.Client, s *simulator.Server) {
-			tok := token(t, c, s)
-			begin := time.Now()
-			if resp, _, err := getInfo(t, c, s, tok); err != nil || resp.StatusCode != 200 {
-				t.Fatalf("API request: %v", err)
-			}
-			if d := time.Since(begin); d < 150*time.Millisecond {
-				t.Errorf("API answered after %v, want at least the latency", d)
-			}
-		}},
-		{"no answer before the latency", time.Hour, func(t *testing.T, c *http.Client, s *simulator.Server) {
-			tok := token(t, c, s)
-			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+simulator.DefaultInfoPath, nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			if _, err := c.Do(req); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("error %v, want DeadlineExceeded", err)
-			}
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := start(t, simulator.Options{APILatency: tc.latency})
-			tc.check(t, client(s), s)
-		})
+	expired := func(s *simulator.Server, req *http.Request) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := client(s).Do(req.WithContext(ctx))
+		return errors.Is(err, context.DeadlineExceeded)
+	}
+
+	api := start(t, simulator.Options{APILatency: time.Hour})
+	tok := token(t, client(api), api) // an hour's APILatency would fail this request's 10 s timeout
+	req, _ := http.NewRequest(http.MethodGet, api.URL()+simulator.DefaultInfoPath, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if !expired(api, req) {
+		t.Error("APILatency did not hold the API answer")
+	}
+
+	tokenSlow := start(t, simulator.Options{TokenLatency: time.Hour})
+	req, _ = http.NewRequest(http.MethodPost, tokenSlow.URL()+simulator.TokenPath, strings.NewReader(secretForm(tokenSlow).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if !expired(tokenSlow, req) {
+		t.Error("TokenLatency did not hold the token answer")
+	}
+	waitFor(t, "the abandoned token request to count as a failure", func() bool { return tokenSlow.Counts().TokenFailures == 1 })
+
+	short := start(t, simulator.Options{APILatency: 20 * time.Millisecond, TokenLatency: 20 * time.Millisecond})
+	begin := time.Now()
+	tok = token(t, client(short), short)
+	if resp, _, err := getInfo(t, client(short), short, tok); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("with short latencies: %v", err)
+	}
+	if d := time.Since(begin); d < 40*time.Millisecond {
+		t.Errorf("token and API answered within %v, want at least both latencies", d)
 	}
 }
 
