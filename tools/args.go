@@ -56,12 +56,13 @@ func newArgs(schema json.RawMessage) (*args, error) {
 // decode fills *in, a pointer to the tool's input type, from the request's arguments.
 // The error text is meant for the model.
 func (a *args) decode(req mcp.CallToolRequest, in any) error {
-	var sent any
-	if data, err := json.Marshal(req.GetRawArguments()); err != nil || unmarshal(data, &sent) != nil {
+	data, err := json.Marshal(req.GetRawArguments()) // checks raw JSON
+	if err != nil {
 		return errors.New("the arguments are not valid JSON")
 	}
-	if s, ok := sent.(string); ok {
-		sent = cmp.Or(parseJSON(s), sent) // arguments sent as JSON text
+	sent := parseJSON(data)
+	if m, ok := sent.(string); ok && parseJSON([]byte(m)) != nil {
+		sent = parseJSON([]byte(m)) // arguments sent as JSON text
 	}
 	obj, ok := sent.(map[string]any)
 	if sent == nil {
@@ -77,8 +78,7 @@ func (a *args) decode(req mcp.CallToolRequest, in any) error {
 			delete(obj, name) // null means absent
 		}
 	}
-	data, err := a.validate(obj)
-	if err == nil {
+	if data, err = a.validate(obj); err == nil {
 		err = json.Unmarshal(data, in)
 	}
 	if typeErr := (*json.UnmarshalTypeError)(nil); errors.As(err, &typeErr) {
@@ -94,7 +94,7 @@ func (p *argProp) normalise(v any) any {
 	case "array":
 		items, ok := v.([]any)
 		if !ok && isString {
-			items, ok = parseJSON(s).([]any) // a list sent as JSON text
+			items, ok = parseJSON([]byte(s)).([]any) // a list sent as JSON text
 		}
 		if !ok {
 			items = []any{v} // a single value where a list is expected
@@ -225,20 +225,12 @@ func rangeOf(t reflect.Type) string {
 	return "a smaller number"
 }
 
-// unmarshal decodes one JSON value, numbers as json.Number.
-func unmarshal(data []byte, v *any) error {
-	if !json.Valid(data) {
-		return errors.New("not one JSON value")
-	}
+// parseJSON decodes one JSON value, numbers as json.Number; it returns nil for anything else.
+func parseJSON(data []byte) any {
+	var v any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	return dec.Decode(v)
-}
-
-// parseJSON decodes s when it holds a JSON array or object; otherwise it returns nil.
-func parseJSON(s string) any {
-	var v any
-	if s = strings.TrimSpace(s); s == "" || s[0] != '[' && s[0] != '{' || unmarshal([]byte(s), &v) != nil {
+	if !json.Valid(data) || dec.Decode(&v) != nil {
 		return nil
 	}
 	return v

@@ -198,9 +198,11 @@ func TestParseJSON(t *testing.T) {
 		{`[1`, nil},
 		{`abc`, nil},
 		{``, nil},
+		{` 4.50 `, json.Number("4.50")},
+		{`null`, nil},
 	}
 	for _, tt := range tests {
-		if got := parseJSON(tt.v); !reflect.DeepEqual(got, tt.want) {
+		if got := parseJSON([]byte(tt.v)); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("parseJSON(%#v) = %#v, want %#v", tt.v, got, tt.want)
 		}
 	}
