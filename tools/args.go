@@ -61,8 +61,8 @@ func (a *args) decode(req mcp.CallToolRequest, in any) error {
 		return errors.New("the arguments are not valid JSON")
 	}
 	sent := parseJSON(data)
-	if m, ok := sent.(string); ok && parseJSON([]byte(m)) != nil {
-		sent = parseJSON([]byte(m)) // arguments sent as JSON text
+	if s, ok := sent.(string); ok {
+		sent = cmp.Or(parseJSON([]byte(s)), sent) // arguments sent as JSON text
 	}
 	obj, ok := sent.(map[string]any)
 	if sent == nil {
@@ -99,6 +99,7 @@ func (p *argProp) normalise(v any) any {
 		if !ok {
 			items = []any{v} // a single value where a list is expected
 		}
+		items = slices.Clone(items) // a default is shared by all calls
 		for i := range items {
 			if items[i] != nil && p.Items != nil {
 				items[i] = p.Items.normalise(items[i])

@@ -207,3 +207,31 @@ func TestParseJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeListDefaultConcurrently: a list default is shared by every call; normalising it must
+// not write to it (the race detector would see concurrent calls do so).
+func TestDecodeListDefaultConcurrently(t *testing.T) {
+	type tagsIn struct {
+		Tags []string `json:"tags,omitempty" jsonschema:"default=a"`
+	}
+	a, err := newArgs(schemas.Reflect[tagsIn]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			var in tagsIn
+			err := a.decode(mcp.CallToolRequest{}, &in)
+			if err == nil && !reflect.DeepEqual(in.Tags, []string{"a"}) {
+				err = fmt.Errorf("tags = %q, want the default [a]", in.Tags)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -84,29 +84,24 @@ func New[In, Out any](logger *slog.Logger, def Definition, handler func(ctx cont
 			}
 			logger.DebugContext(ctx, "tool call", "tool", def.Name, "duration", time.Since(start), "is_error", res.IsError)
 		}()
-		return run(ctx, args, handler, req), nil
+		var in In
+		var out Out
+		var data []byte
+		err := args.decode(req, &in)
+		if err == nil {
+			out, err = handler(ctx, in)
+		}
+		if err == nil {
+			data, err = compactJSON(out)
+		}
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		res = mcp.NewToolResultStructured(out, string(data))
+		res.RawStructuredContent = data // the wire form of out: mcp-go writes it instead of encoding out again
+		return res, nil
 	}
 	return server.ServerTool{Tool: tool, Handler: call}
-}
-
-// run answers one call. It never returns nil.
-func run[In, Out any](ctx context.Context, args *args, handler func(context.Context, In) (Out, error), req mcp.CallToolRequest) *mcp.CallToolResult {
-	var in In
-	err := args.decode(req, &in)
-	var out Out
-	if err == nil {
-		out, err = handler(ctx, in)
-	}
-	var data []byte
-	if err == nil {
-		data, err = compactJSON(out)
-	}
-	if err != nil {
-		return mcp.NewToolResultError(err.Error())
-	}
-	res := mcp.NewToolResultStructured(out, string(data))
-	res.RawStructuredContent = data // the wire form of out: mcp-go writes it instead of encoding out again
-	return res
 }
 
 // compactJSON encodes v on one line, keeping <, > and & readable.
