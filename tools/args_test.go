@@ -235,3 +235,23 @@ func TestDecodeListDefaultConcurrently(t *testing.T) {
 		}
 	}
 }
+// BenchmarkArgsDecode measures the argument layer alone, on find_exposed_system's input.
+func BenchmarkArgsDecode(b *testing.B) {
+	a, err := newArgs(schemas.Reflect[schemas.FindExposedSystemInput]())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, raw := range map[string]string{"empty": `{}`, "three": `{"query":"s4h","protocol":"https","limit":"20"}`} {
+		b.Run(name, func(b *testing.B) {
+			req := mcp.CallToolRequest{}
+			req.Params.RawArguments = json.RawMessage(raw)
+			b.ReportAllocs()
+			for b.Loop() {
+				var in schemas.FindExposedSystemInput
+				if err := a.decode(req, &in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
