@@ -235,6 +235,7 @@ func TestDecodeListDefaultConcurrently(t *testing.T) {
 		}
 	}
 }
+
 // BenchmarkArgsDecode measures the argument layer alone, on find_exposed_system's input.
 func BenchmarkArgsDecode(b *testing.B) {
 	a, err := newArgs(schemas.Reflect[schemas.FindExposedSystemInput]())
