@@ -10,9 +10,9 @@
 //   - Go doc comments on fields do not become descriptions; only tags do.
 //   - Constraints go in the `jsonschema` tag: `enum=HTTP,enum=HTTPS`, `minimum=1,maximum=500`,
 //     `default=50`, `minLength=1`, `maxLength=200`, `format=...`. The tools adapter applies a
-//     declared default to an absent argument and enforces the constraints, so a handler sees
-//     arguments that already satisfy the schema; it refuses (at startup) an input type with a
-//     default that its own constraints reject, or with a keyword it does not check.
+//     declared default to an absent argument and checks the arguments with Validate, so a
+//     handler sees arguments that already satisfy the schema; a tools test checks that every
+//     declared default satisfies its own constraints.
 //   - time.Time becomes a string with format date-time; nested structs, slices and maps are
 //     expanded inline (no $ref), so types must not be recursive.
 //   - Output types: nil slices, maps and pointers marshal to null, which the reflected schema

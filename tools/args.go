@@ -2,318 +2,239 @@ package tools
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
-// The argument layer forgives what models commonly get wrong before the arguments are decoded
-// into a tool's input type: "42" for 42, "true" for true, "x" for ["x"], null for an absent
-// optional argument, "https" for the enum value "HTTPS". It fills declared defaults and answers
-// everything else with sentences that name the argument and what it must be. mcp-go's own input
-// validation (server.WithInputSchemaValidation) runs before any handler and would refuse these
-// slips, so the server does not enable it.
+// The argument layer forgives what models commonly get wrong, guided by the input schema: "42"
+// for 42, "true" for true, "x" for ["x"], null for an absent argument, "https" for the enum
+// value "HTTPS". It fills declared defaults, refuses unknown arguments with the valid names,
+// then checks the arguments with schemas.Validate (the one validator in the binary) and turns
+// each violation into a sentence naming the argument. mcp-go's input validation
+// (server.WithInputSchemaValidation) would refuse the slips, so the server does not enable it.
 
-// argSchema is the part of a reflected input schema the argument layer understands. Reading a
-// schema with any other keyword fails (see newArgs), so no constraint goes unchecked.
-type argSchema struct {
-	Type        string     `json:"type"`
-	Title       string     `json:"title"`
-	Description string     `json:"description"`
-	Enum        []any      `json:"enum"`
-	Default     any        `json:"default"`
-	Minimum     *float64   `json:"minimum"`
-	Maximum     *float64   `json:"maximum"`
-	MinLength   *int       `json:"minLength"`
-	MaxLength   *int       `json:"maxLength"`
-	Items       *argSchema `json:"items"`
+// argProp is what normalising needs of one property of an input schema.
+type argProp struct {
+	Type    string   `json:"type"`
+	Enum    []any    `json:"enum"`
+	Default any      `json:"default"`
+	Items   *argProp `json:"items"`
 }
 
 // args decodes the arguments of one tool.
 type args struct {
-	props    map[string]*argSchema
-	required []string
-	names    []string // the valid argument names, sorted
+	schema json.RawMessage
+	props  map[string]*argProp
+	names  []string // the valid argument names, sorted
 }
 
-// newArgs reads an input schema: an object of scalar and list-of-scalar properties without
-// additional properties, as schemas.Reflect makes of a flat struct. It checks that every
-// declared default satisfies its own constraints.
+// newArgs reads the properties of an input schema.
 func newArgs(schema json.RawMessage) (*args, error) {
-	var root struct {
-		Type                 string                `json:"type"`
-		Properties           map[string]*argSchema `json:"properties"`
-		Required             []string              `json:"required"`
-		AdditionalProperties *bool                 `json:"additionalProperties"`
+	var root struct{ Properties map[string]*argProp }
+	if err := json.Unmarshal(schema, &root); err != nil {
+		return nil, fmt.Errorf("reading the input schema: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(schema))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("the argument layer reads only flat input types with the keywords it checks: %w", err)
-	}
-	if root.Type != "object" || root.AdditionalProperties == nil || *root.AdditionalProperties {
-		return nil, errors.New(`the input schema must be an object with "additionalProperties": false`)
-	}
-	a := &args{props: root.Properties, required: root.Required, names: slices.Sorted(maps.Keys(root.Properties))}
-	var p problems
-	for _, name := range a.names {
-		s := a.props[name]
-		if s.Type == "array" && s.Items != nil {
-			s = s.Items
-		}
-		if !slices.Contains([]string{"string", "integer", "number", "boolean"}, s.Type) || s.Items != nil {
-			return nil, fmt.Errorf("argument %q has type %q; the argument layer takes scalars and lists of scalars", name, s.Type)
-		}
-		if d := a.props[name].Default; d != nil {
-			// A default must fit exactly: no slip is forgiven in our own schemas.
-			want, _ := json.Marshal(d)
-			if got, _ := json.Marshal(p.coerce(a.props[name], name, d)); len(p) == 0 && !bytes.Equal(got, want) {
-				p.add("argument %q has the default %s, not of type %s", name, want, a.props[name].Type)
-			}
-		}
-	}
-	if len(p) > 0 {
-		return nil, fmt.Errorf("a declared default is invalid: %s", strings.Join(p, "; "))
-	}
-	return a, nil
+	return &args{schema: schema, props: root.Properties, names: slices.Sorted(maps.Keys(root.Properties))}, nil
 }
 
 // decode fills *in, a pointer to the tool's input type, from the request's arguments.
 // The error text is meant for the model.
 func (a *args) decode(req mcp.CallToolRequest, in any) error {
-	data := []byte(req.Params.RawArguments)
-	if len(data) == 0 && req.Params.Arguments != nil {
-		var err error
-		if data, err = json.Marshal(req.Params.Arguments); err != nil {
-			return errors.New("the arguments are not valid JSON")
-		}
+	data, err := json.Marshal(req.GetRawArguments()) // checks raw JSON
+	if err != nil {
+		return errors.New("the arguments are not valid JSON")
 	}
-	var sent any
-	if len(bytes.TrimSpace(data)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		if err := dec.Decode(&sent); err != nil {
-			return errors.New("the arguments are not valid JSON")
-		}
-	}
-	if s, ok := sent.(string); ok && parseJSON(s) != nil {
-		sent = parseJSON(s) // arguments sent as JSON text
+	sent := parseJSON(data)
+	if s, ok := sent.(string); ok {
+		sent = cmp.Or(parseJSON([]byte(s)), sent) // arguments sent as JSON text
 	}
 	obj, ok := sent.(map[string]any)
-	if !ok && sent != nil {
+	if sent == nil {
+		obj, ok = map[string]any{}, true
+	}
+	if !ok {
 		return fmt.Errorf("the arguments must be a JSON object, got %s", describe(sent))
 	}
-
-	var p problems
-	p.unknown(obj, a.props, a.names) // first: a misspelt name explains other problems
-	out := make(map[string]any, len(a.props))
-	for _, name := range a.names {
-		v := obj[name]
-		if v == nil {
-			v = a.props[name].Default
-		}
-		if v != nil {
-			out[name] = p.coerce(a.props[name], name, v)
-		} else if slices.Contains(a.required, name) {
-			p.add("missing required argument %q", name)
+	for name, p := range a.props {
+		if v := cmp.Or(obj[name], p.Default); v != nil {
+			obj[name] = p.normalise(v)
+		} else {
+			delete(obj, name) // null means absent
 		}
 	}
-	if len(p) > maxProblems {
-		p = append(p[:maxProblems], fmt.Sprintf("and %d more problems", len(p)-maxProblems))
-	}
-	if len(p) > 0 {
-		return errors.New(strings.Join(p, "; "))
-	}
-	data, err := json.Marshal(out)
-	if err == nil {
+	if data, err = a.validate(obj); err == nil {
 		err = json.Unmarshal(data, in)
 	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) && typeErr.Field != "" {
-		return fmt.Errorf("argument %q is out of range, got %s", typeErr.Field, typeErr.Value)
+	if typeErr := (*json.UnmarshalTypeError)(nil); errors.As(err, &typeErr) {
+		return fmt.Errorf("argument %q must be %s, got %s", typeErr.Field, rangeOf(typeErr.Type), truncate(typeErr.Value, 40))
 	}
-	if err != nil {
-		return fmt.Errorf("invalid arguments: %w", err)
+	return err
+}
+
+// normalise forgives the slips in v, a value for p; what it cannot fix, the validator reports.
+func (p *argProp) normalise(v any) any {
+	s, isString := v.(string)
+	switch trimmed := strings.TrimSpace(s); p.Type {
+	case "array":
+		items, ok := v.([]any)
+		if !ok && isString {
+			items, ok = parseJSON([]byte(s)).([]any) // a list sent as JSON text
+		}
+		if !ok {
+			items = []any{v} // a single value where a list is expected
+		}
+		items = slices.Clone(items) // a default is shared by all calls
+		for i := range items {
+			if items[i] != nil && p.Items != nil {
+				items[i] = p.Items.normalise(items[i])
+			}
+		}
+		return items
+	case "boolean":
+		if l := strings.ToLower(trimmed); isString && (l == "true" || l == "false") {
+			return l == "true"
+		}
+	case "integer", "number":
+		if _, err := strconv.ParseFloat(trimmed, 64); isString && err == nil && json.Valid([]byte(trimmed)) {
+			v = json.Number(trimmed)
+		}
+		if n, ok := v.(json.Number); ok && p.Type == "integer" {
+			if f, err := n.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return json.Number(strconv.FormatInt(int64(f), 10)) // 42.0 or 4.2e1
+			}
+		}
+	case "string":
+		if n, ok := v.(json.Number); ok {
+			return n.String() // an identifier sent as a number
+		}
+		match := func(e any) bool { e2, _ := e.(string); return strings.EqualFold(e2, s) }
+		if i := slices.IndexFunc(p.Enum, match); isString && i >= 0 && !slices.Contains(p.Enum, v) {
+			return p.Enum[i] // the enum value in its canonical case
+		}
 	}
-	return nil
+	return v
 }
 
 // maxProblems bounds the problems one error names, and so its length.
 const maxProblems = 10
 
-// problems collects one sentence per argument that cannot be made to fit its schema.
-type problems []string
-
-func (p *problems) add(format string, args ...any) {
-	*p = append(*p, fmt.Sprintf(format, args...))
+// validate checks obj against the schema and returns it as JSON. Each violation becomes a
+// sentence that names the argument and says what is valid.
+func (a *args) validate(obj map[string]any) ([]byte, error) {
+	data, err := json.Marshal(obj)
+	if err == nil {
+		err = schemas.Validate(a.schema, json.RawMessage(data))
+	}
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return data, err
+	}
+	var p []string
+	unknown := "" // first: a misspelt name explains other problems
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		for _, c := range e.Causes {
+			walk(c)
+		}
+		if _, ok := e.ErrorKind.(*kind.AdditionalProperties); ok {
+			unknown = a.problem(e, obj)
+		} else if len(e.Causes) == 0 {
+			p = append(p, a.problem(e, obj))
+		}
+	}
+	walk(verr)
+	slices.Sort(p)
+	if p = capped(slices.Compact(p), "problems"); unknown != "" {
+		p = append([]string{unknown}, p...)
+	}
+	return nil, errors.New(strings.Join(p, "; "))
 }
 
-// unknown adds one problem naming the keys of obj that are not arguments, each with the nearest
-// valid name when it looks like a typo, and the valid names.
-func (p *problems) unknown(obj map[string]any, props map[string]*argSchema, valid []string) {
-	var unknown []string
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		if _, ok := props[k]; !ok {
-			unknown = append(unknown, k)
-		}
+// capped keeps the first maxProblems of p and counts the others as more of what.
+func capped(p []string, what string) []string {
+	if len(p) > maxProblems {
+		return append(p[:maxProblems], fmt.Sprintf("and %d more %s", len(p)-maxProblems, what))
 	}
-	if len(unknown) == 0 {
-		return
-	}
-	var b strings.Builder
-	for i, k := range unknown {
-		if i == maxProblems {
-			fmt.Fprintf(&b, "; and %d more unknown arguments", len(unknown)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "unknown argument %q", truncate(k, 64))
-		if guess := closest(k, valid); guess != "" {
-			fmt.Fprintf(&b, " (did you mean %q?)", guess)
-		}
-	}
-	if len(valid) == 0 {
-		b.WriteString("; this tool takes no arguments")
-	} else {
-		b.WriteString("; valid arguments: " + strings.Join(valid, ", "))
-	}
-	*p = append(*p, b.String())
+	return p
 }
 
-// coerce makes v fit schema s; on a problem it returns v unchanged.
-func (p *problems) coerce(s *argSchema, name string, v any) any {
-	switch s.Type {
-	case "array":
-		items, ok := v.([]any)
-		if str, isStr := v.(string); !ok && isStr {
-			items, ok = parseJSON(str).([]any) // a list sent as JSON text
+// problem is the sentence for one violation of the input schema by obj.
+func (a *args) problem(e *jsonschema.ValidationError, obj map[string]any) string {
+	name, v := "", any(obj)
+	for _, loc := range e.InstanceLocation { // a property, then item indexes
+		if items, ok := v.([]any); ok {
+			i, _ := strconv.Atoi(loc)
+			name, v = name+"["+loc+"]", items[i]
+		} else {
+			name, v = loc, obj[loc]
 		}
-		if !ok {
-			items = []any{v} // a single value where a list is expected
-		}
-		out := make([]any, len(items))
-		for i, item := range items {
-			out[i] = p.coerce(s.Items, fmt.Sprintf("%s[%d]", name, i), item)
-		}
-		return out
-	case "boolean":
-		if str, ok := v.(string); ok {
-			switch strings.ToLower(strings.TrimSpace(str)) {
-			case "true":
-				return true
-			case "false":
-				return false
-			}
-		}
-		if _, ok := v.(bool); !ok {
-			p.add("argument %q must be a boolean (true or false), got %s", name, describe(v))
-		}
-		return v
-	case "integer", "number":
-		return p.number(s, name, v)
 	}
-	return p.string(s, name, v)
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		var p []string
+		for _, u := range slices.Sorted(slices.Values(k.Properties)) {
+			p = append(p, fmt.Sprintf("unknown argument %q", truncate(u, 64))+didYouMean(u, a.names))
+		}
+		valid := "valid arguments: " + strings.Join(a.names, ", ")
+		if len(a.names) == 0 {
+			valid = "this tool takes no arguments"
+		}
+		return strings.Join(append(capped(p, "unknown arguments"), valid), "; ")
+	case *kind.Required:
+		return fmt.Sprintf("missing required argument %q", strings.Join(k.Missing, `", "`))
+	case *kind.Type:
+		want := map[string]string{"integer": "an integer", "number": "a number", "string": "a string",
+			"boolean": "a boolean (true or false)", "array": "a list", "object": "an object"}[k.Want[0]]
+		return fmt.Sprintf("argument %q must be %s, got %s", name, want, describe(v))
+	case *kind.Enum:
+		list, _ := json.Marshal(k.Want)
+		return fmt.Sprintf("argument %q must be one of %s, got %s", name, strings.ReplaceAll(strings.Trim(string(list), "[]"), ",", ", "), describe(v))
+	case *kind.Minimum:
+		return fmt.Sprintf("argument %q must be at least %s, got %s", name, k.Want.RatString(), truncate(fmt.Sprint(v), 40))
+	case *kind.Maximum:
+		return fmt.Sprintf("argument %q must be at most %s, got %s", name, k.Want.RatString(), truncate(fmt.Sprint(v), 40))
+	case *kind.MinLength:
+		return fmt.Sprintf("argument %q must be at least %d characters long, got %d", name, k.Want, k.Got)
+	case *kind.MaxLength:
+		return fmt.Sprintf("argument %q must be at most %d characters long, got %d", name, k.Want, k.Got)
+	}
+	return fmt.Sprintf("argument %q is invalid: %s", name, e.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
 }
 
-func (p *problems) string(s *argSchema, name string, v any) any {
-	var str string
-	switch x := v.(type) {
-	case string:
-		str = x
-	case json.Number: // an identifier given as a number
-		str = x.String()
-	default:
-		p.add("argument %q must be a string, got %s", name, describe(v))
-		return v
+// rangeOf says what a Go number type holds, for a value that does not fit it.
+func rangeOf(t reflect.Type) string {
+	if k := t.Kind(); k >= reflect.Int && k <= reflect.Int64 {
+		most := int64(math.MaxInt64 >> (64 - t.Bits()))
+		return fmt.Sprintf("between %d and %d", -most-1, most)
 	}
-	if len(s.Enum) > 0 {
-		match := ""
-		for _, e := range s.Enum {
-			if e, ok := e.(string); ok && (e == str || match == "" && strings.EqualFold(e, str)) {
-				match = e
-			}
-		}
-		if match == "" {
-			p.add("argument %q must be one of %s, got %s", name, enumList(s.Enum), describe(v))
-			return v
-		}
-		str = match
-	}
-	if n := utf8.RuneCountInString(str); s.MinLength != nil && n < *s.MinLength {
-		p.add("argument %q must be at least %d characters long, got %d", name, *s.MinLength, n)
-	} else if s.MaxLength != nil && n > *s.MaxLength {
-		p.add("argument %q must be at most %d characters long, got %d", name, *s.MaxLength, n)
-	}
-	return str
+	return "a smaller number"
 }
 
-func (p *problems) number(s *argSchema, name string, v any) any {
-	var text string
-	switch x := v.(type) {
-	case json.Number:
-		text = x.String()
-	case float64: // a default, decoded by encoding/json
-		text = strconv.FormatFloat(x, 'f', -1, 64)
-	case string:
-		text = strings.TrimSpace(x)
-	}
-	f, err := strconv.ParseFloat(text, 64)
-	valid := text != "" && err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && json.Valid([]byte(text))
-	if s.Type == "integer" {
-		if !valid || f != math.Trunc(f) {
-			p.add("argument %q must be an integer, got %s", name, describe(v))
-			return v
-		}
-		if _, err := strconv.ParseInt(text, 10, 64); err != nil && math.Abs(f) < 1<<53 {
-			text = strconv.FormatInt(int64(f), 10) // 42.0 or 4.2e1
-		}
-	} else if !valid {
-		p.add("argument %q must be a number, got %s", name, describe(v))
-		return v
-	}
-	if len(s.Enum) > 0 && !slices.ContainsFunc(s.Enum, func(e any) bool { n, ok := e.(float64); return ok && n == f }) {
-		p.add("argument %q must be one of %s, got %s", name, enumList(s.Enum), text)
-	}
-	if s.Minimum != nil && f < *s.Minimum {
-		p.add("argument %q must be at least %s, got %s", name, strconv.FormatFloat(*s.Minimum, 'f', -1, 64), text)
-	}
-	if s.Maximum != nil && f > *s.Maximum {
-		p.add("argument %q must be at most %s, got %s", name, strconv.FormatFloat(*s.Maximum, 'f', -1, 64), text)
-	}
-	return json.Number(text)
-}
-
-// parseJSON decodes s when it holds a JSON array or object; otherwise it returns nil.
-func parseJSON(s string) any {
-	if s = strings.TrimSpace(s); s == "" || s[0] != '[' && s[0] != '{' {
-		return nil
-	}
-	dec := json.NewDecoder(strings.NewReader(s))
+// parseJSON decodes one JSON value, numbers as json.Number; it returns nil for anything else.
+func parseJSON(data []byte) any {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var out any
-	if dec.Decode(&out) != nil || dec.More() {
+	if !json.Valid(data) || dec.Decode(&v) != nil {
 		return nil
 	}
-	return out
-}
-
-func enumList(enum []any) string {
-	parts := make([]string, len(enum))
-	for i, e := range enum {
-		b, _ := json.Marshal(e)
-		parts[i] = string(b)
-	}
-	return strings.Join(parts, ", ")
+	return v
 }
 
 // describe names the JSON type of v and shows short values, for problem sentences.
@@ -323,49 +244,47 @@ func describe(v any) string {
 		return "null"
 	case bool:
 		return "boolean " + strconv.FormatBool(x)
-	case json.Number:
-		return "number " + truncate(x.String(), 32)
 	case string:
-		if n := utf8.RuneCountInString(x); n > 64 {
-			return fmt.Sprintf("string %q… (%d characters)", truncate(x, 64), n)
-		}
-		return fmt.Sprintf("string %q", x)
+		return fmt.Sprintf("string %q", truncate(x, 64))
 	case []any:
 		return "array"
 	case map[string]any:
 		return "object"
 	}
-	return fmt.Sprintf("%T", v)
+	return "number " + truncate(fmt.Sprint(v), 32)
 }
 
-// truncate cuts s to at most n runes.
+// truncate cuts s to at most n runes, marking a cut with "…".
 func truncate(s string, n int) string {
 	for i := range s {
 		if n == 0 {
-			return s[:i]
+			return s[:i] + "…"
 		}
 		n--
 	}
 	return s
 }
 
-// closest returns the candidate nearest to name when it is near enough to be a typo.
-func closest(name string, candidates []string) string {
-	if len(name) > 64 {
-		return ""
-	}
+// didYouMean suggests the candidate nearest to name when it is near enough to be a typo.
+func didYouMean(name string, candidates []string) string {
 	best, bestDist := "", 3
 	for _, c := range candidates {
 		if d := distance(strings.ToLower(name), strings.ToLower(c)); d < bestDist && d <= max(1, len(c)/3) {
 			best, bestDist = c, d
 		}
 	}
-	return best
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// distance is the edit distance between a and b, counting insertions, deletions,
-// substitutions and swaps of adjacent bytes (optimal string alignment).
+// distance is the edit distance between a and b, counting insertions, deletions, substitutions
+// and swaps of adjacent bytes (optimal string alignment); it gives up beyond 64 bytes.
 func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return math.MaxInt
+	}
 	d := make([][]int, len(a)+1)
 	for i := range d {
 		d[i] = make([]int, len(b)+1)

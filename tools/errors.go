@@ -44,8 +44,8 @@ func explain(err error, timeout time.Duration) error {
 		return fmt.Errorf("the service binding is not usable: %v", err)
 	case errors.As(err, &apiErr):
 		return explainStatus(apiErr)
-	case isUntrusted(err):
-		return fmt.Errorf("the TLS certificate of %s is not trusted (%s). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, untrustedReason(err))
+	case untrusted(err) != "":
+		return fmt.Errorf("the TLS certificate of %s is not trusted (%s). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, untrusted(err))
 	case errors.Is(err, connectivity.ErrRequestTimeout):
 		// One request's own limit, shorter than the call's deadline.
 		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
@@ -63,23 +63,20 @@ func explain(err error, timeout time.Duration) error {
 	return fmt.Errorf("reading Cloud Connector information failed: %v", err)
 }
 
-// isUntrusted reports whether err is a failed verification of a server's TLS certificate.
-func isUntrusted(err error) bool {
+// untrusted returns crypto/x509's reason for refusing a server's TLS certificate (e.g.
+// "x509: certificate signed by unknown authority"), or "" when err is not such a refusal.
+func untrusted(err error) string {
 	var verifyErr *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invalidErr x509.CertificateInvalidError
-	return errors.As(err, &verifyErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalidErr)
-}
-
-// untrustedReason is crypto/x509's reason for refusing a certificate, e.g. "x509: certificate
-// signed by unknown authority".
-func untrustedReason(err error) string {
-	var verifyErr *tls.CertificateVerificationError
-	if errors.As(err, &verifyErr) && verifyErr.Err != nil {
+	switch {
+	case errors.As(err, &verifyErr) && verifyErr.Err != nil:
 		return verifyErr.Err.Error()
+	case errors.As(err, &verifyErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalidErr):
+		return err.Error()
 	}
-	return err.Error()
+	return ""
 }
 
 func explainStatus(e *connectivity.APIError) error {

@@ -206,8 +206,9 @@ func TestFleetProgress(t *testing.T) {
 		if n.Method == "notifications/progress" {
 			mu.Lock()
 			defer mu.Unlock()
-			progress = append(progress, n.Params.AdditionalFields["progress"].(float64))
-			if n.Params.AdditionalFields["total"] != float64(4) || n.Params.AdditionalFields["progressToken"] != "p-1" {
+			f := n.Params.AdditionalFields
+			progress = append(progress, number(f["progress"]))
+			if number(f["total"]) != 4 || f["progressToken"] != "p-1" {
 				t.Errorf("notification %v", n.Params.AdditionalFields)
 			}
 		}
@@ -241,4 +242,15 @@ func TestFleetProgress(t *testing.T) {
 	if len(progress) != 0 {
 		t.Errorf("progress without a token: %v", progress)
 	}
+}
+
+// number reads a JSON number, whether it went through encoding (float64) or not (int).
+func number(v any) float64 {
+	switch v := v.(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	}
+	return -1
 }

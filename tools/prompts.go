@@ -40,14 +40,7 @@ func Prompts(cfg Config) []server.ServerPrompt {
 					mcp.ArgumentTitle("Minimum severity"),
 					mcp.ArgumentDescription("Only findings at least this severe: critical, high, medium, low or info; leave empty for all.")),
 			),
-			Handler: func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-				args, err := promptArgs(req, "client_id", "min_severity")
-				if err != nil {
-					return nil, err
-				}
-				return mcp.NewGetPromptResult("Triage plan for the Cloud Connector findings",
-					[]mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(triageText(args)))}), nil
-			},
+			Handler: textPrompt("Triage plan for the Cloud Connector findings", triageText, "client_id", "min_severity"),
 		},
 		{
 			Prompt: mcp.NewPrompt(promptReport,
@@ -55,15 +48,19 @@ func Prompts(cfg Config) []server.ServerPrompt {
 				mcp.WithPromptDescription("A health report on the Cloud Connectors for people: inventory, high availability, findings by severity and next steps."),
 				clientID,
 			),
-			Handler: func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-				args, err := promptArgs(req, "client_id")
-				if err != nil {
-					return nil, err
-				}
-				return mcp.NewGetPromptResult("Health report on the Cloud Connectors",
-					[]mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(reportText(args)))}), nil
-			},
+			Handler: textPrompt("Health report on the Cloud Connectors", reportText, "client_id"),
 		},
+	}
+}
+
+// textPrompt answers a prompt with one user message, written by text from the checked arguments.
+func textPrompt(title string, text func(map[string]string) string, known ...string) server.PromptHandlerFunc {
+	return func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		args, err := promptArgs(req, known...)
+		if err != nil {
+			return nil, err
+		}
+		return mcp.NewGetPromptResult(title, []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text(args)))}), nil
 	}
 }
 

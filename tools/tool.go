@@ -33,26 +33,22 @@ var toolName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 // New turns a typed handler into a registrable read-only tool. It logs to logger (nil discards)
 // one debug line per call, without argument values, and an error line with the stack for a panic.
 //
-// The input and output schemas are reflected from In and Out (see package schemas); both
-// must be struct types, In a flat one (scalars and lists of scalars). The tool is annotated
-// read-only, non-destructive, idempotent and open-world, each hint set explicitly.
+// The input and output schemas are reflected from In and Out (see package schemas); both must be
+// struct types. The tool is annotated read-only, non-destructive, idempotent and open-world,
+// each hint set explicitly. On a call, the argument layer (args.go) decodes the arguments into In:
+// common slips are forgiven, declared defaults fill absent arguments, unknown arguments are
+// refused, and the input schema is enforced. Then handler runs.
 //
-// On a call, the arguments are decoded into In by the argument layer (see args.go): unknown
-// keys are rejected, common slips are forgiven, declared defaults fill absent arguments and
-// enum and range constraints are enforced. If In (or *In) has a method Validate() error, it
-// runs next. Then handler runs.
+// Every failure reaches the model as an isError result with a sentence a user can act on, never
+// as a protocol error: an argument problem, the handler's error, or, for a panic (logged), a
+// generic internal error. mcp-go's server.WithRecovery would answer a panic with a protocol
+// error and would not cover the check command, which calls handlers directly. On success the
+// result carries out as structured content and the same JSON, compact, as its only text content.
+// Results are not checked against the output schema at run time: the tests check every tool on
+// every landscape of the simulator.
 //
-// Every failure reaches the model as an isError result, never as a protocol error: a
-// decoding or Validate error, or the handler's error, is the result's text, so these
-// errors should be sentences a user can act on. A panic in the handler is logged and answered
-// with a generic internal error (mcp-go's server.WithRecovery would answer with a protocol
-// error, and would not cover the check command, which calls handlers directly). On success
-// the result carries out as structured content and the same JSON, compact, as its only text
-// content, for clients that read only text. Results are not checked against the output schema
-// at run time: the tests check every tool on every landscape of the simulator.
-//
-// New panics if def is incomplete or In or Out cannot be reflected: programming errors
-// that show at startup.
+// New panics if def is incomplete or In or Out cannot be reflected: programming errors that show
+// at startup.
 func New[In, Out any](logger *slog.Logger, def Definition, handler func(ctx context.Context, in In) (Out, error)) server.ServerTool {
 	if !toolName.MatchString(def.Name) || def.Title == "" || def.Description == "" {
 		panic(fmt.Sprintf("tools.New: definition %+v needs a lower snake_case name, a title and a description", def))
@@ -91,32 +87,24 @@ func New[In, Out any](logger *slog.Logger, def Definition, handler func(ctx cont
 		if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
 			ctx = context.WithValue(ctx, progressKey{}, req.Params.Meta.ProgressToken)
 		}
-		return run(ctx, args, handler, req), nil
+		var in In
+		var out Out
+		var data []byte
+		err := args.decode(req, &in)
+		if err == nil {
+			out, err = handler(ctx, in)
+		}
+		if err == nil {
+			data, err = compactJSON(out)
+		}
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		res = mcp.NewToolResultStructured(out, string(data))
+		res.RawStructuredContent = data // the wire form of out: mcp-go writes it instead of encoding out again
+		return res, nil
 	}
 	return server.ServerTool{Tool: tool, Handler: call}
-}
-
-// run answers one call. It never returns nil.
-func run[In, Out any](ctx context.Context, args *args, handler func(context.Context, In) (Out, error), req mcp.CallToolRequest) *mcp.CallToolResult {
-	var in In
-	err := args.decode(req, &in)
-	if v, ok := any(&in).(interface{ Validate() error }); ok && err == nil {
-		err = v.Validate()
-	}
-	var out Out
-	if err == nil {
-		out, err = handler(ctx, in)
-	}
-	var data []byte
-	if err == nil {
-		data, err = compactJSON(out)
-	}
-	if err != nil {
-		return mcp.NewToolResultError(err.Error())
-	}
-	res := mcp.NewToolResultStructured(out, string(data))
-	res.RawStructuredContent = data // the wire form of out: mcp-go writes it instead of encoding out again
-	return res
 }
 
 // compactJSON encodes v on one line, keeping <, > and & readable.

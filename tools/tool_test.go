@@ -27,13 +27,6 @@ type echoIn struct {
 	Verbose  bool     `json:"verbose,omitempty"`
 }
 
-func (in echoIn) Validate() error {
-	if in.Host == "forbidden" {
-		return errors.New(`host "forbidden" cannot be looked up; name a virtual host`)
-	}
-	return nil
-}
-
 type echoOut struct {
 	Host     string    `json:"host"`
 	Protocol string    `json:"protocol"`
@@ -133,7 +126,6 @@ func TestNewCalls(t *testing.T) {
 		{"several problems", map[string]any{"host": true, "limit": "x"}, echoOut{},
 			`argument "host" must be a string, got boolean true; argument "limit" must be an integer, got string "x"`},
 		{"arguments not an object", []any{"h"}, echoOut{}, `the arguments must be a JSON object, got array`},
-		{"Validate error", map[string]any{"host": "forbidden"}, echoOut{}, `host "forbidden" cannot be looked up; name a virtual host`},
 		{"handler error", map[string]any{"host": "fail"}, echoOut{}, "no Cloud Connector exposes host fail"},
 		{"handler panic", map[string]any{"host": "panic"}, echoOut{}, "internal error in tool echo: please report this"},
 	}
@@ -251,28 +243,6 @@ func TestNewToolWithoutArguments(t *testing.T) {
 	if want := `unknown argument "x"; this tool takes no arguments`; !res.IsError || text(t, res) != want {
 		t.Errorf("call with an argument = %v %q, want %q", res.IsError, text(t, res), want)
 	}
-}
-
-func TestNewValidateOnPointerReceiver(t *testing.T) {
-	tool := New(nil, Definition{Name: "ptr", Title: "Ptr", Description: "Pointer receiver."},
-		func(context.Context, ptrIn) (echoOut, error) { return echoOut{Tags: []string{}}, nil })
-	if res := call(t, tool, map[string]any{"n": 0}); !res.IsError || text(t, res) != "n must be positive" {
-		t.Errorf("result = %v %q, want the Validate error", res.IsError, text(t, res))
-	}
-	if res := call(t, tool, map[string]any{"n": 1}); res.IsError {
-		t.Errorf("result = %q, want success", text(t, res))
-	}
-}
-
-type ptrIn struct {
-	N int `json:"n"`
-}
-
-func (in *ptrIn) Validate() error {
-	if in.N <= 0 {
-		return errors.New("n must be positive")
-	}
-	return nil
 }
 
 func TestNewDefinition(t *testing.T) {
