@@ -358,3 +358,50 @@ func TestAcceptedRisksFileRefused(t *testing.T) {
 		t.Errorf("message does not name the entry and problem: %s", stderr)
 	}
 }
+
+// TestCheckFleet runs check over three subaccounts, named with --binding NAME=PATH: prod reads,
+// dev has bad credentials and lab is unreachable. The two failures are high findings, so check
+// fails (exit 1) with the data of prod; with only the two failing ones nothing can be assessed
+// (exit 3).
+func TestCheckFleet(t *testing.T) {
+	sim := assessSim(t, nil)
+	dir := t.TempDir()
+	key := func(name string, mangle func(string) string) string {
+		tenant, err := sim.AddTenant(simulator.TenantOptions{Name: name, Subdomain: "acme-" + name, Landscape: simulator.CleanLandscape()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := mangle(string(tenant.ServiceKeyJSON(simulator.SecretCredentials)))
+		path := filepath.Join(dir, name+"-key.json")
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if name == "dev" {
+			tenant.RotateSecret("") // the key in the file no longer works
+		}
+		return name + "=" + path
+	}
+	same := func(s string) string { return s }
+	prod, dev := key("prod", same), key("dev", same)
+	lab := key("lab", func(s string) string { return strings.ReplaceAll(s, sim.URL(), "http://127.0.0.1:1") })
+
+	code, stdout, stderr := assessRun("--binding", prod, "--binding", dev, "--binding", lab, "--log-level", "error", "--timeout", "5s", "check")
+	if code != 1 || !strings.Contains(stdout, "SUBACCOUNT") || !strings.HasSuffix(stdout, "FAIL: 2 finding(s) at or above high (--fail-on high)\n") {
+		t.Errorf("check over prod, dev, lab: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"subaccount.unreachable  acme-dev", "subaccount.unreachable  acme-lab", "Cloud Connector assessment: 2 connectors"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, stderr = assessRun("--binding", dev, "--binding", lab, "--log-level", "error", "--timeout", "5s", "check")
+	if code != 3 || !strings.Contains(stderr, "no subaccount could be read: subaccount acme-dev (binding dev): authentication with XSUAA failed") ||
+		!strings.Contains(stderr, "subaccount acme-lab (binding lab): ") {
+		t.Errorf("check over dev and lab: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// One subaccount asked for by name.
+	code, stdout, _ = assessRun("--binding", prod, "--binding", dev, "--log-level", "error", "call", "list_cloud_connectors", "--args", `{"subaccount":"prod"}`)
+	if code != 0 || strings.Contains(stdout, `"partial"`) || !strings.Contains(stdout, `"subaccount":"acme-prod"`) {
+		t.Errorf("call with subaccount prod: exit %d\n%s", code, stdout)
+	}
+}

@@ -602,6 +602,10 @@ func TestBrokenBindingBesideAGoodOne(t *testing.T) {
 			if served := strings.Contains(stdout.String(), `"connectors":[{`); served != (tt.wantCode == 0) {
 				t.Errorf("served = %v, want %v; stdout: %.200s", served, tt.wantCode == 0, stdout.String())
 			}
+			// The broken binding is named in the answer's errors, beside the good one's data.
+			if tt.wantCode == 0 && (!strings.Contains(stdout.String(), `"partial":true`) || !strings.Contains(stdout.String(), `"errors":[{"subaccount":`)) {
+				t.Errorf("the answer does not report the broken binding: %.400s", stdout.String())
+			}
 		})
 	}
 }
