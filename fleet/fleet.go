@@ -103,6 +103,15 @@ func (s *Subaccount) Label() string {
 	return s.name
 }
 
+// Identity names the subaccount across restarts, for its history: the subaccount ID when the
+// binding has one, else the binding's name.
+func (s *Subaccount) Identity() string {
+	if b := s.Binding(); b != nil && b.SubaccountID != "" {
+		return b.SubaccountID
+	}
+	return s.name
+}
+
 // Broken is the reason the binding could not be used at start, or nil.
 func (s *Subaccount) Broken() *binding.Error { return s.broken }
 
