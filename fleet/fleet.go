@@ -174,8 +174,15 @@ type Failure struct {
 // (connectors in subaccount order, labelled by subaccount), and the failures.
 type Read struct {
 	Snapshot *connectivity.Snapshot
+	Parts    []Part // the snapshot of each subaccount that could be read, in subaccount order
 	Failures []Failure
 	Asked    int // subaccounts asked about
+}
+
+// Part is the snapshot of one subaccount.
+type Part struct {
+	Subaccount *Subaccount
+	Snapshot   *connectivity.Snapshot
 }
 
 // Read reads subs concurrently (at most MaxParallel at once), each within its own timeout inside
@@ -214,6 +221,7 @@ func (f *Fleet) Read(ctx context.Context, subs []*Subaccount, refresh bool, prog
 			r.Failures = append(r.Failures, Failure{Subaccount: s, Err: errs[i]})
 		} else {
 			parts = append(parts, snaps[i])
+			r.Parts = append(r.Parts, Part{s, snaps[i]})
 		}
 	}
 	// The same parts merge to the same snapshot: reusing it keeps what callers derive from a
