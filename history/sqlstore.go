@@ -268,8 +268,8 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE subaccounts SET label = ?, prev_read_at = last_read_at, last_read_at = ?, findings_hash = ?
-			WHERE subaccount = ?`), r.Label, at.UnixNano(), findingsHash, r.Subaccount)
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE subaccounts SET label = ?, prev_read_at = ?, last_read_at = ?, findings_hash = ?
+			WHERE subaccount = ?`), r.Label, nanos(rec.PreviousReadAt), at.UnixNano(), findingsHash, r.Subaccount)
 		return err
 	})
 	return rec, err
