@@ -33,7 +33,7 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		s.db.Close()
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, migrations); err != nil {
 		s.db.Close()
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func OpenMemory(ctx context.Context) (Store, error) {
 	}
 	db.SetMaxOpenConns(1) // every connection would get its own empty database
 	s := &sqlStore{db: db, d: sqliteDialect, describe: "SQLite in memory"}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, migrations); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func openSQLite(ctx context.Context, path string, pragmas ...string) (*sqlStore,
 	if s.db, err = sql.Open("sqlite", dsn); err != nil {
 		return nil, unavailable("it cannot be opened", err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, migrations); err != nil {
 		s.db.Close()
 		return nil, err
 	}
@@ -111,7 +111,13 @@ func checkSQLiteFile(ctx context.Context, path, uri string) error {
 	if err != nil || !bytes.Equal(header, []byte("SQLite format 3\x00")) {
 		return errNotSQLite
 	}
-	db, err := sql.Open("sqlite", uri+"?mode=ro&_busy_timeout="+busyTimeoutMS)
+	// With no -wal file nobody has the store open: read it as immutable, which creates no
+	// -wal/-shm files next to it. Otherwise read it like any other reader would.
+	params := "?mode=ro&_busy_timeout=" + busyTimeoutMS
+	if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+		params = "?mode=ro&immutable=1"
+	}
+	db, err := sql.Open("sqlite", uri+params)
 	if err != nil {
 		return err
 	}
@@ -120,7 +126,7 @@ func checkSQLiteFile(ctx context.Context, path, uri string) error {
 	if err != nil {
 		return err
 	}
-	return checkVersion(v)
+	return checkVersion(v, len(migrations))
 }
 
 var errNotSQLite = errors.New("not a SQLite database")

@@ -123,30 +123,30 @@ func schemaVersion(ctx context.Context, q interface {
 	return strconv.Atoi(v)
 }
 
-func checkVersion(v int) error {
-	if v > len(migrations) {
-		return fmt.Errorf("%w (store schema version %d, this binary knows up to %d)", ErrNewerSchema, v, len(migrations))
+func checkVersion(v, known int) error {
+	if v > known {
+		return fmt.Errorf("%w (store schema version %d, this binary knows up to %d)", ErrNewerSchema, v, known)
 	}
 	return nil
 }
 
-// migrate brings the store to the latest schema version, refusing a newer one.
-func (s *sqlStore) migrate(ctx context.Context) error {
+// migrate brings the store to schema version len(steps), refusing a newer one.
+func (s *sqlStore) migrate(ctx context.Context, steps [][]string) error {
 	return s.tx(ctx, "migrate", func(tx *sql.Tx) error {
 		v, err := schemaVersion(ctx, tx, s.d)
 		if err != nil {
 			return err
 		}
-		if err := checkVersion(v); err != nil {
+		if err := checkVersion(v, len(steps)); err != nil {
 			return &UnavailableError{Store: s.describe, Reason: "it was written by a newer version", Err: err}
 		}
-		if v == len(migrations) {
+		if v == len(steps) {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`); err != nil {
 			return err
 		}
-		for _, step := range migrations[v:] {
+		for _, step := range steps[v:] {
 			for _, stmt := range step {
 				if _, err := tx.ExecContext(ctx, strings.ReplaceAll(stmt, "{id}", s.d.idColumn)); err != nil {
 					return fmt.Errorf("migrating the schema: %w", err)
@@ -154,7 +154,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 			}
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`), strconv.Itoa(len(migrations)))
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`), strconv.Itoa(len(steps)))
 		return err
 	})
 }

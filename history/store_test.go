@@ -16,21 +16,22 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
 
-// backend opens a store for a test; reopen opens the same store again (a restart).
+// backend makes a fresh, empty store for a test and returns the function that opens it (again:
+// a restart).
 type backend struct {
-	name string
-	open func(t testing.TB) (reopen func() Store)
+	name  string
+	store func(t testing.TB) func(context.Context) (Store, error)
 }
 
 func backends() []backend {
 	return []backend{
-		{"sqlite", func(t testing.TB) func() Store {
+		{"sqlite", func(t testing.TB) func(context.Context) (Store, error) {
 			path := filepath.Join(t.TempDir(), "state", "history.db")
-			return func() Store { return mustOpen(t, func(ctx context.Context) (Store, error) { return OpenSQLite(ctx, path) }) }
+			return func(ctx context.Context) (Store, error) { return OpenSQLite(ctx, path) }
 		}},
-		{"postgres", func(t testing.TB) func() Store {
+		{"postgres", func(t testing.TB) func(context.Context) (Store, error) {
 			u := postgresSchema(t)
-			return func() Store { return mustOpen(t, func(ctx context.Context) (Store, error) { return OpenPostgres(ctx, u) }) }
+			return func(ctx context.Context) (Store, error) { return OpenPostgres(ctx, u) }
 		}},
 	}
 }
@@ -307,7 +308,8 @@ func TestStore(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			for _, sc := range scenarios {
 				t.Run(sc.name, func(t *testing.T) {
-					reopen := b.open(t)
+					open := b.store(t)
+					reopen := func() Store { return mustOpen(t, open) }
 					sc.run(t, reopen(), reopen)
 				})
 			}
