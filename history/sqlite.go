@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -49,8 +50,9 @@ func OpenMemory(ctx context.Context) (Store, error) {
 	return s, nil
 }
 
-// openSQLite is OpenSQLite with extra pragmas, e.g. "max_page_count(20)" in tests.
-func openSQLite(ctx context.Context, path string, pragmas ...string) (*sqlStore, error) {
+// openSQLite is OpenSQLite with extra DSN parameters, e.g. "&_pragma=max_page_count(20)" or
+// "&_sync=OFF" (an alias wins over the default _synchronous) in tests and benchmarks.
+func openSQLite(ctx context.Context, path string, extra ...string) (*sqlStore, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("history store path %q: %w", path, err)
@@ -85,9 +87,7 @@ func openSQLite(ctx context.Context, path string, pragmas ...string) (*sqlStore,
 	}
 
 	dsn := uri + "?mode=rw&_busy_timeout=" + busyTimeoutMS + "&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate"
-	for _, p := range pragmas {
-		dsn += "&_pragma=" + url.QueryEscape(p)
-	}
+	dsn += strings.Join(extra, "")
 	if s.db, err = sql.Open("sqlite", dsn); err != nil {
 		return nil, unavailable("it cannot be opened", err)
 	}
@@ -155,7 +155,7 @@ func sqliteReason(err error) string {
 		case sqlite3.SQLITE_IOERR:
 			return "reading or writing it failed"
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return "another process held it locked for longer than " + busyTimeoutMS + " ms"
+			return "another process kept it locked for too long"
 		}
 	}
 	return "it answered with an error"
