@@ -3,9 +3,7 @@ package history
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,15 +171,10 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func hash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:16])
-}
-
-// encoded is a connector as stored: canonical JSON and its hash.
+// encoded is a connector of the read being recorded, with the digest of what is stored of it.
 type encoded struct {
-	state, hash string
-	c           *connectivity.Connector
+	hash string
+	c    *connectivity.Connector
 }
 
 func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
@@ -190,12 +183,9 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 	}
 	at := r.At.UTC().Round(0)
 	cur := make(map[string]encoded, len(r.Connectors))
+	var d digester
 	for key, c := range byKey(r.Connectors) {
-		b, err := json.Marshal(c)
-		if err != nil {
-			return Recorded{}, fmt.Errorf("history: encoding connector %q: %w", c.ClientID, err)
-		}
-		cur[key] = encoded{string(b), hash(b), c}
+		cur[key] = encoded{d.connector(c), c}
 	}
 	findings := slices.Clone(r.Findings)
 	slices.SortFunc(findings, func(a, b Finding) int { return cmp.Compare(a.Fingerprint, b.Fingerprint) })
@@ -236,9 +226,13 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 			}
 			if e, ok := cur[key]; ok {
 				next.Connectors = append(next.Connectors, *e.c)
+				state, err := json.Marshal(e.c)
+				if err != nil {
+					return fmt.Errorf("encoding connector %q: %w", e.c.ClientID, err)
+				}
 				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO connectors (subaccount, conn_key, hash, state) VALUES (?, ?, ?, ?)
 					ON CONFLICT (subaccount, conn_key) DO UPDATE SET hash = excluded.hash, state = excluded.state`),
-					r.Subaccount, key, e.hash, e.state); err != nil {
+					r.Subaccount, key, e.hash, string(state)); err != nil {
 					return err
 				}
 			}
