@@ -33,11 +33,14 @@ func decoded(tb testing.TB, agents []simulator.Agent) []connectivity.Connector {
 	return cs
 }
 
-// benchStores are the backends for benchmarks: SQLite with its default durability (extra DSN
-// parameters may lower it, for generating data only) and PostgreSQL.
-func benchStores(b *testing.B, extra ...string) map[string]func() Store {
+// benchStores are the backends for benchmarks: SQLite and PostgreSQL with their default
+// durability, or without waiting for the disk on commit when fast (to generate data only).
+func benchStores(b *testing.B, fast bool) map[string]func() Store {
 	path := filepath.Join(b.TempDir(), "history.db")
-	pg := ""
+	pg, extra := "", []string(nil)
+	if fast {
+		extra = []string{"&_sync=OFF"}
+	}
 	return map[string]func() Store{
 		"sqlite": func() Store {
 			st, err := openSQLite(b.Context(), path, extra...)
@@ -49,6 +52,9 @@ func benchStores(b *testing.B, extra ...string) map[string]func() Store {
 		"postgres": func() Store {
 			if pg == "" {
 				pg = postgresSchema(b)
+				if fast {
+					pg += "&synchronous_commit=off"
+				}
 			}
 			return mustOpen(b, func(ctx context.Context) (Store, error) { return OpenPostgres(ctx, pg) })
 		},
@@ -80,7 +86,7 @@ func storeSize(b *testing.B, st Store) int64 {
 func BenchmarkUnchangedReads(b *testing.B) {
 	cs := decoded(b, simulator.SampleLandscape())
 	const reads = 10_000
-	for name, open := range benchStores(b) {
+	for name, open := range benchStores(b, false) {
 		b.Run(name, func(b *testing.B) {
 			st := open()
 			record(b, st, Read{Subaccount: "demo", At: t0, Connectors: cs})
@@ -108,7 +114,7 @@ func BenchmarkUnchangedReads(b *testing.B) {
 // reported as baseline-ms.
 func BenchmarkRecordLarge(b *testing.B) {
 	cs := decoded(b, simulator.LargeLandscape(1000, 100))
-	for name, open := range benchStores(b) {
+	for name, open := range benchStores(b, false) {
 		b.Run(name, func(b *testing.B) {
 			st := open()
 			defer st.Close()
@@ -133,8 +139,8 @@ func BenchmarkRecordLarge(b *testing.B) {
 // yearReads yields n reads, five minutes apart, of 50 connectors with five systems each, where
 // about one read in twenty changes something at random (a version, a restart, a security check,
 // an exposed system or a finding).
-func yearReads(n int, yield func(Read)) {
-	cs := decoded(nil, simulator.LargeLandscape(50, 5))
+func yearReads(tb testing.TB, n int, yield func(Read)) {
+	cs := decoded(tb, simulator.LargeLandscape(50, 5))
 	rng := rand.New(rand.NewPCG(13, 2026))
 	var findings []Finding
 	risks := []connectivity.Risk{connectivity.RiskOK, connectivity.RiskLow, connectivity.RiskMedium, connectivity.RiskHigh}
@@ -168,19 +174,19 @@ func yearReads(n int, yield func(Read)) {
 }
 
 // BenchmarkChangesYear answers queries over a simulated year of 5-minute reads of 50 connectors
-// (105,120 reads; HISTORY_BENCH_READS lowers it). The year is generated once per backend, SQLite
-// with synchronous=OFF to generate faster (queries do not depend on it).
+// (105,120 reads; HISTORY_BENCH_READS lowers it). The year is generated once per backend without
+// waiting for the disk on commit, to generate faster (queries do not depend on it).
 func BenchmarkChangesYear(b *testing.B) {
 	n := 365 * 24 * 12
 	if v, err := strconv.Atoi(os.Getenv("HISTORY_BENCH_READS")); err == nil && v > 1 {
 		n = v
 	}
 	end := t0.Add(time.Duration(n-1) * 5 * time.Minute)
-	for name, open := range benchStores(b, "&_sync=OFF") {
+	for name, open := range benchStores(b, true) {
 		st := open()
 		start := time.Now()
 		rows := 0
-		yearReads(n, func(r Read) { rows += len(record(b, st, r).Changes) })
+		yearReads(b, n, func(r Read) { rows += len(record(b, st, r).Changes) })
 		b.Logf("%s: generated %d reads with %d changes in %v", name, n, rows, time.Since(start).Round(time.Second))
 		for _, q := range []struct {
 			name string

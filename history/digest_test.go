@@ -21,13 +21,17 @@ func TestDigestCoversEveryField(t *testing.T) {
 		"ConnectedSince":   func(c *connectivity.Connector) { c.ConnectedSince = c.ConnectedSince.Add(time.Millisecond) },
 		"RecentStart":      func(c *connectivity.Connector) { c.RecentStart = time.Time{} },
 		"Security nil":     func(c *connectivity.Connector) { c.Security = nil },
-		"Security summary": func(c *connectivity.Connector) { c.Security = &connectivity.SecurityStatus{Summary: "ok", Checks: c.Security.Checks} },
+		"Security summary": func(c *connectivity.Connector) {
+			c.Security = &connectivity.SecurityStatus{Summary: "ok", Checks: c.Security.Checks}
+		},
 		"Security check": func(c *connectivity.Connector) {
 			c.Security = &connectivity.SecurityStatus{Summary: c.Security.Summary, Checks: []connectivity.Check{{Key: "ciphers", Status: "ok"}}}
 		},
 		"Extra":    func(c *connectivity.Connector) { c.Extra = map[string]string{"a": "b"} },
 		"Problems": func(c *connectivity.Connector) { c.Problems = []connectivity.Problem{{Attribute: "a", Message: "b"}} },
-		"System":   func(c *connectivity.Connector) { c.ExposedSystems = []connectivity.ExposedSystem{{Protocol: "RFC", Host: "erp:443"}} },
+		"System": func(c *connectivity.Connector) {
+			c.ExposedSystems = []connectivity.ExposedSystem{{Protocol: "RFC", Host: "erp:443"}}
+		},
 		"System extra": func(c *connectivity.Connector) {
 			c.ExposedSystems = []connectivity.ExposedSystem{c.ExposedSystems[0]}
 			c.ExposedSystems[0].Extra = map[string]any{"sid": "ERP"}
