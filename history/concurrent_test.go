@@ -16,13 +16,14 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
 
-// writerEnv makes the test binary act as one writer process: "path|subaccount|reads|id|writers".
+// writerEnv makes the test binary act as one writer process: "store|subaccount|reads|id|writers",
+// where store is what Open takes.
 const writerEnv = "HISTORY_TEST_WRITER"
 
 // writeReads records reads of its own subaccount, each a version change, and interleaves reads of
 // a subaccount all writers share.
-func writeReads(ctx context.Context, path, sub string, reads, id, writers int) error {
-	st, err := OpenSQLite(ctx, path)
+func writeReads(ctx context.Context, spec, sub string, reads, id, writers int) error {
+	st, err := Open(ctx, spec)
 	if err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func writeReads(ctx context.Context, path, sub string, reads, id, writers int) e
 }
 
 // TestConcurrentWriterProcesses runs several processes (this test binary re-executed) and this
-// one recording into one new SQLite file at once: none sees an error, every change is stored.
+// one recording into one new store at once: none sees an error, every change is stored.
 func TestConcurrentWriterProcesses(t *testing.T) {
 	if spec := os.Getenv(writerEnv); spec != "" {
 		f := strings.Split(spec, "|")
@@ -54,8 +55,21 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 		}
 		return
 	}
+	for _, spec := range []struct{ name, store string }{
+		{"sqlite", filepath.Join(t.TempDir(), "state", "history.db")},
+		{"postgres", ""},
+	} {
+		t.Run(spec.name, func(t *testing.T) {
+			if spec.store == "" {
+				spec.store = postgresSchema(t)
+			}
+			concurrentWriters(t, spec.store)
+		})
+	}
+}
+
+func concurrentWriters(t *testing.T, spec string) {
 	const processes, reads = 4, 60
-	path := filepath.Join(t.TempDir(), "state", "history.db")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 
@@ -64,14 +78,14 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 	outs := make([]bytes.Buffer, processes)
 	for p := range processes {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestConcurrentWriterProcesses$", "-test.count=1")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|proc%d|%d|%d|%d", writerEnv, path, p, reads, p, processes+1))
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|proc%d|%d|%d|%d", writerEnv, spec, p, reads, p, processes+1))
 		cmd.Stdout, cmd.Stderr = &outs[p], &outs[p]
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		wg.Go(func() { errs[p] = cmd.Wait() })
 	}
-	wg.Go(func() { errs[processes] = writeReads(ctx, path, "parent", reads, processes, processes+1) })
+	wg.Go(func() { errs[processes] = writeReads(ctx, spec, "parent", reads, processes, processes+1) })
 	wg.Wait()
 	for p, err := range errs {
 		if err != nil {
@@ -83,7 +97,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 		}
 	}
 
-	st := mustOpen(t, func(ctx context.Context) (Store, error) { return OpenSQLite(ctx, path) })
+	st := mustOpen(t, func(ctx context.Context) (Store, error) { return Open(ctx, spec) })
 	for p := range processes + 1 {
 		sub := "parent"
 		if p < processes {

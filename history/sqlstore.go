@@ -178,8 +178,8 @@ type encoded struct {
 }
 
 func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
-	if r.Subaccount == "" {
-		return Recorded{}, errors.New("history: a read needs a subaccount identity")
+	if r.Subaccount == "" || r.At.IsZero() {
+		return Recorded{}, errors.New("history: a read needs a subaccount identity and a time")
 	}
 	at := r.At.UTC().Round(0)
 	cur := make(map[string]encoded, len(r.Connectors))
