@@ -137,16 +137,16 @@ func BenchmarkRecordLarge(b *testing.B) {
 }
 
 // yearReads yields n reads, five minutes apart, of 50 connectors with five systems each, where
-// about one read in twenty changes something at random (a version, a restart, a security check,
+// about one read in every changes something at random (a version, a restart, a security check,
 // an exposed system or a finding).
-func yearReads(tb testing.TB, n int, yield func(Read)) {
+func yearReads(tb testing.TB, n, every int, yield func(Read)) {
 	cs := decoded(tb, simulator.LargeLandscape(50, 5))
 	rng := rand.New(rand.NewPCG(13, 2026))
 	var findings []Finding
 	risks := []connectivity.Risk{connectivity.RiskOK, connectivity.RiskLow, connectivity.RiskMedium, connectivity.RiskHigh}
 	for i := range n {
 		now := t0.Add(time.Duration(i) * 5 * time.Minute)
-		if rng.IntN(20) == 0 {
+		if rng.IntN(every) == 0 {
 			c := &cs[rng.IntN(len(cs))]
 			switch rng.IntN(5) {
 			case 0:
@@ -174,19 +174,24 @@ func yearReads(tb testing.TB, n int, yield func(Read)) {
 }
 
 // BenchmarkChangesYear answers queries over a simulated year of 5-minute reads of 50 connectors
-// (105,120 reads; HISTORY_BENCH_READS lowers it). The year is generated once per backend without
+// (105,120 reads; HISTORY_BENCH_READS changes it) where one read in twenty changes something
+// (HISTORY_BENCH_EVERY changes that). The year is generated once per backend without
 // waiting for the disk on commit, to generate faster (queries do not depend on it).
 func BenchmarkChangesYear(b *testing.B) {
 	n := 365 * 24 * 12
 	if v, err := strconv.Atoi(os.Getenv("HISTORY_BENCH_READS")); err == nil && v > 1 {
 		n = v
 	}
+	every := 20
+	if v, err := strconv.Atoi(os.Getenv("HISTORY_BENCH_EVERY")); err == nil && v > 0 {
+		every = v
+	}
 	end := t0.Add(time.Duration(n-1) * 5 * time.Minute)
 	for name, open := range benchStores(b, true) {
 		st := open()
 		start := time.Now()
 		rows := 0
-		yearReads(b, n, func(r Read) { rows += len(record(b, st, r).Changes) })
+		yearReads(b, n, every, func(r Read) { rows += len(record(b, st, r).Changes) })
 		b.Logf("%s: generated %d reads with %d changes in %v", name, n, rows, time.Since(start).Round(time.Second))
 		for _, q := range []struct {
 			name string
