@@ -337,7 +337,11 @@ func (s *sqlStore) presentFindings(ctx context.Context, tx *sql.Tx, sub string) 
 // and starts a new present_since; one no longer reported is marked resolved.
 func (s *sqlStore) writeFindings(ctx context.Context, tx *sql.Tx, sub string, at time.Time, prev, cur []Finding) error {
 	now := at.UnixNano()
+	was := byFingerprint(prev)
 	for _, f := range cur {
+		if p := was[f.Fingerprint]; p != nil && *p == f {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (subaccount, fingerprint, first_seen, present_since, resolved_at,
 			rule, severity, client_id, subject, title) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
 			ON CONFLICT (subaccount, fingerprint) DO UPDATE SET rule = excluded.rule, severity = excluded.severity,
