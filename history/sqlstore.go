@@ -50,6 +50,7 @@ var migrations = [][]string{{
 		severity TEXT NOT NULL, sev_rank INTEGER NOT NULL)`,
 	`CREATE INDEX changes_observed ON changes (observed_at)`,
 	`CREATE INDEX changes_subaccount ON changes (subaccount, observed_at)`,
+	`CREATE INDEX changes_worst ON changes (sev_rank, observed_at, id)`, // worst first, newest first
 }}
 
 func (s *sqlStore) Describe() string { return s.describe }
@@ -394,19 +395,20 @@ func (s *sqlStore) FirstSeen(ctx context.Context, sub string, fingerprints []str
 
 func (s *sqlStore) Changes(ctx context.Context, q Query) (ChangeSet, error) {
 	var set ChangeSet
+	var oldest, from, to sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(covered_from), MIN(NULLIF(prev_read_at, 0)), MAX(last_read_at)
+		FROM subaccounts WHERE ? IN ('', subaccount)`), q.Subaccount).Scan(&oldest, &from, &to); err != nil {
+		return set, s.fail(err)
+	}
 	cond, args := []string{"1 = 1"}, []any{}
 	if q.Subaccount != "" {
-		cond, args = append(cond, "s.subaccount = ?"), append(args, q.Subaccount)
-	}
-	var oldest, from, to sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, s.q(`SELECT MIN(s.covered_from), MIN(NULLIF(s.prev_read_at, 0)), MAX(s.last_read_at)
-		FROM subaccounts s WHERE `+strings.Join(cond, " AND ")), args...).Scan(&oldest, &from, &to); err != nil {
-		return set, s.fail(err)
+		cond, args = append(cond, "c.subaccount = ?"), append(args, q.Subaccount)
 	}
 	set.OldestRead, set.To = fromNanos(oldest.Int64), fromNanos(to.Int64)
 	if q.Since.IsZero() {
 		set.From = fromNanos(from.Int64)
-		cond = append(cond, "c.observed_at > s.prev_read_at")
+		// the bound on observed_at alone lets the index narrow the rows first
+		cond, args = append(cond, "c.observed_at > s.prev_read_at", "c.observed_at > ?"), append(args, from.Int64)
 	} else {
 		set.From = q.Since.UTC()
 		cond, args = append(cond, "c.observed_at >= ?"), append(args, q.Since.UnixNano())
@@ -423,7 +425,7 @@ func (s *sqlStore) Changes(ctx context.Context, q Query) (ChangeSet, error) {
 		return set, s.fail(err)
 	}
 	query := `SELECT c.subaccount, c.observed_at, c.previous_read_at, c.client_id, c.kind, c.field, c.old_value, c.new_value,
-		c.detail, c.severity` + from_ + ` ORDER BY c.sev_rank DESC, c.observed_at DESC, c.id`
+		c.detail, c.severity` + from_ + ` ORDER BY c.sev_rank DESC, c.observed_at DESC, c.id DESC`
 	if q.Limit > 0 {
 		query += " LIMIT " + strconv.Itoa(q.Limit)
 	}
