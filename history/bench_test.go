@@ -193,6 +193,9 @@ func BenchmarkChangesYear(b *testing.B) {
 		rows := 0
 		yearReads(b, n, every, func(r Read) { rows += len(record(b, st, r).Changes) })
 		b.Logf("%s: generated %d reads with %d changes in %v", name, n, rows, time.Since(start).Round(time.Second))
+		if _, err := st.Prune(b.Context(), t0); err != nil { // deletes nothing; gathers statistics
+			b.Fatal(err)
+		}
 		for _, q := range []struct {
 			name string
 			q    Query

@@ -171,7 +171,8 @@ type Store interface {
 	// subaccount and whether it is new in its latest recorded read. Call it after Record.
 	FirstSeen(ctx context.Context, subaccount string, fingerprints []string) (map[string]FirstSeen, error)
 	// Prune deletes changes observed before before, findings resolved before it, and subaccounts
-	// not read since; it returns the number of changes deleted.
+	// not read since, then refreshes the query planner's statistics; it returns the number of
+	// changes deleted. Run it in the background, e.g. daily.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

@@ -485,5 +485,15 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 		}
 		return nil
 	})
-	return total, err
+	if err != nil {
+		return total, err
+	}
+	// Fresh statistics keep the query plans good as the tables grow (SQLite gathers none by
+	// itself; PostgreSQL's autovacuum may be off).
+	for _, table := range []string{"subaccounts", "connectors", "findings", "changes"} {
+		if _, err := s.db.ExecContext(ctx, "ANALYZE "+table); err != nil {
+			return total, s.fail(err)
+		}
+	}
+	return total, nil
 }
