@@ -193,6 +193,7 @@ type UnavailableError struct {
 	Err    error
 }
 
+// Error says that history is unavailable, which store, why, and that it was left untouched.
 func (e *UnavailableError) Error() string {
 	msg := "history is unavailable: " + e.Store + ": " + e.Reason
 	if e.Err != nil && !strings.Contains(e.Reason, e.Err.Error()) {
@@ -201,6 +202,7 @@ func (e *UnavailableError) Error() string {
 	return msg + "; it was left untouched"
 }
 
+// Unwrap returns the underlying error, e.g. [ErrNewerSchema] or the driver's error.
 func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // DefaultPath returns $XDG_STATE_HOME/btp-connectivity-mcp/history.db, else
