@@ -88,7 +88,7 @@ func TestBrokenSQLiteStore(t *testing.T) {
 // fails with an *UnavailableError and the file keeps its bytes.
 func TestDiskFull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
-	st, err := openSQLite(t.Context(), path, "&_pragma=max_page_count(12)")
+	st, err := openSQLite(t.Context(), path, "&_pragma=max_page_count(30)")
 	if err != nil {
 		t.Fatal(err)
 	}
