@@ -86,15 +86,18 @@ func storeSize(b *testing.B, st Store) int64 {
 func BenchmarkUnchangedReads(b *testing.B) {
 	cs := decoded(b, simulator.SampleLandscape())
 	const reads = 10_000
+	runs := 0 // with -count, each run records a subaccount of its own
 	for name, open := range benchStores(b, false) {
 		b.Run(name, func(b *testing.B) {
+			runs++
+			sub := "demo" + strconv.Itoa(runs)
 			st := open()
-			record(b, st, Read{Subaccount: "demo", At: t0, Connectors: cs})
+			record(b, st, Read{Subaccount: sub, At: t0, Connectors: cs})
 			before := storeSize(b, st)
 			start := time.Now()
 			for b.Loop() {
 				for i := 1; i <= reads; i++ {
-					record(b, st, Read{Subaccount: "demo", At: at(i), Connectors: cs})
+					record(b, st, Read{Subaccount: sub, At: at(i), Connectors: cs})
 				}
 			}
 			elapsed := time.Since(start)
@@ -114,12 +117,15 @@ func BenchmarkUnchangedReads(b *testing.B) {
 // reported as baseline-ms.
 func BenchmarkRecordLarge(b *testing.B) {
 	cs := decoded(b, simulator.LargeLandscape(1000, 100))
+	runs := 0 // with -count, each run records a subaccount of its own
 	for name, open := range benchStores(b, false) {
 		b.Run(name, func(b *testing.B) {
+			runs++
+			sub := "large" + strconv.Itoa(runs)
 			st := open()
 			defer st.Close()
 			start := time.Now()
-			record(b, st, Read{Subaccount: "large", At: t0, Connectors: cs})
+			record(b, st, Read{Subaccount: sub, At: t0, Connectors: cs})
 			baseline := time.Since(start)
 			next := append([]connectivity.Connector(nil), cs...)
 			i := 0
@@ -127,7 +133,7 @@ func BenchmarkRecordLarge(b *testing.B) {
 				i++
 				c := &next[i%len(next)]
 				c.AgentVersion = "2.19." + strconv.Itoa(i)
-				if rec := record(b, st, Read{Subaccount: "large", At: at(i), Connectors: next}); len(rec.Changes) != 1 {
+				if rec := record(b, st, Read{Subaccount: sub, At: at(i), Connectors: next}); len(rec.Changes) != 1 {
 					b.Fatalf("read %d: %d changes, want 1", i, len(rec.Changes))
 				}
 			}
