@@ -10,6 +10,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -81,6 +83,9 @@ type options struct {
 	minJava     int    // --min-java
 	accepted    string // --accepted-risks
 	maxParallel int    // --max-parallel
+	history     string // --history: a file, a postgres:// URL or "off"
+	retention   time.Duration
+	newOnly     bool // check only
 	extraArgs   []string
 }
 
@@ -99,6 +104,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
 	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
 	fs.IntVar(&o.maxParallel, "max-parallel", fleet.DefaultMaxParallel, "subaccounts read at once")
+	fs.StringVar(&o.history, "history", os.Getenv("CONNECTIVITY_HISTORY"), "history store: a SQLite `file`, a postgres:// URL, or off (env CONNECTIVITY_HISTORY; default: a bound PostgreSQL service, else $XDG_STATE_HOME/btp-connectivity-mcp/history.db; in memory with --demo)")
+	fs.DurationVar(&o.retention, "history-retention", 400*24*time.Hour, "how long history keeps changes")
+	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings new since the previous read")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
 	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
 	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result) or sarif (SARIF 2.1.0)")
@@ -207,7 +215,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
-	cfg := tools.Config{Fleet: subaccounts, Version: version, CallTimeout: o.timeout, Logger: logger,
+	hist := openHistory(ctx, o, logger)
+	defer hist.Close()
+	cfg := tools.Config{Fleet: subaccounts, History: hist.History, Version: version, CallTimeout: o.timeout, Logger: logger,
 		MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, AcceptedRisks: accepted}
 
 	switch mode {
@@ -271,6 +281,78 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 
 // callTool runs one tool through the same adapter the server uses and prints its text result.
 // Exit code 0 on success, 1 when the tool reports an error, 2 for usage errors.
+// openedHistory is the history of the run, and how to end it.
+type openedHistory struct {
+	*tools.History
+	store history.Store
+	stop  context.CancelFunc
+}
+
+// openHistory opens the history store --history names: off, a file, a postgres:// URL; by
+// default a PostgreSQL service bound in VCAP_SERVICES, else the default file (in memory with
+// --demo). A store that cannot be used is reported, never fatal: every other tool still answers.
+// Retention runs in the background, daily.
+func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHistory {
+	spec := o.history
+	switch {
+	case spec != "":
+	case o.demo:
+		spec = ":memory:"
+	default:
+		if uri, name := history.BoundPostgres(os.Getenv("VCAP_SERVICES")); uri != "" {
+			spec = uri
+			logger.Info("history in the bound PostgreSQL service", "service", name)
+		} else if spec = history.DefaultPath(os.Getenv); spec == "" {
+			spec = "off"
+			logger.Warn("history is off: neither XDG_STATE_HOME nor HOME is set; pass --history PATH")
+		}
+	}
+	var store history.Store
+	var err error
+	if spec == ":memory:" {
+		store, err = history.OpenMemory(ctx)
+	} else {
+		store, err = history.Open(ctx, spec)
+	}
+	h := &openedHistory{stop: func() {}}
+	switch {
+	case err != nil:
+		logger.Warn("history unavailable: every other tool still answers", "error", err)
+		h.History = tools.NewHistory(nil, err, logger)
+		return h
+	case store == nil:
+		return h // off
+	}
+	logger.Info("history", "store", store.Describe(), "retention", o.retention)
+	h.History, h.store = tools.NewHistory(store, nil, logger), store
+	pruneCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	h.stop = stop
+	go func() {
+		for {
+			if n, err := store.Prune(pruneCtx, time.Now().Add(-o.retention)); err != nil && pruneCtx.Err() == nil {
+				logger.Warn("history retention failed", "error", err)
+			} else if n > 0 {
+				logger.Info("history retention", "changes_deleted", n)
+			}
+			select {
+			case <-pruneCtx.Done():
+				return
+			case <-time.After(24 * time.Hour):
+			}
+		}
+	}()
+	return h
+}
+
+// Close waits for records under way and closes the store.
+func (h *openedHistory) Close() {
+	h.stop()
+	if h.store != nil {
+		h.History.Wait()
+		h.store.Close()
+	}
+}
+
 // callUsage checks the arguments of the call command and returns the tool's arguments.
 func callUsage(o *options) (map[string]any, error) {
 	if len(o.extraArgs) != 2 {
@@ -357,11 +439,19 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check: writing the result:", err)
 		return checkNotRun
 	}
-	if n := countAtLeast(out.Counts, assess.Severity(o.failOn)); n > 0 {
-		fmt.Fprintf(verdict, "FAIL: %d finding(s) at or above %s (--fail-on %s)\n", n, o.failOn, o.failOn)
+	counts, what := out.Counts, ""
+	if o.newOnly {
+		if out.NewCounts == nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %s\n", cmp.Or(out.History, "history is off"))
+			return checkNotRun
+		}
+		counts, what = *out.NewCounts, "new "
+	}
+	if n := countAtLeast(counts, assess.Severity(o.failOn)); n > 0 {
+		fmt.Fprintf(verdict, "FAIL: %d %sfinding(s) at or above %s (--fail-on %s)\n", n, what, o.failOn, o.failOn)
 		return 1
 	}
-	fmt.Fprintf(verdict, "PASS: no finding at or above %s (--fail-on %s)\n", o.failOn, o.failOn)
+	fmt.Fprintf(verdict, "PASS: no %sfinding at or above %s (--fail-on %s)\n", what, o.failOn, o.failOn)
 	return 0
 }
 

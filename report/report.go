@@ -39,7 +39,7 @@ func Text(w io.Writer, out schemas.AssessConnectorsOutput) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEVERITY\tRULE\tSUBACCOUNT\tCONNECTOR\tROLE\tTITLE")
+	fmt.Fprintln(tw, "SEVERITY\tRULE\tSUBACCOUNT\tCONNECTOR\tTITLE")
 	for _, f := range out.Findings {
 		severity := f.Severity
 		switch {
@@ -47,8 +47,10 @@ func Text(w io.Writer, out schemas.AssessConnectorsOutput) error {
 			severity += " (accepted)"
 		case f.AcceptanceExpired != nil:
 			severity += " (acceptance expired " + f.AcceptanceExpired.Expires + ")"
+		case f.New:
+			severity += " (new)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", severity, f.ID, cell(f.Subaccount), cell(f.ClientID), cell(f.AgentType), cell(f.Title))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", severity, f.ID, cell(f.Subaccount), cell(f.ClientID), cell(f.Title))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

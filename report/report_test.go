@@ -17,8 +17,8 @@ func TestText(t *testing.T) {
 		Counts:             schemas.SeverityCounts{High: 1, Low: 1, Accepted: 1},
 		Policy:             schemas.AssessmentPolicy{MinJavaMajor: 17, SCCVersions: []schemas.VersionBar{{Subaccount: "dev", Source: "derived", MinVersion: "2.18.2", Release: "2.18"}}},
 		Findings: []schemas.Finding{
-			{ID: "ha.no_shadow", Severity: "high", Subaccount: "dev", ClientID: "1", AgentType: "master", Title: "Master without a shadow"},
-			{ID: "ha.no_shadow", Severity: "medium", Subaccount: "prod", ClientID: "1", AgentType: "master", Title: "Master\nwithout a shadow",
+			{ID: "ha.no_shadow", Severity: "high", Subaccount: "dev", ClientID: "1", Title: "Master without a shadow"},
+			{ID: "ha.no_shadow", Severity: "medium", Subaccount: "prod", ClientID: "1", Title: "Master\nwithout a shadow",
 				Accepted: &schemas.Acceptance{Reason: "lab", Owner: "me", Expires: "2027-01-01"}},
 			{ID: "version.outdated", Severity: "low", Subaccount: "prod", ClientID: "2", Title: "old",
 				AcceptanceExpired: &schemas.Acceptance{Reason: "r", Owner: "o", Expires: "2026-01-01"}},
@@ -34,10 +34,10 @@ func TestText(t *testing.T) {
 		"high 1, medium 0, low 1, info 0; accepted 1",
 		"Subaccount dev: minimum Cloud Connector version 2.18.2 (newest patch of its established release 2.18)",
 		"risks.yaml line 7 (version.java) matches no finding",
-		"SEVERITY RULE SUBACCOUNT CONNECTOR ROLE TITLE",
-		"high ha.no_shadow dev 1 master Master without a shadow",
-		"medium (accepted) ha.no_shadow prod 1 master Master without a shadow", // two connectors "1", told apart; one line
-		"low (acceptance expired 2026-01-01) version.outdated prod 2 - old",
+		"SEVERITY RULE SUBACCOUNT CONNECTOR TITLE",
+		"high ha.no_shadow dev 1 Master without a shadow",
+		"medium (accepted) ha.no_shadow prod 1 Master without a shadow", // two connectors "1", told apart; one line
+		"low (acceptance expired 2026-01-01) version.outdated prod 2 old",
 	} {
 		if !strings.Contains(squeeze(b.String()), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())

@@ -14,11 +14,13 @@ type AssessConnectorsOutput struct {
 	Page
 	ConnectorsAssessed int                 `json:"connectors_assessed"`
 	WorstSeverity      string              `json:"worst_severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info,enum=none"`
+	NewCounts          *SeverityCounts     `json:"new_counts,omitempty" jsonschema_description:"Of counts, the findings new since the previous read (with history)."`
 	Counts             SeverityCounts      `json:"counts" jsonschema_description:"Over all matches; accepted ones apart."`
 	Policy             AssessmentPolicy    `json:"policy"`
 	Findings           []Finding           `json:"findings"`
 	Rules              map[string]RuleHelp `json:"rules"`
 	AcceptedRisks      *AcceptedRisks      `json:"accepted_risks,omitempty"`
+	History            string              `json:"history,omitempty" jsonschema_description:"Why first_seen and new are missing, when history is unavailable."`
 }
 
 // SeverityCounts counts findings per severity; accepted findings are counted only in Accepted.
@@ -53,7 +55,6 @@ type Finding struct {
 	Fingerprint       string            `json:"fingerprint"`
 	Subaccount        string            `json:"subaccount,omitempty"`
 	ClientID          string            `json:"client_id"`
-	AgentType         string            `json:"agent_type,omitempty"`
 	LocationID        string            `json:"location_id,omitempty"`
 	Subject           string            `json:"subject,omitempty"`
 	RelatedClientIDs  []string          `json:"related_client_ids,omitempty"`
@@ -61,6 +62,8 @@ type Finding struct {
 	Evidence          map[string]string `json:"evidence"`
 	Accepted          *Acceptance       `json:"accepted,omitempty"`
 	AcceptanceExpired *Acceptance       `json:"acceptance_expired,omitempty"`
+	FirstSeen         string            `json:"first_seen,omitempty" jsonschema:"format=date-time" jsonschema_description:"When first recorded; absent when first seen in this read."`
+	New               bool              `json:"new,omitempty" jsonschema_description:"Not in the previous read of its subaccount."`
 }
 
 // RuleHelp explains a rule once per answer.

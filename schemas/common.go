@@ -22,7 +22,7 @@ type Problem struct {
 // Freshness says when the data of an answer was read from the Connectivity service, and which
 // subaccounts could not be read: an answer covers every subaccount that could be.
 type Freshness struct {
-	FetchedAt string            `json:"fetched_at" jsonschema:"format=date-time" jsonschema_description:"When the data was read from SAP."`
+	FetchedAt string            `json:"fetched_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When the data was read from SAP."`
 	Partial   bool              `json:"partial,omitempty" jsonschema_description:"Some subaccounts failed; see errors."`
 	Errors    []SubaccountError `json:"errors,omitempty"`
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -16,7 +17,7 @@ func assessConnectors(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
-		Description: `Assesses every Cloud Connector: findings worst first with rule id, severity, fingerprint, connector, subject and evidence; each rule's remediation once under rules. Rules: security.<check>, ha.*, version.outdated, version.java, protocol.unencrypted, subaccount.unreachable, decode.<attribute>. Accepted risks are marked and counted apart.
+		Description: `Assesses every Cloud Connector: findings worst first with rule id, severity, fingerprint, connector, subject, evidence, new/first_seen; each rule's remediation once under rules. Accepted risks are marked and counted apart.
 Use it first to triage; narrow with min_severity or client_id.
 Example question: "Which of our Cloud Connectors need attention, and what do we do first?"`,
 	}, func(ctx context.Context, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
@@ -35,7 +36,14 @@ func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsI
 	for _, e := range fresh.Errors {
 		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
 	}
-	out, err := assessSnapshot(r.Snapshot, unreachable, cfg.policy(), in)
+	cfg.History.record(ctx, r.Parts, cfg.policy()) // first_seen and new need this read recorded
+	var seen func([]assess.Finding) (map[string]history.FirstSeen, error)
+	if cfg.History != nil {
+		seen = func(findings []assess.Finding) (map[string]history.FirstSeen, error) {
+			return cfg.History.firstSeen(ctx, r.Parts, findings)
+		}
+	}
+	out, err := assessSnapshot(r.Snapshot, unreachable, cfg.policy(), in, seen)
 	out.Freshness = fresh
 	return out, err
 }
@@ -45,7 +53,11 @@ func (c Config) policy() assess.Policy {
 }
 
 // assessSnapshot answers assess_connectors from a snapshot.
-func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachable, policy assess.Policy, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
+//
+// seen, when not nil, tells when each finding was first recorded (history).
+func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachable, policy assess.Policy, in schemas.AssessConnectorsInput,
+	seen func([]assess.Finding) (map[string]history.FirstSeen, error),
+) (schemas.AssessConnectorsOutput, error) {
 	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
 		return schemas.AssessConnectorsOutput{}, unknownClientID(snap, in.ClientID)
 	}
@@ -65,6 +77,15 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 		Findings:           []schemas.Finding{},
 		Rules:              map[string]schemas.RuleHelp{},
 	}
+	var firstSeen map[string]history.FirstSeen
+	if seen != nil {
+		var err error
+		if firstSeen, err = seen(result.Findings); err != nil {
+			out.History = err.Error()
+		} else {
+			out.NewCounts = &schemas.SeverityCounts{}
+		}
+	}
 	for _, b := range result.Versions {
 		out.Policy.SCCVersions = append(out.Policy.SCCVersions, schemas.VersionBar{Subaccount: b.Subaccount, Source: b.Source, MinVersion: b.Min, Release: b.Release})
 	}
@@ -77,6 +98,10 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 			continue
 		}
 		out.Total++
+		fs, known := firstSeen[f.Fingerprint]
+		if f.Accepted == nil && fs.New && out.NewCounts != nil {
+			countSeverity(out.NewCounts, f.Severity)
+		}
 		if f.Accepted != nil {
 			out.Counts.Accepted++
 		} else {
@@ -86,7 +111,11 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 			countSeverity(&out.Counts, f.Severity)
 		}
 		if len(out.Findings) < limit {
-			out.Findings = append(out.Findings, finding(f))
+			sf := finding(f)
+			if known {
+				sf.New, sf.FirstSeen = fs.New, rfc3339(fs.At)
+			}
+			out.Findings = append(out.Findings, sf)
 			if _, ok := out.Rules[f.Rule]; !ok {
 				rule, _ := assess.LookupRule(f.Rule)
 				out.Rules[f.Rule] = schemas.RuleHelp{Title: rule.Title, Remediation: rule.Remediation}
@@ -109,7 +138,7 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 func finding(f *assess.Finding) schemas.Finding {
 	return schemas.Finding{
 		ID: f.Rule, Severity: string(f.Severity), Fingerprint: f.Fingerprint,
-		Subaccount: f.Subaccount, ClientID: f.ClientID, AgentType: f.AgentType, LocationID: f.LocationID,
+		Subaccount: f.Subaccount, ClientID: f.ClientID, LocationID: f.LocationID,
 		Subject: f.Subject, RelatedClientIDs: f.Related, Title: f.Title, Evidence: f.Evidence,
 		Accepted: acceptance(f.Accepted), AcceptanceExpired: acceptance(f.Expired),
 	}

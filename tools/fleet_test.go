@@ -68,7 +68,8 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 	}
 	broken := []*binding.Error{{Name: "old", Source: "file /keys/old.json", Problems: []string{"has neither clientsecret nor certificate and key"}}}
 	e := &fleetEnv{sim: sim, prod: prod, cfg: Config{
-		Fleet: fleet.New(clients, broken, fleet.Options{CacheTTL: time.Hour, MaxParallel: 2, SubaccountTimeout: 2 * time.Second}), CallTimeout: longCallTimeout,
+		Fleet:   fleet.New(clients, broken, fleet.Options{CacheTTL: time.Hour, MaxParallel: 2, SubaccountTimeout: 2 * time.Second}),
+		History: memoryHistory(t), CallTimeout: longCallTimeout,
 	}}
 	e.client, _ = startInProcess(t, NewServer(e.cfg))
 	return e

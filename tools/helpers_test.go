@@ -16,6 +16,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -70,8 +71,9 @@ func newSimEnv(t *testing.T, opts simEnvOptions) *simEnv {
 		timeout = longCallTimeout
 	}
 	env := &simEnv{
-		sim:   sim,
-		cfg:   Config{Fleet: fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: ttl}), Version: "1.2.3-test", CallTimeout: timeout},
+		sim: sim,
+		cfg: Config{Fleet: fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: ttl}), History: memoryHistory(t),
+			Version: "1.2.3-test", CallTimeout: timeout},
 		tools: map[string]server.ServerTool{},
 	}
 	for _, tool := range All(env.cfg) {
@@ -263,4 +265,19 @@ func missingFrom(s string, wants ...string) string {
 		}
 	}
 	return ""
+}
+
+// memoryHistory is a history in an in-memory SQLite store, closed with the test.
+func memoryHistory(t testing.TB) *History {
+	t.Helper()
+	store, err := history.OpenMemory(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHistory(store, nil, nil)
+	t.Cleanup(func() {
+		h.Wait()
+		store.Close()
+	})
+	return h
 }

@@ -12,9 +12,9 @@ func listSubaccounts(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "list_subaccounts",
 		Title: "List subaccounts",
-		Description: `Lists the bound subaccounts: name and label (the values the other tools' subaccount argument takes), subaccount id, subdomain, region, credential type with certificate expiry, last successful read, connectors then, last error.
-Use it to learn which subaccounts exist and which fail. Sends no request unless refresh is true.
-Example question: "Which subaccounts do you see, and can you read all of them?"`,
+		Description: `Lists the bound subaccounts: name and label (values for the subaccount argument), ids, region, credential and certificate expiry, last read, connectors then, last error. Sends no request unless refresh.
+Use it to learn which subaccounts exist and which fail.
+Example question: "Which subaccounts do you see?"`,
 	}, func(ctx context.Context, in schemas.ListSubaccountsInput) (schemas.ListSubaccountsOutput, error) {
 		if in.Refresh {
 			ctx, cancel := context.WithTimeout(ctx, cfg.callTimeout())

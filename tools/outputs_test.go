@@ -41,6 +41,8 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 		{"assess_connectors", map[string]any{"min_severity": "high", "limit": 1}},
 		{"list_subaccounts", nil},
 		{"list_subaccounts", map[string]any{"refresh": true}},
+		{"what_changed", nil},
+		{"what_changed", map[string]any{"since": "7d", "refresh": true, "limit": 1}},
 	}
 	resources := map[string]string{connectorsURI: "list_cloud_connectors", findingsURI: "assess_connectors"}
 	for _, l := range landscapes {

@@ -23,6 +23,7 @@ const DefaultCallTimeout = 20 * time.Second
 // Config is what the tools need from the outside world.
 type Config struct {
 	Fleet       *fleet.Fleet // every bound subaccount
+	History     *History     // nil: history is off
 	Version     string
 	CallTimeout time.Duration // 0 means DefaultCallTimeout
 	Logger      *slog.Logger  // nil discards
@@ -55,6 +56,7 @@ func read(ctx context.Context, cfg Config, scope schemas.Scope) (*fleet.Read, sc
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r := cfg.Fleet.Read(ctx, subs, scope.Refresh, progressOf(ctx))
+	cfg.History.recordLater(r.Parts, cfg.policy())
 	fresh := schemas.Freshness{FetchedAt: rfc3339(r.Snapshot.FetchedAt), Partial: len(r.Failures) > 0}
 	var reasons []string
 	for _, f := range r.Failures {
@@ -103,6 +105,7 @@ func All(cfg Config) []server.ServerTool {
 		findExposedSystem(cfg),
 		assessConnectors(cfg),
 		listSubaccounts(cfg),
+		whatChanged(cfg),
 	}
 }
 
@@ -130,6 +133,7 @@ func Lookup(cfg Config, name string) (server.ServerTool, bool) {
 const instructions = `Read-only access to the SAP BTP Cloud Connectors of the bound subaccounts, from the SAP Connectivity service (plan api_access).
 list_subaccounts names the subaccounts; every other tool takes an optional subaccount (default: all) and answers with what could be read, listing failed subaccounts under errors (partial=true).
 Start with list_cloud_connectors for an overview, get_security_status for security checks, find_exposed_system to find which connector exposes a back-end host, and assess_connectors to triage every finding worst first; the prompts triage_security_findings and connector_health_report guide the workflow, and the resources connectivity://connectors, connectivity://connectors/{client_id} and connectivity://findings hold the same data as documents.
+what_changed answers what changed since a time (new findings, exposed systems, security ratings, versions, reconnects) from the history of every read; assess_connectors marks findings new or first seen.
 Answers share one read of each subaccount for a short time (fetched_at says when); pass refresh=true only when the user needs data from this moment.`
 
 // NewServer returns the MCP server with every tool registered.
