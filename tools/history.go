@@ -126,8 +126,8 @@ func (h *History) firstSeen(ctx context.Context, parts []fleet.Part, findings []
 		}
 		return nil, err
 	}
-	identity := map[string]string{} // label → identity
-	readAt := map[string]time.Time{}  // identity → time of this read
+	identity := map[string]string{}  // label → identity
+	readAt := map[string]time.Time{} // identity → time of this read
 	for _, p := range parts {
 		identity[p.Subaccount.Label()] = p.Subaccount.Identity()
 		readAt[p.Subaccount.Identity()] = p.Snapshot.FetchedAt
