@@ -45,16 +45,16 @@ var ErrMalformedResponse = errors.New("malformed Cloud Connector info response")
 // instead. Connectors that report the same exposed systems (a high-availability master and its
 // shadow) share one ExposedSystems slice: treat the result as read-only.
 //
-// It reads the document in place with github.com/buger/jsonparser, without reflection: the
-// attribute values are JSON inside JSON strings, so typed decoders copy and allocate far more
-// (docs/performance.md compares them).
+// It reads the document in place with github.com/buger/jsonparser: the attribute values are
+// JSON inside JSON strings, and typed decoders copy and allocate far more (docs/performance.md).
 func DecodeConnectors(body []byte) ([]Connector, error) {
 	doc := bytes.TrimSpace(body)
-	if len(doc) == 0 {
-		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
-	}
-	if doc[0] != '[' {
-		return nil, fmt.Errorf("%w: expected a JSON array, got %s", ErrMalformedResponse, describeJSONStart(doc))
+	if len(doc) == 0 || doc[0] != '[' {
+		kind := ""
+		if bytes.HasPrefix(doc, []byte("<")) {
+			kind = "HTML or XML, "
+		}
+		return nil, fmt.Errorf("%w: expected a JSON array, got %s%s", ErrMalformedResponse, kind, quoteShort(string(doc[:min(len(doc), 80)])))
 	}
 	d := decoder{seed: maphash.MakeSeed(), shared: map[uint64][]sharedSystems{}, interned: map[string]string{}}
 	connectors := []Connector{}
@@ -75,7 +75,7 @@ type decoder struct {
 	seed     maphash.Seed
 	shared   map[uint64][]sharedSystems // decoded exposed_systems values by the hash of their text
 	interned map[string]string          // protocol, type and status values
-	buf      []byte                     // the unescaped exposed_systems value being decoded
+	buf      []byte                     // the string being unescaped
 }
 
 // sharedSystems is one decoded exposed_systems value, raw being its text in the document.
@@ -88,29 +88,12 @@ type sharedSystems struct {
 // connector decodes the i-th element of the array, of JSON type typ.
 func (d *decoder) connector(elem []byte, typ jsonparser.ValueType, i int) Connector {
 	var c Connector
-	var attrs []byte
-	attrsType := jsonparser.NotExist
-	err := jsonparser.ObjectEach(elem, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
-		if bytes.EqualFold(key, []byte("attributes")) { // as encoding/json matches field names
-			attrs, attrsType = value, typ
-		}
-		return nil
-	})
-	var problem string
-	switch {
-	case typ != jsonparser.Object:
-		problem = "element is not an object with attributes: a JSON " + typ.String()
-	case err != nil:
-		problem = "element is not a valid JSON object: " + err.Error()
-	case attrsType == jsonparser.NotExist || attrsType == jsonparser.Null:
-		problem = "element has no attributes object"
-	case attrsType != jsonparser.Object:
-		problem = "element is not an object with attributes: its attributes are a JSON " + attrsType.String()
+	if typ != jsonparser.Object {
+		elem = nil // the problems of missing attributes
 	}
-	if problem == "" {
-		problem = d.attributes(&c, attrs)
-	} else {
-		d.attributes(&c, []byte("{}")) // the problems of missing attributes
+	problem, err := d.attributes(&c, elem, "attributes")
+	if err != nil {
+		problem = misshapen(elem, typ, err)
 	}
 	if problem != "" {
 		c.Problems = append([]Problem{{Attribute: "attributes", Message: problem}}, c.Problems...)
@@ -121,15 +104,33 @@ func (d *decoder) connector(elem []byte, typ jsonparser.ValueType, i int) Connec
 	return c
 }
 
-// attributes decodes an attributes object into c and returns a problem with it as a whole, if
-// any: values that are not strings are kept as their JSON text, and named in the problem.
-func (d *decoder) attributes(c *Connector, attrs []byte) string {
+// misshapen says what is wrong with an element that is not {"attributes": {...}}, err being what
+// reading it as one gave.
+func misshapen(elem []byte, typ jsonparser.ValueType, err error) string {
+	if typ != jsonparser.Object {
+		return "element is not an object with attributes: a JSON " + typ.String()
+	}
+	switch _, t, _, _ := jsonparser.Get(elem, "attributes"); t {
+	case jsonparser.NotExist, jsonparser.Null:
+		return "element has no attributes object"
+	case jsonparser.Object:
+		return "attributes are not a valid JSON object: " + err.Error()
+	default:
+		return "element is not an object with attributes: its attributes are a JSON " + t.String()
+	}
+}
+
+// attributes decodes the attributes object at the key path in data into c. It returns a problem
+// with the object as a whole, if any (values that are not strings are kept as their JSON text,
+// and named there), and the error of an object it could not read to its end.
+func (d *decoder) attributes(c *Connector, data []byte, keys ...string) (string, error) {
 	var since, start, security *string
 	var exposed []byte
 	exposedType := jsonparser.NotExist
 	var notStrings []string
-	err := jsonparser.ObjectEach(attrs, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
-		if string(key) == attrExposedSystems { // decoded last, and only once for a master and its shadow
+	var err2 error
+	err := jsonparser.ObjectEach(data, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
+		if string(key) == attrExposedSystems { // decoded last, and once for a master and its shadow
 			exposed, exposedType = value, typ
 			if typ != jsonparser.String && typ != jsonparser.Null {
 				notStrings = append(notStrings, attrExposedSystems)
@@ -166,40 +167,27 @@ func (d *decoder) attributes(c *Connector, attrs []byte) string {
 			c.Extra[validString(key)] = s
 		}
 		return nil
-	})
-	if err != nil {
-		return "attributes are not a valid JSON object: " + err.Error()
-	}
+	}, keys...)
 
 	if since == nil {
 		c.report(attrConnectedSince, "missing")
-	} else if t, err := decodeEpochMillis(*since); err != nil {
-		c.report(attrConnectedSince, "%v", err)
-	} else {
-		c.ConnectedSince = t
+	} else if c.ConnectedSince, err2 = decodeEpochMillis(*since); err2 != nil {
+		c.report(attrConnectedSince, "%v", err2)
 	}
 	if start != nil {
-		t, err := decodeEpochMillis(*start)
-		if err != nil {
-			c.report(attrRecentStart, "%v", err)
+		if c.RecentStart, err2 = decodeEpochMillis(*start); err2 != nil {
+			c.report(attrRecentStart, "%v", err2)
 		}
-		c.RecentStart = t
 	}
 	if security == nil {
 		c.report(attrSecurityStatus, "missing: the security status is unknown")
-	} else {
-		s, err := decodeSecurityStatus([]byte(*security))
-		if err != nil {
-			c.report(attrSecurityStatus, "%v", err)
-		}
-		c.Security = s
+	} else if c.Security, err2 = decodeSecurityStatus([]byte(*security)); err2 != nil {
+		c.report(attrSecurityStatus, "%v", err2)
 	}
 	if exposedType != jsonparser.NotExist {
-		systems, err := d.exposedSystems(exposed, exposedType)
-		if err != nil {
-			c.report(attrExposedSystems, "%v", err)
+		if c.ExposedSystems, err2 = d.exposedSystems(exposed, exposedType); err2 != nil {
+			c.report(attrExposedSystems, "%v", err2)
 		}
-		c.ExposedSystems = systems
 	}
 	for _, k := range locationKeys {
 		if v, ok := c.Extra[k]; ok {
@@ -211,11 +199,16 @@ func (d *decoder) attributes(c *Connector, attrs []byte) string {
 	if len(c.Extra) == 0 {
 		c.Extra = nil
 	}
-	if len(notStrings) > 0 {
-		slices.Sort(notStrings)
-		return "attributes that are not strings (kept as JSON text): " + strings.Join(slices.Compact(notStrings), ", ")
+	if len(notStrings) == 0 {
+		return "", err
 	}
-	return ""
+	slices.Sort(notStrings)
+	return "attributes that are not strings (kept as JSON text): " + strings.Join(slices.Compact(notStrings), ", "), err
+}
+
+// report records a problem with an attribute of c.
+func (c *Connector) report(attr, format string, args ...any) {
+	c.Problems = append(c.Problems, Problem{Attribute: attr, Message: fmt.Sprintf(format, args...)})
 }
 
 // text returns an attribute value of JSON type typ as a string: a string's value, empty for null,
@@ -226,24 +219,17 @@ func (d *decoder) text(value []byte, typ jsonparser.ValueType) (s string, ok boo
 		if u, ok := d.unquote(value); ok {
 			return string(u), true
 		}
-		return `"` + validString(value) + `"`, false // an escape jsonparser cannot resolve
+		return `"` + validString(value) + `"`, false // an invalid escape
 	case jsonparser.Null: // as encoding/json decodes null into a string
 		return "", true
 	}
 	return validString(value), false
 }
 
-// unquote is unquote with the decoder's buffer, valid until the next call.
+// unquote is unquote into the decoder's buffer, the result valid until the next call.
 func (d *decoder) unquote(raw []byte) ([]byte, bool) {
-	if cap(d.buf) < len(raw) {
-		d.buf = make([]byte, len(raw))
-	}
+	d.buf = slices.Grow(d.buf[:0], len(raw))
 	return unquote(raw, d.buf)
-}
-
-// report records a problem with an attribute of c.
-func (c *Connector) report(attr, format string, args ...any) {
-	c.Problems = append(c.Problems, Problem{Attribute: attr, Message: fmt.Sprintf(format, args...)})
 }
 
 // exposedSystems is decodeExposedSystems for an exposed_systems value of JSON type typ, each
@@ -263,7 +249,7 @@ func (d *decoder) exposedSystems(value []byte, typ jsonparser.ValueType) ([]Expo
 	case jsonparser.String:
 		var ok bool
 		if text, ok = d.unquote(value); !ok {
-			return nil, fmt.Errorf("not a valid JSON string (%s): the exposed systems are unknown", quoteShort(string(value)))
+			return nil, errors.New("not a valid JSON string: the exposed systems are unknown")
 		}
 	}
 	systems, err := decodeExposedSystems(text, d.interned)
@@ -294,25 +280,24 @@ func decodeEpochMillis(s string) (time.Time, error) {
 // It returns nil when s is not an object, and a status with an error when some keys are missing
 // or not strings.
 func decodeSecurityStatus(s []byte) (*SecurityStatus, error) {
-	if len(bytes.TrimSpace(s)) == 0 {
+	if s = bytes.TrimSpace(s); len(s) == 0 {
 		return nil, errors.New("empty: the security status is unknown")
 	}
 	values := make(map[string]Risk, len(checkKeys)+1)
 	var bad []string
 	err := jsonparser.ObjectEach(s, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
-		k := validString(key)
-		u, ok := []byte(nil), false
+		u, ok := value, false
 		if typ == jsonparser.String {
 			u, ok = unquote(value, nil)
 		}
 		if !ok {
 			u = value
-			bad = append(bad, k)
+			bad = append(bad, validString(key))
 		}
-		values[k] = Risk(validString(u))
+		values[validString(key)] = Risk(validString(u))
 		return nil
 	})
-	if err != nil || !isWhole(s, '{', '}') {
+	if err != nil || s[len(s)-1] != '}' {
 		return nil, fmt.Errorf("not a JSON object (%s): the security status is unknown", quoteShort(string(s)))
 	}
 	status := &SecurityStatus{}
@@ -354,7 +339,7 @@ func decodeExposedSystems(s []byte, interned map[string]string) ([]ExposedSystem
 		}
 	})
 	if err != nil || s[0] != '[' || end != len(s)-1 {
-		return nil, fmt.Errorf("not a JSON array (%s): the exposed systems are unknown", quoteShort(string(s)))
+		return nil, fmt.Errorf("not a JSON array (%s): the exposed systems are unknown", quoteShort(string(s[:min(len(s), 80)])))
 	}
 	if skipped := total - len(systems); skipped > 0 {
 		return systems, fmt.Errorf("%d of %d exposed systems are not JSON objects and were skipped", skipped, total)
@@ -362,8 +347,8 @@ func decodeExposedSystems(s []byte, interned map[string]string) ([]ExposedSystem
 	return systems, nil
 }
 
-// decodeExposedSystem decodes one element of exposed_systems; ok is false if it is not an object.
-// Members this version does not know, and known ones that are not strings, go to Extra.
+// decodeExposedSystem decodes one element of exposed_systems; ok is false if it is not a valid
+// object. Members this version does not know, and known ones that are not strings, go to Extra.
 func decodeExposedSystem(value []byte, typ jsonparser.ValueType, interned map[string]string) (sys ExposedSystem, ok bool) {
 	if typ != jsonparser.Object {
 		return sys, false
@@ -383,28 +368,27 @@ func decodeExposedSystem(value []byte, typ jsonparser.ValueType, interned map[st
 			field = &sys.Status
 		}
 		var v any
-		switch typ {
-		case jsonparser.String:
+		switch {
+		case typ == jsonparser.String:
 			var stack [64]byte
 			u, ok := unquote(value, stack[:])
-			if !ok {
+			switch {
+			case !ok:
 				return jsonparser.MalformedStringEscapeError
-			}
-			if field == &sys.Host || field == &sys.Description {
+			case field == &sys.Host || field == &sys.Description:
 				*field = string(u)
 				return nil
-			}
-			if field != nil {
+			case field != nil:
 				*field = intern(interned, u)
 				return nil
 			}
 			v = string(u)
-		case jsonparser.Null:
-			if field != nil {
-				return nil // leaves the field empty
+		case typ == jsonparser.Null && field != nil:
+			return nil // leaves the field empty
+		case typ != jsonparser.Null:
+			if json.Unmarshal(value, &v) != nil {
+				v = validString(value)
 			}
-		default:
-			v = anyValue(value)
 		}
 		if sys.Extra == nil {
 			sys.Extra = make(map[string]any)
@@ -413,16 +397,6 @@ func decodeExposedSystem(value []byte, typ jsonparser.ValueType, interned map[st
 		return nil
 	})
 	return sys, err == nil
-}
-
-// anyValue returns a JSON value that is not a string as encoding/json decodes it into any, or
-// its text if it is not valid JSON.
-func anyValue(value []byte) any {
-	var v any
-	if json.Unmarshal(value, &v) != nil {
-		return validString(value)
-	}
-	return v
 }
 
 // intern returns b as a string, the same string for the same bytes while fewer than 1,000
@@ -467,13 +441,6 @@ func validString(b []byte) string {
 	return string(bytes.ToValidUTF8(b, []byte(string(utf8.RuneError))))
 }
 
-// isWhole reports whether s, apart from surrounding whitespace, starts with open and ends with
-// close: jsonparser's iterators check neither the opening bracket nor what follows the value.
-func isWhole(s []byte, open, close byte) bool {
-	s = bytes.TrimSpace(s)
-	return len(s) >= 2 && s[0] == open && s[len(s)-1] == close
-}
-
 // quoteShort quotes a value for an error message, cut to a readable length and valid UTF-8.
 func quoteShort(s string) string {
 	const max = 60
@@ -485,17 +452,4 @@ func quoteShort(s string) string {
 		return strconv.Quote(s[:cut]) + "…"
 	}
 	return strconv.Quote(s)
-}
-
-// describeJSONStart names what kind of document b starts with, for error messages.
-func describeJSONStart(b []byte) string {
-	switch b[0] {
-	case '{':
-		return "a JSON object"
-	case '"':
-		return "a JSON string"
-	case '<':
-		return "HTML or XML (" + quoteShort(string(b)) + ")"
-	}
-	return quoteShort(string(b))
 }

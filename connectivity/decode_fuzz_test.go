@@ -43,7 +43,9 @@ func FuzzDecodeConnectors(f *testing.F) {
 			t.Fatalf("decoded connectors do not encode: %v", err)
 		}
 
-		var oracle []struct{ Attributes map[string]string }
+		var oracle []struct {
+			Attributes map[string]string `json:"attributes"`
+		}
 		if json.Unmarshal(body, &oracle) != nil {
 			return
 		}

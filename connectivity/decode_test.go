@@ -289,7 +289,7 @@ func TestDecodeShapes(t *testing.T) {
 		{"[{\"attributes\":{\"client_id\":\"\xff\xfe\"}}]", "\ufffd", ""},
 		{`[{"attributes":{"client_id":"1","client_id":"2"}}]`, "2", ""},
 		{`[{"attributes":{"cl\u0069ent_id":"1"}}]`, "1", ""},
-		{`[{"Attributes":{"client_id":"1"}}]`, "1", ""},
+		{`[{"Attributes":{"client_id":"1"}}]`, "", "attributes"},
 		{`[{"attributes":{"client_id":1}}]`, "1", "attributes"},
 		{`[{"attributes":{"client_id":"1"},"other":true}]`, "1", ""},
 		{`[{"attributes":null}]`, "", "attributes"},
