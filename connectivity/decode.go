@@ -74,7 +74,7 @@ func DecodeConnectors(body []byte) ([]Connector, error) {
 type decoder struct {
 	seed     maphash.Seed
 	shared   map[uint64][]sharedSystems // decoded exposed_systems values by the hash of their text
-	interned map[string]string          // protocol, type and status values
+	interned map[string]string          // attribute names; protocol, type and status values
 	buf      []byte                     // the string being unescaped
 }
 
@@ -124,11 +124,10 @@ func misshapen(elem []byte, typ jsonparser.ValueType, err error) string {
 // with the object as a whole, if any (values that are not strings are kept as their JSON text,
 // and named there), and the error of an object it could not read to its end.
 func (d *decoder) attributes(c *Connector, data []byte, keys ...string) (string, error) {
-	var since, start, security *string
+	attrs := make(map[string]string, 12)
 	var exposed []byte
 	exposedType := jsonparser.NotExist
 	var notStrings []string
-	var err2 error
 	err := jsonparser.ObjectEach(data, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
 		if string(key) == attrExposedSystems { // decoded last, and once for a master and its shadow
 			exposed, exposedType = value, typ
@@ -141,63 +140,50 @@ func (d *decoder) attributes(c *Connector, data []byte, keys ...string) (string,
 		if !ok {
 			notStrings = append(notStrings, validString(key))
 		}
-		switch string(key) {
-		case attrClientID:
-			c.ClientID = s
-		case attrAgentType:
-			c.AgentType = s
-		case attrAgentVersion:
-			c.AgentVersion = s
-		case attrJavaVersion:
-			c.JavaVersion = s
-		case attrJVMVendorVersion:
-			c.JVMVendorVersion = s
-		case attrConnectedBy:
-			c.ConnectedBy = s
-		case attrConnectedSince:
-			since = &s
-		case attrRecentStart:
-			start = &s
-		case attrSecurityStatus:
-			security = &s
-		default:
-			if c.Extra == nil {
-				c.Extra = make(map[string]string)
-			}
-			c.Extra[validString(key)] = s
-		}
+		attrs[intern(d.interned, key)] = s
 		return nil
 	}, keys...)
 
-	if since == nil {
-		c.report(attrConnectedSince, "missing")
-	} else if c.ConnectedSince, err2 = decodeEpochMillis(*since); err2 != nil {
-		c.report(attrConnectedSince, "%v", err2)
+	take := func(name string) (v string, ok bool) {
+		v, ok = attrs[name]
+		delete(attrs, name)
+		return v, ok
 	}
-	if start != nil {
-		if c.RecentStart, err2 = decodeEpochMillis(*start); err2 != nil {
-			c.report(attrRecentStart, "%v", err2)
+	c.ClientID, _ = take(attrClientID)
+	c.AgentType, _ = take(attrAgentType)
+	c.AgentVersion, _ = take(attrAgentVersion)
+	c.JavaVersion, _ = take(attrJavaVersion)
+	c.JVMVendorVersion, _ = take(attrJVMVendorVersion)
+	c.ConnectedBy, _ = take(attrConnectedBy)
+	var bad error
+	if v, ok := take(attrConnectedSince); !ok {
+		c.report(attrConnectedSince, "missing")
+	} else if c.ConnectedSince, bad = decodeEpochMillis(v); bad != nil {
+		c.report(attrConnectedSince, "%v", bad)
+	}
+	if v, ok := take(attrRecentStart); ok {
+		if c.RecentStart, bad = decodeEpochMillis(v); bad != nil {
+			c.report(attrRecentStart, "%v", bad)
 		}
 	}
-	if security == nil {
+	if v, ok := take(attrSecurityStatus); !ok {
 		c.report(attrSecurityStatus, "missing: the security status is unknown")
-	} else if c.Security, err2 = decodeSecurityStatus([]byte(*security)); err2 != nil {
-		c.report(attrSecurityStatus, "%v", err2)
+	} else if c.Security, bad = decodeSecurityStatus([]byte(v)); bad != nil {
+		c.report(attrSecurityStatus, "%v", bad)
 	}
 	if exposedType != jsonparser.NotExist {
-		if c.ExposedSystems, err2 = d.exposedSystems(exposed, exposedType); err2 != nil {
-			c.report(attrExposedSystems, "%v", err2)
+		if c.ExposedSystems, bad = d.exposedSystems(exposed, exposedType); bad != nil {
+			c.report(attrExposedSystems, "%v", bad)
 		}
 	}
 	for _, k := range locationKeys {
-		if v, ok := c.Extra[k]; ok {
+		if v, ok := take(k); ok {
 			c.LocationID = v
-			delete(c.Extra, k)
 			break
 		}
 	}
-	if len(c.Extra) == 0 {
-		c.Extra = nil
+	if len(attrs) > 0 {
+		c.Extra = attrs
 	}
 	if len(notStrings) == 0 {
 		return "", err
@@ -216,7 +202,7 @@ func (c *Connector) report(attr, format string, args ...any) {
 func (d *decoder) text(value []byte, typ jsonparser.ValueType) (s string, ok bool) {
 	switch typ {
 	case jsonparser.String:
-		if u, ok := d.unquote(value); ok {
+		if u, ok := unquote(value, d.grow(len(value))); ok {
 			return string(u), true
 		}
 		return `"` + validString(value) + `"`, false // an invalid escape
@@ -226,10 +212,10 @@ func (d *decoder) text(value []byte, typ jsonparser.ValueType) (s string, ok boo
 	return validString(value), false
 }
 
-// unquote is unquote into the decoder's buffer, the result valid until the next call.
-func (d *decoder) unquote(raw []byte) ([]byte, bool) {
-	d.buf = slices.Grow(d.buf[:0], len(raw))
-	return unquote(raw, d.buf)
+// grow returns the decoder's buffer with room for n bytes; what it held before is lost.
+func (d *decoder) grow(n int) []byte {
+	d.buf = slices.Grow(d.buf[:0], n)
+	return d.buf
 }
 
 // exposedSystems is decodeExposedSystems for an exposed_systems value of JSON type typ, each
@@ -248,7 +234,7 @@ func (d *decoder) exposedSystems(value []byte, typ jsonparser.ValueType) ([]Expo
 		return nil, nil
 	case jsonparser.String:
 		var ok bool
-		if text, ok = d.unquote(value); !ok {
+		if text, ok = unquote(value, d.grow(len(value))); !ok {
 			return nil, errors.New("not a valid JSON string: the exposed systems are unknown")
 		}
 	}
@@ -286,11 +272,8 @@ func decodeSecurityStatus(s []byte) (*SecurityStatus, error) {
 	values := make(map[string]Risk, len(checkKeys)+1)
 	var bad []string
 	err := jsonparser.ObjectEach(s, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
-		u, ok := value, false
-		if typ == jsonparser.String {
-			u, ok = unquote(value, nil)
-		}
-		if !ok {
+		u, ok := unquote(value, nil)
+		if typ != jsonparser.String || !ok {
 			u = value
 			bad = append(bad, validString(key))
 		}
