@@ -369,9 +369,7 @@ func decodeExposedSystem(value []byte, typ jsonparser.ValueType, interned map[st
 		case typ == jsonparser.Null && field != nil:
 			return nil // leaves the field empty
 		case typ != jsonparser.Null:
-			if json.Unmarshal(value, &v) != nil {
-				v = validString(value)
-			}
+			v = anyValue(value)
 		}
 		if sys.Extra == nil {
 			sys.Extra = make(map[string]any)
@@ -380,6 +378,15 @@ func decodeExposedSystem(value []byte, typ jsonparser.ValueType, interned map[st
 		return nil
 	})
 	return sys, err == nil
+}
+
+// anyValue returns a JSON value as encoding/json decodes it into any, or its text if it is not
+// valid JSON. (A variable of its own: &v would move every member's v to the heap.)
+func anyValue(value []byte) (v any) {
+	if json.Unmarshal(value, &v) != nil {
+		return validString(value)
+	}
+	return v
 }
 
 // intern returns b as a string, the same string for the same bytes while fewer than 1,000
