@@ -51,8 +51,8 @@ func DecodeConnectors(body []byte) ([]Connector, error) {
 	doc := bytes.TrimSpace(body)
 	if len(doc) == 0 || doc[0] != '[' {
 		kind := ""
-		if bytes.HasPrefix(doc, []byte("<")) {
-			kind = "HTML or XML, "
+		if len(doc) > 0 {
+			kind = map[byte]string{'{': "a JSON object, ", '<': "HTML or XML, "}[doc[0]]
 		}
 		return nil, fmt.Errorf("%w: expected a JSON array, got %s%s", ErrMalformedResponse, kind, quoteShort(string(doc[:min(len(doc), 80)])))
 	}
