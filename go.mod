@@ -3,6 +3,7 @@ module github.com/btp-connectivity-mcp/btp-connectivity-mcp
 go 1.26.8
 
 require (
+	github.com/buger/jsonparser v1.1.2
 	github.com/cenkalti/backoff/v5 v5.0.3
 	github.com/cloudfoundry-community/go-cfenv v1.24.1
 	github.com/goccy/go-yaml v1.19.2
@@ -21,7 +22,6 @@ require (
 
 require (
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
-	github.com/buger/jsonparser v1.1.2 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-viper/mapstructure/v2 v2.5.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect

@@ -1,10 +1,15 @@
 package connectivity
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
 // referenceSample is the response example of SAP's "Calling the Connectivity Service REST API".
@@ -191,19 +196,19 @@ func TestDecodeEpochMillis(t *testing.T) {
 		{"253402300800000", "", true},
 	}
 	for _, tc := range tests {
-		got, err := DecodeEpochMillis(tc.in)
+		got, err := decodeEpochMillis(tc.in)
 		if (err != nil) != tc.wantErr {
-			t.Errorf("DecodeEpochMillis(%q) error = %v, wantErr %v", tc.in, err, tc.wantErr)
+			t.Errorf("decodeEpochMillis(%q) error = %v, wantErr %v", tc.in, err, tc.wantErr)
 			continue
 		}
 		if tc.want == "" {
 			if !got.IsZero() {
-				t.Errorf("DecodeEpochMillis(%q) = %v, want zero", tc.in, got)
+				t.Errorf("decodeEpochMillis(%q) = %v, want zero", tc.in, got)
 			}
 			continue
 		}
 		if s := got.Format(time.RFC3339Nano); s != tc.want {
-			t.Errorf("DecodeEpochMillis(%q) = %s, want %s", tc.in, s, tc.want)
+			t.Errorf("decodeEpochMillis(%q) = %s, want %s", tc.in, s, tc.want)
 		}
 	}
 }
@@ -224,16 +229,168 @@ func TestRiskRank(t *testing.T) {
 	}
 }
 
-func TestSecurityChecksHaveLabelsAndRecommendations(t *testing.T) {
-	for _, c := range SecurityChecks {
-		if c.Label == "" || len(c.Recommendation) < 20 {
-			t.Errorf("check %q lacks a label or recommendation", c.Key)
-		}
-		if got, ok := LookupCheck(c.Key); !ok || got != c {
-			t.Errorf("LookupCheck(%q) = %+v, %v", c.Key, got, ok)
-		}
+// TestDecodeLandscapes decodes every landscape the simulator serves: each attribute arrives where
+// it belongs, without problems, and a master and its shadow share their exposed systems.
+func TestDecodeLandscapes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		agents []simulator.Agent
+	}{
+		{"sample", simulator.SampleLandscape()},
+		{"sample with locations", simulator.SampleLandscapeWithLocations()},
+		{"clean", simulator.CleanLandscape()},
+		{"large", simulator.LargeLandscape(60, 25)},
+		{"large with locations", simulator.LargeLandscapeWithLocations(60, 25)},
+		{"empty", []simulator.Agent{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body, err := json.Marshal(tc.agents)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeConnectors(body)
+			if err != nil || len(got) != len(tc.agents) {
+				t.Fatalf("decoded %d connectors of %d (%v)", len(got), len(tc.agents), err)
+			}
+			for i, a := range tc.agents {
+				c := got[i]
+				compareConnector(t, c, a.Attributes)
+				if !strings.HasPrefix(tc.name, "sample") && len(c.Problems) != 0 { // the sample has a broken connector
+					t.Errorf("connector %s: problems %+v", c.ClientID, c.Problems)
+				}
+				var want []ExposedSystem
+				if json.Unmarshal([]byte(a.Attributes[simulator.AttrExposedSystems]), &want) != nil || len(want)+len(c.ExposedSystems) == 0 {
+					continue
+				}
+				if !reflect.DeepEqual(c.ExposedSystems, want) {
+					t.Errorf("connector %s: exposed systems %+v, want %+v", c.ClientID, c.ExposedSystems, want)
+				}
+			}
+			if strings.HasPrefix(tc.name, "large") && &got[0].ExposedSystems[0] != &got[1].ExposedSystems[0] {
+				t.Error("a master and its shadow with the same exposed systems do not share them")
+			}
+		})
 	}
-	if _, ok := LookupCheck("summary"); ok {
-		t.Error("summary is not a check")
+}
+
+// TestDecodeShapes covers the JSON details of the response: escapes, null, invalid UTF-8,
+// repeated keys, and documents that are cut off or followed by text.
+func TestDecodeShapes(t *testing.T) {
+	for _, tc := range []struct {
+		doc      string
+		clientID string // of the first connector; "-" when the document is rejected
+		problem  string // the attribute of a problem the first connector must have
+	}{
+		{" [ {\"attributes\" : {\"client_id\":\"1\"}} ]\n", "1", "security_status"},
+		{`[{"attributes":{"client_id":"1","connected_by":null,"x":"y"}}]`, "1", "connected_since"},
+		{`[{"attributes":{"client_id":"caf\u00e9 \ud83d\ude00 \"q\" \/"}}]`, "café 😀 \"q\" /", ""},
+		{`[{"attributes":{"client_id":"\ud800 x"}}]`, "\ufffd x", ""},
+		{`[{"attributes":{"client_id":"\x"}}]`, `"\x"`, "attributes"},
+		{"[{\"attributes\":{\"client_id\":\"\xff\xfe\"}}]", "\ufffd", ""},
+		{`[{"attributes":{"client_id":"1","client_id":"2"}}]`, "2", ""},
+		{`[{"attributes":{"cl\u0069ent_id":"1"}}]`, "1", ""},
+		{`[{"Attributes":{"client_id":"1"}}]`, "", "attributes"},
+		{`[{"attributes":{"client_id":1}}]`, "1", "attributes"},
+		{`[{"attributes":{"client_id":"1"},"other":true}]`, "1", ""},
+		{`[{"attributes":null}]`, "", "attributes"},
+		{`[{"attributes":{"client_id":"1" "x":"y"}}]`, "1", "attributes"},
+		{`[{"attributes":{"client_id":"1","exposed_systems":"[{\"host\":\"h\\u00e4:1\",\"description\":\"a \\\"b\\\"\"}]"}}]`, "1", ""},
+		{`[{"attributes":{"client_id":"1","exposed_systems":"[{\"host\":\"a\"}] []"}}]`, "1", "exposed_systems"},
+		{`[{"attributes":{"client_id":"1","exposed_systems":"{\"host\":\"a\"}"}}]`, "1", "exposed_systems"},
+		{`[{"attributes":{"client_id":"1","exposed_systems":"[{\"host\":tru}]"}}]`, "1", "exposed_systems"},
+		{`[{"attributes":{"client_id":"1","exposed_systems":[{"host":"a"}]}}]`, "1", "attributes"},
+		{`[{"attributes":{"client_id":"1","security_status":"{\"summary\":\"ok\"} x"}}]`, "1", "security_status"},
+		{`[{"attributes":{"client_id":"1"}}] x`, "-", ""},
+		{`[{"attributes":{"client_id":"1"}},]`, "-", ""},
+		{`[{"attributes":{"client_id":"1"`, "-", ""},
+		{`[1 2]`, "-", ""},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			got, err := DecodeConnectors([]byte(tc.doc))
+			if tc.clientID == "-" {
+				if !errors.Is(err, ErrMalformedResponse) {
+					t.Fatalf("DecodeConnectors = %+v, %v; want ErrMalformedResponse", got, err)
+				}
+				return
+			}
+			if err != nil || len(got) != 1 {
+				t.Fatalf("DecodeConnectors = %+v, %v; want one connector", got, err)
+			}
+			if got[0].ClientID != tc.clientID {
+				t.Errorf("client ID = %q, want %q", got[0].ClientID, tc.clientID)
+			}
+			if tc.problem != "" && !slices.ContainsFunc(got[0].Problems, func(p Problem) bool { return p.Attribute == tc.problem }) {
+				t.Errorf("no problem with %s: %+v", tc.problem, got[0].Problems)
+			}
+		})
+	}
+}
+
+func TestDecodeExposedSystemsShapes(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want []ExposedSystem // nil: an error
+	}{
+		{`[]`, []ExposedSystem{}},
+		{` [ {} ] `, []ExposedSystem{{}}},
+		{`[{"protocol":"HTTPS","host":"s4h:443","description":"ERP","type":"abapSys","status":"exposed"},{"host":"b:1"}]`,
+			[]ExposedSystem{{Protocol: "HTTPS", Host: "s4h:443", Description: "ERP", Type: "abapSys", Status: "exposed"}, {Host: "b:1"}}},
+		{`[{"protocol":null,"host":"x\"y\u00e4","description":"\ud83d\ude00","status":"Exposed"}]`,
+			[]ExposedSystem{{Host: "x\"yä", Description: "😀", Status: "Exposed"}}},
+		{"[{\"host\":\"\xc3\x28\"}]", []ExposedSystem{{Host: "\ufffd("}}},
+		{`[{"host":"a","host":"b"}]`, []ExposedSystem{{Host: "b"}}},
+		{`[{"host":"a","port":1,"tags":["x"],"note":null}]`, []ExposedSystem{{Host: "a", Extra: map[string]any{"port": 1.0, "tags": []any{"x"}, "note": nil}}}},
+		{`[{"host":5}]`, []ExposedSystem{{Extra: map[string]any{"host": 5.0}}}},
+		{`[{"ho\u0073t":"a"}]`, []ExposedSystem{{Host: "a"}}},
+		{`[{"host":"a"}`, nil},
+		{`{"host":"a"}`, nil},
+		{`[{"host":"a"}] []`, nil},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			got, err := decodeExposedSystems([]byte(tc.doc), map[string]string{})
+			if (err != nil) != (tc.want == nil) || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("decodeExposedSystems = %+v (%v), want %+v", got, err, tc.want)
+			}
+		})
+	}
+	got, err := decodeExposedSystems([]byte(`[1, {"host":"a"}, null]`), map[string]string{})
+	if len(got) != 1 || err == nil || !strings.Contains(err.Error(), "2 of 3") {
+		t.Errorf("elements that are not objects: %+v, %v", got, err)
+	}
+}
+
+func TestDecodeSecurityStatusShapes(t *testing.T) {
+	for _, tc := range []struct {
+		doc     string
+		summary Risk
+		checks  []string // keys in order; nil: no status
+		bad     string   // in the error
+	}{
+		{`{"payload_trace":"ok","summary":"ok","zeta":"ok","ciphers":"ok","alpha":"x"}`, RiskOK, []string{"ciphers", "payload_trace", "alpha", "zeta"}, ""},
+		{`{"summary":"ok","ciphers":7,"cpic_trace":null}`, RiskOK, []string{"ciphers", "cpic_trace"}, "ciphers, cpic_trace"},
+		{`{"ciphers":"ok","ciphers":"high_risk"}`, "", []string{"ciphers"}, "summary"},
+		{`{"summary":"ok"`, "", nil, "not a JSON object"},
+		{`[]`, "", nil, "not a JSON object"},
+		{` `, "", nil, "empty"},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			got, err := decodeSecurityStatus([]byte(tc.doc))
+			if (err == nil) != (tc.bad == "") || (err != nil && !strings.Contains(err.Error(), tc.bad)) {
+				t.Errorf("error = %v, want one naming %q", err, tc.bad)
+			}
+			if (got == nil) != (tc.checks == nil) {
+				t.Fatalf("status = %+v", got)
+			}
+			if got == nil {
+				return
+			}
+			var keys []string
+			for _, c := range got.Checks {
+				keys = append(keys, c.Key)
+			}
+			if got.Summary != tc.summary || !reflect.DeepEqual(keys, tc.checks) {
+				t.Errorf("status = %+v, want summary %q and checks %v", got, tc.summary, tc.checks)
+			}
+		})
 	}
 }

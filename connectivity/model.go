@@ -117,40 +117,7 @@ type ExposedSystem struct {
 	Description string
 	Type        string // backend type, e.g. abapSys or nonSAPsys
 	Status      string // "exposed", or another value as reported
-	// Extra holds keys this version does not know, verbatim.
+	// Extra holds members this version does not know, and known ones that are not strings, as
+	// encoding/json decodes them.
 	Extra map[string]any
-}
-
-// Protocols lists the protocols the Cloud Connector can expose.
-var Protocols = []string{"HTTP", "HTTPS", "RFC", "RFCS", "LDAP", "LDAPS", "TCP", "TCPS"}
-
-// BackendTypes lists the backend types the Cloud Connector knows.
-var BackendTypes = []string{"abapSys", "netweaverCE", "netweaverGW", "applServerJava", "BC", "PI", "hana", "otherSAPsys", "nonSAPsys"}
-
-// SecurityCheck describes one check of the Cloud Connector's Security Status page.
-type SecurityCheck struct {
-	Key            string // the key in security_status
-	Label          string // the name the Cloud Connector UI shows
-	Recommendation string // what to do when the check is not ok
-}
-
-// SecurityChecks lists the known checks in the order the documentation gives them.
-var SecurityChecks = []SecurityCheck{
-	{"ui_certificate", "UI Certificate", "Replace the self-signed administration UI certificate with one signed by a CA your company trusts."},
-	{"ciphers", "Cipher Suites", "Enable only secure cipher suites (Configuration > User Interface; the resetCiphers script since Cloud Connector 2.17.0)."},
-	{"trust_store", "Backend Trust Store", "Do not trust all backend certificates; add the specific backend certificates to the trust store allowlist."},
-	{"authentication_type", "User Administration", "Move from the local single-administrator user store to LDAP, for named and audited administrator users."},
-	{"cpic_trace", "CPIC Trace", "Lower the CPIC trace level (level 3 writes sensitive payload) and guard trace activation with the four-eyes principle."},
-	{"payload_trace", "Tunnel Traffic Trace", "Switch the payload trace off for the subaccount unless SAP support needs it, and guard it with the four-eyes principle."},
-	{"application_whitelist", "Application Allowlist", "Restrict the tunnel to the cloud applications that need on-premise access (application allowlist of the subaccount)."},
-}
-
-// LookupCheck returns the description of a known check key.
-func LookupCheck(key string) (SecurityCheck, bool) {
-	for _, c := range SecurityChecks {
-		if c.Key == key {
-			return c, true
-		}
-	}
-	return SecurityCheck{}, false
 }
