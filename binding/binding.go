@@ -22,11 +22,11 @@ import (
 )
 
 // Secret is a credential (a client secret or a private key) that must never reach a log, an
-// error or a tool result. Every way of printing it — fmt verbs, JSON, slog — shows "[redacted]"
-// ("" when empty); only Reveal returns the value, for the one place that sends it to XSUAA.
+// error or a tool result: fmt, JSON and slog show "[redacted]" ("" when empty); only Reveal
+// returns the value.
 type Secret string
 
-// Reveal returns the secret value itself.
+// Reveal returns the secret value itself, for the one place that sends it to XSUAA.
 func (s Secret) Reveal() string { return string(s) }
 
 // String returns "[redacted]", or "" when the secret is empty.
@@ -44,9 +44,9 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 func (s Secret) Format(f fmt.State, verb rune) {
 	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
 		_, _ = io.WriteString(f, s.GoString())
-		return
+	} else {
+		_, _ = io.WriteString(f, s.String())
 	}
-	_, _ = io.WriteString(f, s.String())
 }
 
 // MarshalJSON encodes the secret as "[redacted]" (or "" when empty).
@@ -55,54 +55,37 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // LogValue redacts the secret in slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Binding is one Connectivity service binding (plan api_access): the credentials to get an XSUAA
-// token and the address of the Cloud Connector info endpoint, for one subaccount. Printing or
-// logging a Binding never shows its client secret or private key.
+// Binding is one Connectivity service binding (plan api_access) of one subaccount: the
+// credentials to get an XSUAA token and the address of the Cloud Connector info endpoint.
+// Printing or logging a Binding never shows its client secret or private key.
 type Binding struct {
-	// Name identifies the binding (the subaccount) to people and is unique among the bindings
-	// Load returns: NAME of --binding NAME=PATH, the VCAP_SERVICES entry's name, the Kyma folder's
-	// name, or the base name of the service key file.
-	Name string
-	// Source says where the binding was read, e.g. "file /path/key.json", "VCAP_SERVICES" or
-	// "SERVICE_BINDING_ROOT /bindings/conn".
-	Source string
-	// Plan is the service plan when the source tells it ("api_access"), else "".
-	Plan string
+	// Name is unique among the bindings Load returns: NAME of --binding NAME=PATH, the
+	// VCAP_SERVICES entry's name, the Kyma folder's name, or the service key file's base name.
+	Name   string
+	Source string // where it was read: "file /path/key.json", "VCAP_SERVICES", "SERVICE_BINDING_ROOT /bindings/conn"
+	Plan   string // the service plan when the source tells it ("api_access"), else ""
 
-	// ClientID is the OAuth client ID (credentials.clientid).
-	ClientID string
-	// ClientSecret is the OAuth client secret; empty for X.509 bindings.
-	ClientSecret Secret
-	// CredentialType is credentials.credential-type: "binding-secret", "x509" or "" (unknown).
-	CredentialType string
-	// TokenServiceURL is the XSUAA base URL for client-secret bindings (credentials.token_service_url).
-	TokenServiceURL string
-	// CertURL is the XSUAA base URL for X.509 bindings (credentials.certurl).
-	CertURL string
-	// Certificate is the PEM client certificate chain of an X.509 binding.
-	Certificate string
-	// Key is the PEM private key of an X.509 binding.
-	Key Secret
+	ClientID        string // credentials.clientid
+	ClientSecret    Secret // credentials.clientsecret; empty for X.509 bindings
+	CredentialType  string // credentials.credential-type: "binding-secret", "x509" or "" (unknown)
+	TokenServiceURL string // XSUAA base URL of client-secret bindings: credentials.token_service_url (or url)
+	CertURL         string // XSUAA base URL of X.509 bindings: credentials.certurl
+	Certificate     string // PEM client certificate chain of an X.509 binding
+	Key             Secret // PEM private key of an X.509 binding
 
-	// ServiceURL is credentials.connectivity_service.url, the Connectivity API's base URL.
-	ServiceURL string
-	// SCCInfoPath is credentials.connectivity_service.scc_info_path, the Cloud Connector info path.
-	SCCInfoPath string
+	ServiceURL  string // credentials.connectivity_service.url, the Connectivity API's base URL
+	SCCInfoPath string // credentials.connectivity_service.scc_info_path, the Cloud Connector info path
 
-	// SubaccountID is credentials.subaccount_id.
-	SubaccountID string
-	// SubaccountSubdomain is credentials.subaccount_subdomain.
-	SubaccountSubdomain string
-	// IdentityZone is credentials.identityzone.
-	IdentityZone string
+	SubaccountID        string // credentials.subaccount_id
+	SubaccountSubdomain string // credentials.subaccount_subdomain
+	IdentityZone        string // credentials.identityzone
 
-	// origin tells Reload where to read the binding again; zero when it cannot be re-read.
-	origin origin
+	path string // the file or folder Reload reads again; "" when it cannot be re-read
+	own  string // the binding's name there, before NAME=PATH renamed it
 }
 
-// UsesX509 reports whether the binding authenticates with its X.509 certificate (mTLS) rather
-// than a client secret: credential-type says "x509", or, when credential-type is absent, the
-// binding has a certificate and key but no secret.
+// UsesX509 reports whether the binding authenticates with its X.509 certificate (mTLS): its
+// credential-type says x509, or, without one, it has a certificate and key but no secret.
 func (b *Binding) UsesX509() bool {
 	if ct := strings.ToLower(strings.TrimSpace(b.CredentialType)); ct != "" {
 		return strings.HasPrefix(ct, "x509")
@@ -124,15 +107,12 @@ func (b *Binding) Auth() string {
 // NotAfter returns when the certificate of an X.509 binding expires, or the zero time for a
 // client-secret binding or a certificate that cannot be read.
 func (b *Binding) NotAfter() time.Time {
-	block, _ := pem.Decode([]byte(b.Certificate))
-	if !b.UsesX509() || block == nil {
-		return time.Time{}
+	if block, _ := pem.Decode([]byte(b.Certificate)); block != nil && b.UsesX509() {
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			return cert.NotAfter
+		}
 	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return time.Time{}
-	}
-	return cert.NotAfter
+	return time.Time{}
 }
 
 // Region returns the SAP BTP region of the Connectivity API host, "eu10" for
@@ -162,9 +142,8 @@ func (b *Binding) Label() string {
 	return b.Name
 }
 
-// TokenURL returns the XSUAA token endpoint: <certurl>/oauth/token for X.509 bindings,
-// <token_service_url>/oauth/token otherwise. "/oauth/token" is not appended to a URL that
-// already ends with it. It returns "" when the binding lacks the base URL (Validate reports it).
+// TokenURL returns the XSUAA token endpoint, <certurl>/oauth/token for X.509 bindings and
+// <token_service_url>/oauth/token otherwise, or "" without the base URL.
 func (b *Binding) TokenURL() string {
 	base := b.TokenServiceURL
 	if b.UsesX509() {
@@ -177,20 +156,18 @@ func (b *Binding) TokenURL() string {
 	return base + "/oauth/token"
 }
 
-// InfoURL returns the Cloud Connector info endpoint: ServiceURL followed by SCCInfoPath, joined
-// by exactly one slash. It returns "" when either part is missing.
+// InfoURL returns the Cloud Connector info endpoint, ServiceURL and SCCInfoPath joined by one
+// slash, or "" when either is missing.
 func (b *Binding) InfoURL() string {
-	base := strings.TrimRight(strings.TrimSpace(b.ServiceURL), "/")
-	path := strings.TrimSpace(b.SCCInfoPath)
+	base, path := strings.TrimRight(strings.TrimSpace(b.ServiceURL), "/"), strings.TrimSpace(b.SCCInfoPath)
 	if base == "" || path == "" {
 		return ""
 	}
 	return base + "/" + strings.TrimLeft(path, "/")
 }
 
-// Validate checks that the binding can be used to call the Cloud Connector info API. It returns
-// nil or an *Error that lists every problem found. Messages never contain the client secret or
-// the private key.
+// Validate checks that the binding can call the Cloud Connector info API. It returns nil or an
+// *Error that lists every problem found, never with the client secret or the private key.
 func (b *Binding) Validate() error {
 	if problems := b.problems(nil); len(problems) > 0 {
 		return &Error{Name: b.Name, Source: b.Source, Problems: problems}
@@ -236,9 +213,8 @@ func (b *Binding) problems(problems []string) []string {
 	return problems
 }
 
-// String describes the binding for logs and messages, for example
+// String describes the binding without secrets, for example
 // `connectivity binding "my-conn-api" (VCAP_SERVICES, plan api_access, client sb-…, secret)`.
-// It never shows the secret, the key or a token.
 func (b *Binding) String() string {
 	if b == nil {
 		return "connectivity binding <nil>"
@@ -249,28 +225,14 @@ func (b *Binding) String() string {
 			parts = append(parts, p[0]+p[1])
 		}
 	}
-	parts = append(parts, b.Auth())
-	return fmt.Sprintf("connectivity binding %q (%s)", b.Name, strings.Join(parts, ", "))
+	return fmt.Sprintf("connectivity binding %q (%s)", b.Name, strings.Join(append(parts, b.Auth()), ", "))
 }
 
-// LogValue describes the binding for slog without secrets.
-func (b *Binding) LogValue() slog.Value {
-	if b == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("name", b.Name), slog.String("source", b.Source), slog.String("plan", b.Plan),
-		slog.String("client_id", b.ClientID), slog.String("auth", b.Auth()), slog.String("info_url", b.InfoURL()))
-}
-
-// Error says why a binding cannot be used. Problems lists every problem found; none of them
-// contains secret material.
+// Error says why a binding cannot be used; no problem contains secret material.
 type Error struct {
-	// Name is the binding's name.
-	Name string
-	// Source says where the binding was read, as in Binding.Source.
-	Source string
-	// Problems are the problems found, each a short sentence.
-	Problems []string
+	Name     string   // the binding's name
+	Source   string   // where it was read, as in Binding.Source
+	Problems []string // every problem found, each a short sentence
 }
 
 // Error returns `binding "name" (source): problem1; problem2`.
@@ -282,15 +244,12 @@ func (e *Error) Error() string {
 	return where + ": " + strings.Join(e.Problems, "; ")
 }
 
-// Skipped is a Connectivity binding that was found but cannot serve the Cloud Connector info API
-// (typically plan lite or connectivity_proxy, which have no api_access). Its fields carry no secrets.
+// Skipped is a Connectivity binding that cannot serve the Cloud Connector info API (plan lite
+// or connectivity_proxy have no api_access). It carries no secrets.
 type Skipped struct {
-	// Name is the binding's name.
-	Name string
-	// Source says where the binding was found.
-	Source string
-	// Reason says why the binding cannot be used and what to do instead.
-	Reason string
+	Name   string // the binding's name
+	Source string // where it was found
+	Reason string // why it cannot be used and what to do instead
 }
 
 // String returns `skipped binding "name" (source): reason`.
@@ -299,16 +258,15 @@ func (s Skipped) String() string {
 }
 
 // ErrNotFound means that no Connectivity service binding with plan api_access was found.
-// Result.Err wraps it when a source holds nothing usable; the wrapping message says what was
-// found instead.
+// Result.Err wraps it when a source holds nothing usable, saying what was found instead.
 var ErrNotFound = errors.New("no Connectivity service binding with plan api_access found: " +
 	"pass --binding PATH (a service key file, or a folder with one file per credential key; repeatable), " +
 	"or set CONNECTIVITY_BINDING=PATH, " +
 	"or run with VCAP_SERVICES (Cloud Foundry) or SERVICE_BINDING_ROOT (Kyma, Kubernetes) " +
 	"holding a binding of a Connectivity instance with plan api_access")
 
-// checkURL returns a problem when raw is missing (then the problem is missing) or not an
-// absolute https URL (plain http is accepted for loopback hosts only, for local tests), or "".
+// checkURL returns a problem when raw is missing (then missing) or not an absolute https URL
+// (plain http only for loopback hosts, for local tests), or "".
 func checkURL(field, raw, missing string) string {
 	if raw == "" {
 		return missing
@@ -317,14 +275,11 @@ func checkURL(field, raw, missing string) string {
 	if err != nil || u.Host == "" || u.Scheme == "" {
 		return field + " is not an absolute URL (expected https://host…)"
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
+	host, ip := u.Hostname(), net.ParseIP(u.Hostname())
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme == "https", scheme == "http" && (strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()):
 		return ""
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
-			return ""
-		}
+	case scheme == "http":
 		return fmt.Sprintf("%s %s uses plain http: only https is allowed "+
 			"(http only for localhost, 127.0.0.0/8 and ::1)", field, clip(u.Redacted(), 80, true))
 	}
@@ -332,14 +287,13 @@ func checkURL(field, raw, missing string) string {
 }
 
 // checkKeyPair returns a problem when the PEM certificate and key do not form a TLS key pair or
-// the certificate has expired, or "" when they are fine. The crypto/tls messages name PEM block
-// types at most, never key material.
+// the certificate has expired, or "". crypto/tls names PEM block types at most, never key material.
 func checkKeyPair(certPEM string, key Secret) string {
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(key.Reveal()))
 	if err != nil {
 		return "certificate and key do not form a TLS key pair: " + err.Error()
 	}
-	if leaf := pair.Leaf; leaf != nil && leaf.NotAfter.Before(time.Now()) { // Leaf: set since Go 1.23
+	if leaf := pair.Leaf; leaf != nil && leaf.NotAfter.Before(time.Now()) {
 		return fmt.Sprintf("certificate expired at %s: recreate the binding or service key "+
 			"(XSUAA certificates live 1 to 30 days)", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,24 +19,20 @@ import (
 
 // Options says where Load looks for bindings.
 type Options struct {
-	// Paths are the --binding values (repeatable), each PATH or NAME=PATH: a service key file, a
-	// binding folder with one file per credential key (Kyma), or a folder of such files and
-	// folders; NAME names the binding. When empty, CONNECTIVITY_BINDING is used the same way.
+	// Paths are the --binding values, each PATH or NAME=PATH: a service key file, a binding folder
+	// with one file per credential key (Kyma), or a folder of such files and folders; NAME names
+	// the binding. When empty, CONNECTIVITY_BINDING is used the same way.
 	Paths []string
-	// Environ is the environment as os.Environ returns it ("KEY=value"). Load reads
-	// CONNECTIVITY_BINDING, VCAP_SERVICES, VCAP_SERVICES_FILE_PATH and SERVICE_BINDING_ROOT from
-	// it, never from the process environment.
+	// Environ is the environment as os.Environ returns it. Load reads CONNECTIVITY_BINDING,
+	// VCAP_SERVICES, VCAP_SERVICES_FILE_PATH and SERVICE_BINDING_ROOT from it, never from the process.
 	Environ []string
 }
 
 // Result is what Load found in the first source present: every binding, usable, skipped or broken.
 type Result struct {
-	// Usable are the valid bindings, ready for a client.
-	Usable []*Binding
-	// Skipped are Connectivity bindings of another plan (lite), with the reason.
-	Skipped []Skipped
-	// Broken are bindings that cannot be used: unreadable, not JSON, invalid; each lists why.
-	Broken []*Error
+	Usable  []*Binding // the valid bindings, ready for a client
+	Skipped []Skipped  // Connectivity bindings of another plan (lite), with the reason
+	Broken  []*Error   // bindings that cannot be used (unreadable, not JSON, invalid), each with why
 
 	ignored  []string // other services, described when a source holds nothing usable
 	problems []error  // Broken and the sources that held nothing usable, in source order
@@ -63,19 +60,17 @@ func Load(opts Options) *Result {
 	if len(paths) == 0 && env["CONNECTIVITY_BINDING"] != "" {
 		paths = []string{env["CONNECTIVITY_BINDING"]}
 	}
-	r := &Result{}
-	switch {
+	r, o := &Result{}, &Result{}
+	switch root := env["SERVICE_BINDING_ROOT"]; {
 	case len(paths) > 0:
 		for _, arg := range paths {
 			o := &Result{}
 			r.collect(o, o.loadArg(arg))
 		}
 	case env["VCAP_SERVICES_FILE_PATH"] != "" || strings.TrimSpace(env["VCAP_SERVICES"]) != "":
-		o := &Result{}
 		r.collect(o, o.loadVCAP(env))
-	case env["SERVICE_BINDING_ROOT"] != "":
-		o, root := &Result{}, env["SERVICE_BINDING_ROOT"]
-		o.loadDir(root, "SERVICE_BINDING_ROOT ")
+	case root != "":
+		o.loadDir(root, "SERVICE_BINDING_ROOT ", false)
 		r.collect(o, "SERVICE_BINDING_ROOT "+root)
 	}
 	return r.finish()
@@ -87,156 +82,119 @@ func Load(opts Options) *Result {
 // "VCAP_SERVICES" (as in default-env.json). source becomes Binding.Source; its base name without
 // extension names a bare service key. Entries of other services are ignored.
 func Parse(data []byte, source string) *Result {
-	o := &Result{}
+	r, o := &Result{}, &Result{}
 	o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
-	r := &Result{}
 	r.collect(o, source)
 	return r.finish()
 }
 
-// collect adds what source yielded, o.
+// collect adds o, what source yielded, and explains why when source holds no usable binding.
 func (r *Result) collect(o *Result, source string) {
-	r.Usable = append(r.Usable, o.Usable...)
-	r.Skipped = append(r.Skipped, o.Skipped...)
-	r.Broken = append(r.Broken, o.Broken...)
+	r.Usable, r.Skipped, r.Broken = append(r.Usable, o.Usable...), append(r.Skipped, o.Skipped...), append(r.Broken, o.Broken...)
 	for _, e := range o.Broken {
 		r.problems = append(r.problems, e)
 	}
-	if len(o.Usable) == 0 && len(o.Broken) == 0 {
-		r.problems = append(r.problems, o.none(source))
+	if len(o.Usable) > 0 || len(o.Broken) > 0 {
+		return
 	}
+	var why []string
+	for _, s := range o.Skipped {
+		why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
+	}
+	if len(o.ignored) > 0 {
+		why = append(why, "ignored other services: "+strings.Join(o.ignored, ", "))
+	}
+	if len(why) == 0 {
+		why = append(why, "it holds no services")
+	}
+	r.problems = append(r.problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w", source, strings.Join(why, "; "), ErrNotFound))
 }
 
-// finish checks that names are unique and sets err.
+// finish refuses two bindings of one name and sets err.
 func (r *Result) finish() *Result {
 	sources := make(map[string]string)
+	claim := func(name, source string) {
+		if first, taken := sources[name]; taken && r.err == nil {
+			r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
+				"give one another name with --binding NAME=PATH", name, first, source)
+		}
+		sources[name] = source
+	}
 	for _, b := range r.Usable {
-		r.claim(sources, b.Name, b.Source)
+		claim(b.Name, b.Source)
 	}
 	for _, e := range r.Broken {
-		r.claim(sources, e.Name, e.Source)
+		claim(e.Name, e.Source)
 	}
 	if r.err == nil && len(r.Usable) == 0 {
-		r.err = ErrNotFound
-		if len(r.problems) > 0 {
-			r.err = errors.Join(r.problems...)
-		}
+		r.err = cmp.Or(errors.Join(r.problems...), ErrNotFound)
 	}
 	return r
 }
 
-// claim records that source holds a binding called name; a second claim is a clash.
-func (r *Result) claim(sources map[string]string, name, source string) {
-	if first, taken := sources[name]; taken && r.err == nil {
-		r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
-			"give one another name with --binding NAME=PATH", name, first, source)
-	}
-	sources[name] = source
-}
+// meta is what a source knows about a binding besides its credentials; path is where Reload
+// reads it again ("" when it cannot).
+type meta struct{ name, source, plan, path string }
 
 // fail records a problem with a source or binding as a whole.
 func (r *Result) fail(m meta, problem string) {
 	r.Broken = append(r.Broken, &Error{Name: m.name, Source: m.source, Problems: []string{problem}})
 }
 
-// none explains why source holds no usable binding.
-func (r *Result) none(source string) error {
-	var why []string
-	for _, s := range r.Skipped {
-		why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
-	}
-	if len(r.ignored) > 0 {
-		why = append(why, "ignored other services: "+strings.Join(r.ignored, ", "))
-	}
-	if len(why) == 0 {
-		why = append(why, "it holds no services")
-	}
-	return fmt.Errorf("%s has no usable connectivity binding (%s): %w", source, strings.Join(why, "; "), ErrNotFound)
-}
-
-// meta is what a source knows about a binding besides its credentials.
-type meta struct {
-	name, source, plan string
-	origin             origin
-}
-
-// origin is where Reload reads a binding again.
-type origin struct {
-	path   string // "" when the binding cannot be re-read (VCAP_SERVICES, Parse)
-	folder bool   // a binding folder, one file per key, rather than a service key file
-	own    string // the binding's name in that file or folder (before NAME=PATH renamed it)
-}
-
-// loadArg loads a --binding value, PATH or NAME=PATH. NAME=PATH names the binding the path
-// holds NAME, or, when it holds several, NAME/name. It returns the source.
+// loadArg loads a --binding value, PATH or NAME=PATH, and returns the source. NAME names the
+// binding the path holds, or, when it holds several, prefixes their names as NAME/name.
 func (r *Result) loadArg(arg string) string {
 	name, path, ok := strings.Cut(arg, "=")
-	if !ok || name == "" || path == "" || strings.TrimFunc(name, isNameRune) != "" {
-		name, path = "", arg
-	} else if _, err := os.Stat(arg); err == nil {
-		name, path = "", arg // a path that contains "="
+	const nameRunes = "._-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	if _, err := os.Stat(arg); !ok || name == "" || path == "" || strings.Trim(name, nameRunes) != "" || err == nil {
+		name, path = "", arg // not a name, or a path that contains "="
 	}
 	source := r.loadPath(path)
-	if name != "" {
-		n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
-		rename := func(own string) string {
-			if n == 1 {
-				return name
-			}
-			return name + "/" + own
-		}
-		for _, b := range r.Usable {
-			b.Name = rename(b.Name)
-		}
-		for _, e := range r.Broken {
-			e.Name = rename(e.Name)
-		}
-		for i := range r.Skipped {
-			r.Skipped[i].Name = rename(r.Skipped[i].Name)
+	if name == "" {
+		return source
+	}
+	n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
+	rename := func(own *string) {
+		if n == 1 {
+			*own = name
+		} else {
+			*own = name + "/" + *own
 		}
 	}
+	for _, b := range r.Usable {
+		rename(&b.Name)
+	}
+	for _, e := range r.Broken {
+		rename(&e.Name)
+	}
+	for i := range r.Skipped {
+		rename(&r.Skipped[i].Name)
+	}
 	return source
-}
-
-// isNameRune reports whether r may stand in a binding name given as NAME=PATH.
-func isNameRune(r rune) bool {
-	return r == '.' || r == '_' || r == '-' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
 }
 
 // loadPath loads a service key file or a folder and returns the source.
 func (r *Result) loadPath(path string) string {
 	info, err := os.Stat(path)
-	switch {
-	case err == nil && info.IsDir():
-		r.loadDir(path, "folder ")
+	if err == nil && info.IsDir() {
+		r.loadDir(path, "folder ", false)
 		return "folder " + path
-	case err != nil:
-		r.fail(fileMeta(path), "cannot read it: "+osProblem(err))
-	case !info.Mode().IsRegular():
-		r.fail(fileMeta(path), "not a regular file or folder")
-	default:
-		r.loadFile(path)
 	}
-	return "file " + path
-}
-
-// loadFile reads and parses a service key file.
-func (r *Result) loadFile(path string) {
-	if data, err := readFile(path); err != nil {
-		r.fail(fileMeta(path), "cannot read it: "+osProblem(err))
+	m := meta{name: baseName(path), source: "file " + path, path: path}
+	if err == nil && !info.Mode().IsRegular() {
+		r.fail(m, "not a regular file or folder")
+	} else if data, err := readFile(path); err != nil {
+		r.fail(m, "cannot read it: "+osProblem(err))
 	} else {
-		r.parseDocument(data, fileMeta(path))
+		r.parseDocument(data, m)
 	}
-}
-
-// fileMeta describes the binding in a service key file.
-func fileMeta(path string) meta {
-	return meta{name: baseName(path), source: "file " + path, origin: origin{path: path}}
+	return m.source
 }
 
 // loadVCAP reads the VCAP_SERVICES document of the environment and returns the source.
 func (r *Result) loadVCAP(env map[string]string) string {
 	m, data := meta{name: "VCAP_SERVICES", source: "VCAP_SERVICES"}, []byte(env["VCAP_SERVICES"])
+	var services map[string]any
 	var err error
 	if path := env["VCAP_SERVICES_FILE_PATH"]; path != "" {
 		m.source = "VCAP_SERVICES_FILE_PATH " + path
@@ -245,7 +203,6 @@ func (r *Result) loadVCAP(env map[string]string) string {
 			return m.source
 		}
 	}
-	var services map[string]any
 	if err = json.Unmarshal(data, &services); err != nil {
 		r.fail(m, jsonProblem(err))
 	} else {
@@ -254,106 +211,69 @@ func (r *Result) loadVCAP(env map[string]string) string {
 	return m.source
 }
 
-// loadDir loads a folder: a binding folder (one file per credential key), or a folder of binding
-// folders such as $SERVICE_BINDING_ROOT, where folders of other services are ignored, and of
-// service key files named *.json. prefix starts the source of each binding folder ("folder ",
-// "SERVICE_BINDING_ROOT ").
-func (r *Result) loadDir(dir, prefix string) {
-	m := meta{name: filepath.Base(dir), source: prefix + dir}
-	d, err := readFolder(dir)
+// loadDir loads a binding folder (one file per credential key), or, unless nested, a folder of
+// binding folders (where folders of other services are ignored) and *.json service keys, such
+// as $SERVICE_BINDING_ROOT. prefix starts the source of each binding folder.
+func (r *Result) loadDir(dir, prefix string, nested bool) {
+	creds, jsonFiles, subdirs, err := readFolder(dir)
+	m := meta{name: filepath.Base(dir), source: prefix + dir, path: dir}
 	switch {
 	case err != nil:
 		r.fail(m, "cannot read it: "+osProblem(err))
-	case d.isBinding():
-		r.folder(d, dir, prefix+dir, false)
-	case len(d.subdirs) > 0 || slices.ContainsFunc(d.names, isJSONName):
-		for _, name := range d.names {
-			if isJSONName(name) {
-				r.parseDocument([]byte(d.files[name]), fileMeta(filepath.Join(dir, name)))
-			}
-		}
-		for _, sub := range d.subdirs {
-			path := filepath.Join(dir, sub)
-			sd, err := readFolder(path)
-			switch {
-			case err != nil:
-				r.fail(meta{name: sub, source: prefix + path}, "cannot read it: "+osProblem(err))
-			case !sd.isBinding():
-				r.ignored = append(r.ignored, fmt.Sprintf("%q (not a binding folder)", sub))
-			default:
-				r.folder(sd, path, prefix+path, true)
-			}
-		}
-	default:
+	case hasAny(creds, append([]string{"type", "label", ".metadata"}, credentialKeys...)...):
+		m.plan = firstString(creds, "plan")
+		r.service(creds, m, nested, creds["tags"], firstString(creds, "label", "type"))
+	case nested:
+		r.ignored = append(r.ignored, fmt.Sprintf("%q (not a binding folder)", m.name))
+	case len(subdirs) == 0 && len(jsonFiles) == 0:
 		r.fail(m, "the folder holds no binding: expected one file per credential key "+
 			"(such as clientid and connectivity_service), binding folders, or *.json service keys")
-	}
-}
-
-// isJSONName reports whether a file name ends in .json.
-func isJSONName(name string) bool { return strings.EqualFold(filepath.Ext(name), ".json") }
-
-// folder is what a folder holds: file contents by name, and subfolder names.
-type folder struct {
-	files   map[string]string
-	names   []string // of files, sorted
-	subdirs []string
-}
-
-// isBinding reports whether the folder holds a binding rather than binding folders.
-func (d folder) isBinding() bool {
-	for _, k := range append([]string{"type", "label", ".metadata"}, credentialKeys...) {
-		if _, ok := d.files[k]; ok {
-			return true
+	default:
+		for _, path := range jsonFiles {
+			r.loadPath(path)
+		}
+		for _, sub := range subdirs {
+			r.loadDir(filepath.Join(dir, sub), prefix, true)
 		}
 	}
-	return false
 }
 
-// readFolder reads the files of a folder, following the symbolic links Kubernetes mounts
-// secrets with and skipping its "..data" entries and other dot files except .metadata.
-func readFolder(dir string) (folder, error) {
+// readFolder reads the files of a folder as credentials (trimmed text), following the symbolic
+// links Kubernetes mounts secrets with and skipping dot files (such as ..data) but .metadata, in
+// which the SAP BTP service operator marks the keys whose files hold JSON text. It also returns
+// the paths of the *.json files and the names of the subfolders.
+func readFolder(dir string) (creds map[string]any, jsonFiles, subdirs []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return folder{}, err
+		return nil, nil, nil, err
 	}
-	d := folder{files: make(map[string]string)}
+	creds = make(map[string]any)
 	for _, e := range entries {
-		name := e.Name()
+		name, path := e.Name(), filepath.Join(dir, e.Name())
 		if strings.HasPrefix(name, ".") && name != ".metadata" {
 			continue
 		}
-		path := filepath.Join(dir, name)
 		info, err := os.Stat(path)
 		if err != nil {
-			return folder{}, err
+			return nil, nil, nil, err
+		} else if info.IsDir() {
+			subdirs = append(subdirs, name)
+			continue
+		} else if !info.Mode().IsRegular() {
+			continue
 		}
-		switch {
-		case info.IsDir():
-			d.subdirs = append(d.subdirs, name)
-		case info.Mode().IsRegular():
-			data, err := readFile(path)
-			if err != nil {
-				return folder{}, err
-			}
-			d.files[name] = string(data)
-			d.names = append(d.names, name)
+		data, err := readFile(path)
+		if err != nil {
+			return nil, nil, nil, err
 		}
-	}
-	return d, nil
-}
-
-// folder turns binding folder d into a binding and adds it to r. With onlyConnectivity, a
-// folder of another service is listed in r.ignored instead. The SAP BTP service operator's
-// optional .metadata file marks the keys whose files hold JSON text.
-func (r *Result) folder(d folder, dir, source string, onlyConnectivity bool) {
-	creds := make(map[string]any, len(d.files))
-	for k, v := range d.files {
-		creds[k] = strings.TrimSpace(v) // files often end with a newline
+		creds[name] = strings.TrimSpace(string(data)) // files often end with a newline
+		if strings.EqualFold(filepath.Ext(name), ".json") {
+			jsonFiles = append(jsonFiles, path)
+		}
 	}
 	type property struct{ Name, Format string }
 	var md struct{ MetaDataProperties, CredentialProperties []property }
-	if json.Unmarshal([]byte(d.files[".metadata"]), &md) == nil {
+	if s, _ := creds[".metadata"].(string); json.Unmarshal([]byte(s), &md) == nil {
 		for _, p := range append(md.MetaDataProperties, md.CredentialProperties...) {
 			var v any
 			if s, ok := creds[p.Name].(string); ok && strings.EqualFold(p.Format, "json") && json.Unmarshal([]byte(s), &v) == nil {
@@ -361,18 +281,89 @@ func (r *Result) folder(d folder, dir, source string, onlyConnectivity bool) {
 			}
 		}
 	}
-	name, label := filepath.Base(dir), firstString(creds, "label", "type")
-	if onlyConnectivity && !isConnectivity(creds, creds["tags"], label) {
-		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", name, clip(cmp.Or(label, "unknown type"), 40, false)))
-		return
-	}
-	r.credentials(creds, meta{name: name, source: source, plan: firstString(creds, "plan"), origin: origin{path: dir, folder: true}})
+	return creds, jsonFiles, subdirs, nil
 }
 
-// isConnectivity reports whether a binding is one of the Connectivity service: its credentials
-// hold connectivity_service, a label says connectivity, or its tags (a list, or a file's JSON text
-// or comma-separated text) do.
-func isConnectivity(creds map[string]any, tags any, labels ...string) bool {
+// parseDocument parses a service key file or a VCAP_SERVICES document in a file.
+func (r *Result) parseDocument(data []byte, m meta) {
+	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	var doc any
+	if len(data) == 0 {
+		r.fail(m, "the file is empty; expected a service key (JSON)")
+		return
+	} else if err := json.Unmarshal(data, &doc); err != nil {
+		r.fail(m, jsonProblem(err))
+		return
+	}
+	top, isObject := doc.(map[string]any)
+	creds, hasCreds := top["credentials"]
+	vcap, hasVCAP := top["VCAP_SERVICES"]
+	if s, isText := vcap.(string); isText && !hasCreds { // `cf env` style: the document as JSON text
+		if err := json.Unmarshal([]byte(s), &vcap); err != nil {
+			r.fail(m, "VCAP_SERVICES: "+jsonProblem(err))
+			return
+		}
+	}
+	services, vcapIsObject := vcap.(map[string]any)
+	credsMap, credsIsObject := creds.(map[string]any)
+	switch {
+	case !isObject:
+		r.fail(m, "expected a JSON object (a service key), got "+kind(doc))
+	case hasCreds && !credsIsObject:
+		r.fail(m, "credentials: expected an object, got "+kind(creds))
+	case hasCreds:
+		m.name = cmp.Or(firstString(top, "name", "binding_name", "instance_name"), m.name)
+		m.plan = firstString(top, "plan")
+		r.credentials(credsMap, m)
+	case hasVCAP && !vcapIsObject:
+		r.fail(m, "VCAP_SERVICES: expected an object keyed by service label, got "+kind(vcap))
+	case hasVCAP:
+		r.parseVCAP(services, m)
+	case hasAny(top, credentialKeys...):
+		r.credentials(top, m)
+	case len(top) > 0 && !slices.ContainsFunc(slices.Collect(maps.Values(top)), func(v any) bool {
+		_, isList := v.([]any)
+		return !isList && v != nil
+	}):
+		r.parseVCAP(top, m) // a VCAP_SERVICES document: every value a list (or null)
+	default:
+		r.fail(m, `not a service key: expected the credentials object (with clientid and connectivity_service), `+
+			`{"credentials": {…}}, or a VCAP_SERVICES document`)
+	}
+}
+
+// credentialKeys are keys that mark an object as a credentials object.
+var credentialKeys = []string{
+	"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
+	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url",
+}
+
+// parseVCAP reads a VCAP_SERVICES document with go-cfenv, one label at a time, so that a
+// malformed entry of another service does not hide the connectivity binding.
+func (r *Result) parseVCAP(services map[string]any, m meta) {
+	for _, label := range slices.Sorted(maps.Keys(services)) {
+		doc, _ := json.Marshal(map[string]any{label: services[label]}) // cannot fail: it came from encoding/json
+		// cfenv.New insists on VCAP_APPLICATION being JSON; only the services are needed here.
+		app, err := cfenv.New(map[string]string{"VCAP_APPLICATION": "{}", "VCAP_SERVICES": string(doc)})
+		if err != nil && strings.EqualFold(label, "connectivity") { // mapstructure names fields and types, never values
+			r.fail(meta{name: label, source: m.source}, fmt.Sprintf("the entries under label %q are not "+
+				"Cloud Foundry service bindings: %s", label, strings.Join(strings.Fields(err.Error()), " ")))
+		} else if err != nil {
+			r.ignored = append(r.ignored, fmt.Sprintf("%q (malformed)", label))
+		} else {
+			for i, svc := range app.Services[label] {
+				name := cmp.Or(svc.Name, svc.InstanceName, fmt.Sprintf("%s[%d]", label, i))
+				r.service(svc.Credentials, meta{name: name, source: m.source, plan: svc.Plan, path: m.path}, true, svc.Tags, label, svc.Label)
+			}
+		}
+	}
+}
+
+// service adds the binding of a VCAP_SERVICES entry or a binding folder. With only, one of
+// another service is listed in ignored instead: one whose credentials lack connectivity_service
+// and whose labels and tags (a list, or JSON or comma-separated text) do not say connectivity.
+func (r *Result) service(creds map[string]any, m meta, only bool, tags any, labels ...string) {
+	what := clip(cmp.Or(labels[0], "unknown type"), 40, false)
 	if s, ok := tags.(string); ok && json.Unmarshal([]byte(s), &tags) != nil {
 		tags = strings.Split(s, ",")
 	}
@@ -386,145 +377,12 @@ func isConnectivity(creds map[string]any, tags any, labels ...string) bool {
 			}
 		}
 	}
-	_, hasAPI := creds["connectivity_service"]
-	return hasAPI || slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(strings.TrimSpace(l), "connectivity") })
-}
-
-// maxFileBytes bounds what is read from one file: service keys are a few kilobytes.
-const maxFileBytes = 16 << 20
-
-// readFile reads a file of at most maxFileBytes.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err == nil && len(data) > maxFileBytes {
-		err = fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
-	}
-	return data, err
-}
-
-// osProblem describes a file system error without repeating the path.
-func osProblem(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// baseName names a binding after its file: the base name without extension.
-func baseName(path string) string {
-	base := filepath.Base(path)
-	if name := strings.TrimSuffix(base, filepath.Ext(base)); name != "" && name != "." && name != string(filepath.Separator) {
-		return name
-	}
-	return "service-key"
-}
-
-// parseDocument parses a service key file or a VCAP_SERVICES document in a file.
-func (r *Result) parseDocument(data []byte, m meta) {
-	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	if len(data) == 0 {
-		r.fail(m, "the file is empty; expected a service key (JSON)")
+	isConnectivity := func(l string) bool { return strings.EqualFold(strings.TrimSpace(l), "connectivity") }
+	if _, api := creds["connectivity_service"]; only && !api && !slices.ContainsFunc(labels, isConnectivity) {
+		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", m.name, what))
 		return
 	}
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		r.fail(m, jsonProblem(err))
-		return
-	}
-	top, ok := doc.(map[string]any)
-	if !ok {
-		r.fail(m, "expected a JSON object (a service key), got "+kind(doc))
-		return
-	}
-	if creds, ok := top["credentials"]; ok {
-		credsMap, ok := creds.(map[string]any)
-		if !ok {
-			r.fail(m, "credentials: expected an object, got "+kind(creds))
-			return
-		}
-		m.name = cmp.Or(firstString(top, "name", "binding_name", "instance_name"), m.name)
-		m.plan = firstString(top, "plan")
-		r.credentials(credsMap, m)
-		return
-	}
-	if v, ok := top["VCAP_SERVICES"]; ok {
-		if s, isString := v.(string); isString { // `cf env` style: the document as JSON text
-			if err := json.Unmarshal([]byte(s), &v); err != nil {
-				r.fail(m, "VCAP_SERVICES: "+jsonProblem(err))
-				return
-			}
-		}
-		services, ok := v.(map[string]any)
-		if !ok {
-			r.fail(m, "VCAP_SERVICES: expected an object keyed by service label, got "+kind(v))
-			return
-		}
-		r.parseVCAP(services, m)
-		return
-	}
-	for _, k := range credentialKeys {
-		if _, ok := top[k]; ok {
-			r.credentials(top, m)
-			return
-		}
-	}
-	allLists := len(top) > 0
-	for _, v := range top {
-		if _, ok := v.([]any); !ok && v != nil {
-			allLists = false
-		}
-	}
-	if allLists { // a VCAP_SERVICES document
-		r.parseVCAP(top, m)
-		return
-	}
-	r.fail(m, `not a service key: expected the credentials object (with clientid and connectivity_service), `+
-		`{"credentials": {…}}, or a VCAP_SERVICES document`)
-}
-
-// credentialKeys are keys that mark an object as a credentials object.
-var credentialKeys = []string{
-	"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
-	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url",
-}
-
-// parseVCAP reads a VCAP_SERVICES document with go-cfenv. Each label is decoded on its own so
-// that one malformed entry of another service does not hide the connectivity binding. Entries of
-// other services are listed in ignored.
-func (r *Result) parseVCAP(services map[string]any, m meta) {
-	labels := make([]string, 0, len(services))
-	for label := range services {
-		labels = append(labels, label)
-	}
-	slices.Sort(labels)
-	for _, label := range labels {
-		doc, _ := json.Marshal(map[string]any{label: services[label]}) // cannot fail: it came from encoding/json
-		// cfenv.New insists on VCAP_APPLICATION being JSON; this reader needs the services only.
-		app, err := cfenv.New(map[string]string{"VCAP_APPLICATION": "{}", "VCAP_SERVICES": string(doc)})
-		if err != nil {
-			if strings.EqualFold(label, "connectivity") { // mapstructure's messages name fields and types, never values
-				r.fail(meta{name: label, source: m.source}, fmt.Sprintf("the entries under label %q are not "+
-					"Cloud Foundry service bindings: %s", label, strings.Join(strings.Fields(err.Error()), " ")))
-			} else {
-				r.ignored = append(r.ignored, fmt.Sprintf("%q (malformed)", label))
-			}
-			continue
-		}
-		for i, svc := range app.Services[label] {
-			name := cmp.Or(svc.Name, svc.InstanceName, fmt.Sprintf("%s[%d]", label, i))
-			if !isConnectivity(svc.Credentials, svc.Tags, label, svc.Label) {
-				r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", name, label))
-				continue
-			}
-			r.credentials(svc.Credentials, meta{name: name, source: m.source, plan: svc.Plan, origin: m.origin})
-		}
-	}
+	r.credentials(creds, m)
 }
 
 // credentials turns a credentials object into a binding and adds it to r: usable when valid,
@@ -563,8 +421,14 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 			Reason: reason + "the Cloud Connector API needs a Connectivity instance with plan api_access"})
 		return
 	}
-	m.origin.own = m.name
-	b := &Binding{Name: m.name, Source: m.source, Plan: m.plan, origin: m.origin,
+	// PEM text whose line breaks were pasted as the two characters \n is a common accident.
+	pemText := func(s string) string {
+		if strings.Contains(s, "-----BEGIN") && !strings.Contains(s, "\n") {
+			return strings.ReplaceAll(s, `\n`, "\n")
+		}
+		return s
+	}
+	b := &Binding{Name: m.name, Source: m.source, Plan: m.plan, path: m.path, own: m.name,
 		ClientID:            get(creds, "", "clientid"),
 		ClientSecret:        Secret(get(creds, "", "clientsecret")),
 		CredentialType:      get(creds, "", "credential-type"),
@@ -583,18 +447,14 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 	}
 	if problems = b.problems(problems); len(problems) > 0 {
 		r.Broken = append(r.Broken, &Error{Name: b.Name, Source: b.Source, Problems: problems})
-		return
+	} else {
+		r.Usable = append(r.Usable, b)
 	}
-	r.Usable = append(r.Usable, b)
 }
 
-// pemText repairs PEM text whose line breaks were pasted as the two characters \n, a common
-// accident with user-provided services and environment variables.
-func pemText(s string) string {
-	if strings.Contains(s, "-----BEGIN") && !strings.Contains(s, "\n") && strings.Contains(s, `\n`) {
-		return strings.ReplaceAll(s, `\n`, "\n")
-	}
-	return s
+// hasAny reports whether m holds any of keys.
+func hasAny(m map[string]any, keys ...string) bool {
+	return slices.ContainsFunc(keys, func(k string) bool { _, ok := m[k]; return ok })
 }
 
 // firstString returns the first of keys whose value in m is a non-empty string.
@@ -633,4 +493,38 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("not valid JSON (at byte %d): %v", syntax.Offset, err)
 	}
 	return "not valid JSON: " + err.Error()
+}
+
+// maxFileBytes bounds what is read from one file: service keys are a few kilobytes.
+const maxFileBytes = 16 << 20
+
+// readFile reads a file of at most maxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err == nil && len(data) > maxFileBytes {
+		err = fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
+	}
+	return data, err
+}
+
+// osProblem describes a file system error without repeating the path.
+func osProblem(err error) string {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// baseName names a binding after its file: the base name without extension.
+func baseName(path string) string {
+	base := filepath.Base(path)
+	if name := strings.TrimSuffix(base, filepath.Ext(base)); name != "" && name != "." && name != string(filepath.Separator) {
+		return name
+	}
+	return "service-key"
 }
