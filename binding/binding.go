@@ -6,6 +6,7 @@
 package binding
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -42,11 +43,11 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 
 // Format redacts the secret for every fmt verb, including %x and %q.
 func (s Secret) Format(f fmt.State, verb rune) {
+	out := s.String()
 	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
-		_, _ = io.WriteString(f, s.GoString())
-	} else {
-		_, _ = io.WriteString(f, s.String())
+		out = s.GoString()
 	}
+	_, _ = io.WriteString(f, out)
 }
 
 // MarshalJSON encodes the secret as "[redacted]" (or "" when empty).
@@ -118,15 +119,13 @@ func (b *Binding) NotAfter() time.Time {
 // Region returns the SAP BTP region of the Connectivity API host, "eu10" for
 // connectivity.cf.eu10.hana.ondemand.com, or "" when the host does not tell.
 func (b *Binding) Region() string {
-	u, err := url.Parse(strings.TrimSpace(b.ServiceURL))
-	if err != nil {
-		return ""
+	host := ""
+	if u, err := url.Parse(strings.TrimSpace(b.ServiceURL)); err == nil {
+		host = strings.ToLower(u.Hostname())
 	}
-	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
-	for i := 0; i+2 < len(labels); i++ {
-		if labels[i] == "cf" {
-			return labels[i+1]
-		}
+	_, rest, _ := strings.Cut("."+host, ".cf.")
+	if region, _, ok := strings.Cut(rest, "."); ok {
+		return region
 	}
 	return ""
 }
@@ -134,12 +133,7 @@ func (b *Binding) Region() string {
 // Label names the subaccount as precisely as the binding allows: its subdomain, else its ID,
 // else its identity zone, else the binding's name.
 func (b *Binding) Label() string {
-	for _, s := range []string{b.SubaccountSubdomain, b.SubaccountID, b.IdentityZone} {
-		if s != "" {
-			return s
-		}
-	}
-	return b.Name
+	return cmp.Or(b.SubaccountSubdomain, b.SubaccountID, b.IdentityZone, b.Name)
 }
 
 // TokenURL returns the XSUAA token endpoint, <certurl>/oauth/token for X.509 bindings and
@@ -200,7 +194,7 @@ func (b *Binding) problems(problems []string) []string {
 	case b.ClientSecret != "":
 		add(checkURL("token_service_url", b.TokenServiceURL, "missing token_service_url: the token endpoint is unknown"))
 	case b.CredentialType != "":
-		add(fmt.Sprintf("credential-type is %s but clientsecret is missing", clip(b.CredentialType, 80, true)))
+		add(fmt.Sprintf("credential-type is %q but clientsecret is missing", clip(b.CredentialType, 80)))
 	case b.Certificate != "" || b.Key != "":
 		add("neither clientsecret nor both certificate and key: an X.509 binding needs the certificate and the key")
 	default:
@@ -280,10 +274,10 @@ func checkURL(field, raw, missing string) string {
 	case scheme == "https", scheme == "http" && (strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()):
 		return ""
 	case scheme == "http":
-		return fmt.Sprintf("%s %s uses plain http: only https is allowed "+
-			"(http only for localhost, 127.0.0.0/8 and ::1)", field, clip(u.Redacted(), 80, true))
+		return fmt.Sprintf("%s %q uses plain http: only https is allowed "+
+			"(http only for localhost, 127.0.0.0/8 and ::1)", field, clip(u.Redacted(), 80))
 	}
-	return fmt.Sprintf("%s %s is not an https URL", field, clip(u.Redacted(), 80, true))
+	return fmt.Sprintf("%s %q is not an https URL", field, clip(u.Redacted(), 80))
 }
 
 // checkKeyPair returns a problem when the PEM certificate and key do not form a TLS key pair or
@@ -300,13 +294,10 @@ func checkKeyPair(certPEM string, key Secret) string {
 	return ""
 }
 
-// clip shortens a value from a binding document for a message, quoted if quote.
-func clip(s string, max int, quote bool) string {
+// clip shortens a value from a binding document for a message.
+func clip(s string, max int) string {
 	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	if quote {
-		return strconv.Quote(s)
+		return string(r[:max]) + "…"
 	}
 	return s
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -104,10 +103,8 @@ func (r *Result) collect(o *Result, source string) {
 	if len(o.ignored) > 0 {
 		why = append(why, "ignored other services: "+strings.Join(o.ignored, ", "))
 	}
-	if len(why) == 0 {
-		why = append(why, "it holds no services")
-	}
-	r.problems = append(r.problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w", source, strings.Join(why, "; "), ErrNotFound))
+	r.problems = append(r.problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w",
+		source, cmp.Or(strings.Join(why, "; "), "it holds no services"), ErrNotFound))
 }
 
 // finish refuses two bindings of one name and sets err.
@@ -363,7 +360,7 @@ func (r *Result) parseVCAP(services map[string]any, m meta) {
 // another service is listed in ignored instead: one whose credentials lack connectivity_service
 // and whose labels and tags (a list, or JSON or comma-separated text) do not say connectivity.
 func (r *Result) service(creds map[string]any, m meta, only bool, tags any, labels ...string) {
-	what := clip(cmp.Or(labels[0], "unknown type"), 40, false)
+	what := clip(cmp.Or(labels[0], "unknown type"), 40)
 	if s, ok := tags.(string); ok && json.Unmarshal([]byte(s), &tags) != nil {
 		tags = strings.Split(s, ",")
 	}
@@ -415,7 +412,7 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 	if p, ok := api["scc_info_path"]; len(problems) == 0 && (!ok || p == nil || p == "") {
 		reason := "no api_access (no connectivity_service.scc_info_path), "
 		if m.plan != "" && !strings.EqualFold(m.plan, "api_access") {
-			reason = fmt.Sprintf("plan %s has no api_access (no connectivity_service.scc_info_path), ", clip(m.plan, 40, false))
+			reason = fmt.Sprintf("plan %s has no api_access (no connectivity_service.scc_info_path), ", clip(m.plan, 40))
 		}
 		r.Skipped = append(r.Skipped, Skipped{Name: m.name, Source: m.source,
 			Reason: reason + "the Cloud Connector API needs a Connectivity instance with plan api_access"})
@@ -467,23 +464,11 @@ func firstString(m map[string]any, keys ...string) string {
 	return ""
 }
 
-// kind names the JSON type of a decoded value.
+// kind names the JSON type of a value encoding/json decoded.
 func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case float64, json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	return fmt.Sprintf("%T", v)
+	t := fmt.Sprintf("%T", v)
+	return cmp.Or(map[string]string{"<nil>": "null", "string": "a string", "float64": "a number", "bool": "a boolean",
+		"map[string]interface {}": "an object", "[]interface {}": "a list"}[t], t)
 }
 
 // jsonProblem describes a JSON decoding error without quoting the document.
@@ -505,20 +490,14 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err == nil && len(data) > maxFileBytes {
-		err = fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
+	if data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1)); err != nil || len(data) <= maxFileBytes {
+		return data, err
 	}
-	return data, err
+	return nil, fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
 }
 
 // osProblem describes a file system error without repeating the path.
-func osProblem(err error) string {
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
+func osProblem(err error) string { return cmp.Or(errors.Unwrap(err), err).Error() }
 
 // baseName names a binding after its file: the base name without extension.
 func baseName(path string) string {
