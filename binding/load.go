@@ -33,9 +33,8 @@ type Result struct {
 	Skipped []Skipped  // Connectivity bindings of another plan (lite), with the reason
 	Broken  []*Error   // bindings that cannot be used (unreadable, not JSON, invalid), each with why
 
-	ignored  []string // other services, described when a source holds nothing usable
-	problems []error  // Broken and the sources that held nothing usable, in source order
-	err      error
+	ignored []string // other services, described when a source holds nothing usable
+	err     error
 }
 
 // Err returns a clash of binding names, or, when no binding is usable, every broken binding and
@@ -59,20 +58,18 @@ func Load(opts Options) *Result {
 	if len(paths) == 0 && env["CONNECTIVITY_BINDING"] != "" {
 		paths = []string{env["CONNECTIVITY_BINDING"]}
 	}
-	r, o := &Result{}, &Result{}
+	var sources []func(o *Result) string
 	switch root := env["SERVICE_BINDING_ROOT"]; {
 	case len(paths) > 0:
 		for _, arg := range paths {
-			o := &Result{}
-			r.collect(o, o.loadArg(arg))
+			sources = append(sources, func(o *Result) string { return o.loadArg(arg) })
 		}
 	case env["VCAP_SERVICES_FILE_PATH"] != "" || strings.TrimSpace(env["VCAP_SERVICES"]) != "":
-		r.collect(o, o.loadVCAP(env))
+		sources = append(sources, func(o *Result) string { return o.loadVCAP(env) })
 	case root != "":
-		o.loadDir(root, "SERVICE_BINDING_ROOT ", false)
-		r.collect(o, "SERVICE_BINDING_ROOT "+root)
+		sources = append(sources, func(o *Result) string { return o.loadDir(root, "SERVICE_BINDING_ROOT ", false) })
 	}
-	return r.finish()
+	return gather(sources...)
 }
 
 // Parse reads the contents of one service key file: the bare credentials object (what `cf
@@ -81,41 +78,44 @@ func Load(opts Options) *Result {
 // "VCAP_SERVICES" (as in default-env.json). source becomes Binding.Source; its base name without
 // extension names a bare service key. Entries of other services are ignored.
 func Parse(data []byte, source string) *Result {
-	r, o := &Result{}, &Result{}
-	o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
-	r.collect(o, source)
-	return r.finish()
+	return gather(func(o *Result) string {
+		o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
+		return source
+	})
 }
 
-// collect adds o, what source yielded, and explains why when source holds no usable binding.
-func (r *Result) collect(o *Result, source string) {
-	r.Usable, r.Skipped, r.Broken = append(r.Usable, o.Usable...), append(r.Skipped, o.Skipped...), append(r.Broken, o.Broken...)
-	for _, e := range o.Broken {
-		r.problems = append(r.problems, e)
+// gather reads each source into a Result of its own and returns them together, with err set:
+// a clash of names, or, without a usable binding, the broken ones and why each source that held
+// neither usable nor broken ones was of no use, in source order.
+func gather(sources ...func(o *Result) (source string)) *Result {
+	r, names := &Result{}, make(map[string]string)
+	var problems []error
+	for _, read := range sources {
+		o := &Result{}
+		source := read(o)
+		r.Usable, r.Skipped, r.Broken = append(r.Usable, o.Usable...), append(r.Skipped, o.Skipped...), append(r.Broken, o.Broken...)
+		for _, e := range o.Broken {
+			problems = append(problems, e)
+		}
+		if len(o.Usable) > 0 || len(o.Broken) > 0 {
+			continue
+		}
+		var why []string
+		for _, s := range o.Skipped {
+			why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
+		}
+		if len(o.ignored) > 0 {
+			why = append(why, "ignored other services: "+strings.Join(o.ignored, ", "))
+		}
+		problems = append(problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w",
+			source, cmp.Or(strings.Join(why, "; "), "it holds no services"), ErrNotFound))
 	}
-	if len(o.Usable) > 0 || len(o.Broken) > 0 {
-		return
-	}
-	var why []string
-	for _, s := range o.Skipped {
-		why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
-	}
-	if len(o.ignored) > 0 {
-		why = append(why, "ignored other services: "+strings.Join(o.ignored, ", "))
-	}
-	r.problems = append(r.problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w",
-		source, cmp.Or(strings.Join(why, "; "), "it holds no services"), ErrNotFound))
-}
-
-// finish refuses two bindings of one name and sets err.
-func (r *Result) finish() *Result {
-	sources := make(map[string]string)
 	claim := func(name, source string) {
-		if first, taken := sources[name]; taken && r.err == nil {
+		if first, taken := names[name]; taken && r.err == nil {
 			r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
 				"give one another name with --binding NAME=PATH", name, first, source)
 		}
-		sources[name] = source
+		names[name] = source
 	}
 	for _, b := range r.Usable {
 		claim(b.Name, b.Source)
@@ -124,7 +124,7 @@ func (r *Result) finish() *Result {
 		claim(e.Name, e.Source)
 	}
 	if r.err == nil && len(r.Usable) == 0 {
-		r.err = cmp.Or(errors.Join(r.problems...), ErrNotFound)
+		r.err = cmp.Or(errors.Join(problems...), ErrNotFound)
 	}
 	return r
 }
@@ -174,8 +174,7 @@ func (r *Result) loadArg(arg string) string {
 func (r *Result) loadPath(path string) string {
 	info, err := os.Stat(path)
 	if err == nil && info.IsDir() {
-		r.loadDir(path, "folder ", false)
-		return "folder " + path
+		return r.loadDir(path, "folder ", false)
 	}
 	m := meta{name: baseName(path), source: "file " + path, path: path}
 	if err == nil && !info.Mode().IsRegular() {
@@ -210,8 +209,8 @@ func (r *Result) loadVCAP(env map[string]string) string {
 
 // loadDir loads a binding folder (one file per credential key), or, unless nested, a folder of
 // binding folders (where folders of other services are ignored) and *.json service keys, such
-// as $SERVICE_BINDING_ROOT. prefix starts the source of each binding folder.
-func (r *Result) loadDir(dir, prefix string, nested bool) {
+// as $SERVICE_BINDING_ROOT. prefix starts the source of each binding folder; it returns dir's.
+func (r *Result) loadDir(dir, prefix string, nested bool) string {
 	creds, jsonFiles, subdirs, err := readFolder(dir)
 	m := meta{name: filepath.Base(dir), source: prefix + dir, path: dir}
 	switch {
@@ -233,6 +232,7 @@ func (r *Result) loadDir(dir, prefix string, nested bool) {
 			r.loadDir(filepath.Join(dir, sub), prefix, true)
 		}
 	}
+	return m.source
 }
 
 // readFolder reads the files of a folder as credentials (trimmed text), following the symbolic
