@@ -84,9 +84,8 @@ func Parse(data []byte, source string) *Result {
 	})
 }
 
-// gather reads each source into a Result of its own and returns them together, with err set:
-// a clash of names, or, without a usable binding, the broken ones and why each source that held
-// neither usable nor broken ones was of no use, in source order.
+// gather reads each source into a Result of its own and joins them. err is a clash of names,
+// or, without a usable binding, the broken ones and why each source without any was of no use.
 func gather(sources ...func(o *Result) (source string)) *Result {
 	r, names := &Result{}, make(map[string]string)
 	var problems []error
@@ -129,8 +128,7 @@ func gather(sources ...func(o *Result) (source string)) *Result {
 	return r
 }
 
-// meta is what a source knows about a binding besides its credentials; path is where Reload
-// reads it again ("" when it cannot).
+// meta is what a source tells of a binding besides its credentials; Reload reads path again.
 type meta struct{ name, source, plan, path string }
 
 // fail records a problem with a source or binding as a whole.
@@ -147,15 +145,12 @@ func (r *Result) loadArg(arg string) string {
 		name, path = "", arg // not a name, or a path that contains "="
 	}
 	source := r.loadPath(path)
-	if name == "" {
-		return source
-	}
 	n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
 	rename := func(own *string) {
-		if n == 1 {
-			*own = name
-		} else {
+		if name != "" && n > 1 {
 			*own = name + "/" + *own
+		} else if name != "" {
+			*own = name
 		}
 	}
 	for _, b := range r.Usable {
@@ -194,12 +189,11 @@ func (r *Result) loadVCAP(env map[string]string) string {
 	var err error
 	if path := env["VCAP_SERVICES_FILE_PATH"]; path != "" {
 		m.source = "VCAP_SERVICES_FILE_PATH " + path
-		if data, err = readFile(path); err != nil {
-			r.fail(m, "cannot read it: "+osProblem(err))
-			return m.source
-		}
+		data, err = readFile(path)
 	}
-	if err = json.Unmarshal(data, &services); err != nil {
+	if err != nil {
+		r.fail(m, "cannot read it: "+osProblem(err))
+	} else if err = json.Unmarshal(data, &services); err != nil {
 		r.fail(m, jsonProblem(err))
 	} else {
 		r.parseVCAP(services, m)
@@ -208,8 +202,8 @@ func (r *Result) loadVCAP(env map[string]string) string {
 }
 
 // loadDir loads a binding folder (one file per credential key), or, unless nested, a folder of
-// binding folders (where folders of other services are ignored) and *.json service keys, such
-// as $SERVICE_BINDING_ROOT. prefix starts the source of each binding folder; it returns dir's.
+// binding folders (folders of other services are ignored) and *.json service keys, such as
+// $SERVICE_BINDING_ROOT. prefix starts the source of each binding folder; it returns dir's.
 func (r *Result) loadDir(dir, prefix string, nested bool) string {
 	creds, jsonFiles, subdirs, err := readFolder(dir)
 	m := meta{name: filepath.Base(dir), source: prefix + dir, path: dir}
@@ -236,49 +230,33 @@ func (r *Result) loadDir(dir, prefix string, nested bool) string {
 }
 
 // readFolder reads the files of a folder as credentials (trimmed text), following the symbolic
-// links Kubernetes mounts secrets with and skipping dot files (such as ..data) but .metadata, in
-// which the SAP BTP service operator marks the keys whose files hold JSON text. It also returns
-// the paths of the *.json files and the names of the subfolders.
+// links Kubernetes mounts secrets with and skipping dot files (such as ..data) but .metadata. It
+// also returns the paths of the *.json files and the names of the subfolders.
 func readFolder(dir string) (creds map[string]any, jsonFiles, subdirs []string, err error) {
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	creds = make(map[string]any)
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
-		if strings.HasPrefix(name, ".") && name != ".metadata" {
-			continue
-		}
 		info, err := os.Stat(path)
-		if err != nil {
-			return nil, nil, nil, err
-		} else if info.IsDir() {
+		var data []byte
+		switch {
+		case strings.HasPrefix(name, ".") && name != ".metadata":
+		case err == nil && info.IsDir():
 			subdirs = append(subdirs, name)
-			continue
-		} else if !info.Mode().IsRegular() {
-			continue
-		}
-		data, err := readFile(path)
-		if err != nil {
+		case err == nil && !info.Mode().IsRegular():
+		case err != nil:
 			return nil, nil, nil, err
-		}
-		creds[name] = strings.TrimSpace(string(data)) // files often end with a newline
-		if strings.EqualFold(filepath.Ext(name), ".json") {
-			jsonFiles = append(jsonFiles, path)
-		}
-	}
-	type property struct{ Name, Format string }
-	var md struct{ MetaDataProperties, CredentialProperties []property }
-	if s, _ := creds[".metadata"].(string); json.Unmarshal([]byte(s), &md) == nil {
-		for _, p := range append(md.MetaDataProperties, md.CredentialProperties...) {
-			var v any
-			if s, ok := creds[p.Name].(string); ok && strings.EqualFold(p.Format, "json") && json.Unmarshal([]byte(s), &v) == nil {
-				creds[p.Name] = v
+		default:
+			if data, err = readFile(path); err != nil {
+				return nil, nil, nil, err
+			}
+			creds[name] = strings.TrimSpace(string(data)) // files often end with a newline
+			if strings.EqualFold(filepath.Ext(name), ".json") {
+				jsonFiles = append(jsonFiles, path)
 			}
 		}
 	}
-	return creds, jsonFiles, subdirs, nil
+	return creds, jsonFiles, subdirs, err
 }
 
 // parseDocument parses a service key file or a VCAP_SERVICES document in a file.
@@ -389,13 +367,15 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 	get := func(obj map[string]any, prefix, key string) string {
 		switch v := obj[key].(type) {
 		case nil:
-			return ""
-		case string:
+		case string: // PEM text whose line breaks were pasted as the two characters \n is repaired
+			if strings.Contains(v, "-----BEGIN") && !strings.Contains(v, "\n") {
+				v = strings.ReplaceAll(v, `\n`, "\n")
+			}
 			return v
 		default:
 			problems = append(problems, fmt.Sprintf("%s%s: expected a string, got %s", prefix, key, kind(v)))
-			return ""
 		}
+		return ""
 	}
 	var api map[string]any
 	switch v := creds["connectivity_service"].(type) {
@@ -412,18 +392,11 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 	if p, ok := api["scc_info_path"]; len(problems) == 0 && (!ok || p == nil || p == "") {
 		reason := "no api_access (no connectivity_service.scc_info_path), "
 		if m.plan != "" && !strings.EqualFold(m.plan, "api_access") {
-			reason = fmt.Sprintf("plan %s has no api_access (no connectivity_service.scc_info_path), ", clip(m.plan, 40))
+			reason = fmt.Sprintf("plan %s has %s", clip(m.plan, 40), reason)
 		}
 		r.Skipped = append(r.Skipped, Skipped{Name: m.name, Source: m.source,
 			Reason: reason + "the Cloud Connector API needs a Connectivity instance with plan api_access"})
 		return
-	}
-	// PEM text whose line breaks were pasted as the two characters \n is a common accident.
-	pemText := func(s string) string {
-		if strings.Contains(s, "-----BEGIN") && !strings.Contains(s, "\n") {
-			return strings.ReplaceAll(s, `\n`, "\n")
-		}
-		return s
 	}
 	b := &Binding{Name: m.name, Source: m.source, Plan: m.plan, path: m.path, own: m.name,
 		ClientID:            get(creds, "", "clientid"),
@@ -431,8 +404,8 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 		CredentialType:      get(creds, "", "credential-type"),
 		TokenServiceURL:     get(creds, "", "token_service_url"),
 		CertURL:             get(creds, "", "certurl"),
-		Certificate:         pemText(get(creds, "", "certificate")),
-		Key:                 Secret(pemText(get(creds, "", "key"))),
+		Certificate:         get(creds, "", "certificate"),
+		Key:                 Secret(get(creds, "", "key")),
 		SubaccountID:        get(creds, "", "subaccount_id"),
 		SubaccountSubdomain: get(creds, "", "subaccount_subdomain"),
 		IdentityZone:        get(creds, "", "identityzone"),
@@ -473,8 +446,7 @@ func kind(v any) string {
 
 // jsonProblem describes a JSON decoding error without quoting the document.
 func jsonProblem(err error) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
+	if syntax := (*json.SyntaxError)(nil); errors.As(err, &syntax) {
 		return fmt.Sprintf("not valid JSON (at byte %d): %v", syntax.Offset, err)
 	}
 	return "not valid JSON: " + err.Error()
