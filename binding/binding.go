@@ -171,39 +171,30 @@ func (b *Binding) Validate() error {
 
 // problems appends every problem of the binding to problems.
 func (b *Binding) problems(problems []string) []string {
-	add := func(p string) {
-		if p != "" {
+	add := func(bad bool, p string) {
+		if bad && p != "" {
 			problems = append(problems, p)
 		}
 	}
-	if strings.TrimSpace(b.ClientID) == "" {
-		add("missing clientid")
-	}
+	add(strings.TrimSpace(b.ClientID) == "", "missing clientid")
 	switch {
 	case b.UsesX509():
-		if b.Certificate == "" {
-			add("credential-type is x509 but the certificate is missing")
-		}
-		if b.Key == "" {
-			add("credential-type is x509 but the private key is missing")
-		}
-		if b.Certificate != "" && b.Key != "" {
-			add(checkKeyPair(b.Certificate, b.Key))
-		}
-		add(checkURL("certurl", b.CertURL, "x509 binding without certurl: the mTLS token endpoint is unknown"))
+		add(b.Certificate == "", "credential-type is x509 but the certificate is missing")
+		add(b.Key == "", "credential-type is x509 but the private key is missing")
+		add(b.Certificate != "" && b.Key != "", checkKeyPair(b.Certificate, b.Key))
+		add(true, checkURL("certurl", b.CertURL, "x509 binding without certurl: the mTLS token endpoint is unknown"))
 	case b.ClientSecret != "":
-		add(checkURL("token_service_url", b.TokenServiceURL, "missing token_service_url: the token endpoint is unknown"))
+		add(true, checkURL("token_service_url", b.TokenServiceURL, "missing token_service_url: the token endpoint is unknown"))
 	case b.CredentialType != "":
-		add(fmt.Sprintf("credential-type is %q but clientsecret is missing", clip(b.CredentialType, 80)))
+		add(true, fmt.Sprintf("credential-type is %q but clientsecret is missing", clip(b.CredentialType, 80)))
 	case b.Certificate != "" || b.Key != "":
-		add("neither clientsecret nor both certificate and key: an X.509 binding needs the certificate and the key")
+		add(true, "neither clientsecret nor both certificate and key: an X.509 binding needs the certificate and the key")
 	default:
-		add("neither clientsecret nor certificate and key: the binding has no credentials to get a token")
+		add(true, "neither clientsecret nor certificate and key: the binding has no credentials to get a token")
 	}
-	add(checkURL("connectivity_service.url", b.ServiceURL, "missing connectivity_service.url"))
-	if strings.TrimSpace(b.SCCInfoPath) == "" {
-		add("no api_access: this binding has no connectivity_service.scc_info_path; create the instance with plan api_access")
-	}
+	add(true, checkURL("connectivity_service.url", b.ServiceURL, "missing connectivity_service.url"))
+	add(strings.TrimSpace(b.SCCInfoPath) == "", "no api_access: this binding has no connectivity_service.scc_info_path; "+
+		"create the instance with plan api_access")
 	return problems
 }
 

@@ -42,16 +42,10 @@ type Result struct {
 // beside usable ones is not an error: the caller decides what to do with Result.Broken.
 func (r *Result) Err() error { return r.err }
 
-// Load finds the Connectivity service bindings to use. The first source present wins:
-//
-//  1. opts.Paths, else CONNECTIVITY_BINDING: service key files (see Parse), binding folders
-//     with one file per credential key (Kyma), or folders of such files and folders;
-//  2. VCAP_SERVICES (or the file named by VCAP_SERVICES_FILE_PATH) on Cloud Foundry: entries
-//     labelled or tagged connectivity, and user-provided services with a connectivity_service;
-//  3. the binding folders under SERVICE_BINDING_ROOT (Kubernetes service binding specification,
-//     SAP BTP service operator) whose type or label is connectivity or that hold connectivity_service.
-//
-// Each source is read once; Result says what became of every binding found in it.
+// Load finds the Connectivity service bindings in the first source present, read once: opts.Paths
+// (else CONNECTIVITY_BINDING), VCAP_SERVICES (or VCAP_SERVICES_FILE_PATH) on Cloud Foundry, or the
+// binding folders under SERVICE_BINDING_ROOT (Kyma). In VCAP_SERVICES and folders of folders, it
+// takes the entries labelled or tagged connectivity or holding a connectivity_service.
 func Load(opts Options) *Result {
 	env := cfenv.Env(opts.Environ)
 	paths := opts.Paths
@@ -89,11 +83,22 @@ func Parse(data []byte, source string) *Result {
 func gather(sources ...func(o *Result) (source string)) *Result {
 	r, names := &Result{}, make(map[string]string)
 	var problems []error
+	claim := func(name, source string) {
+		if first, taken := names[name]; taken && r.err == nil {
+			r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
+				"give one another name with --binding NAME=PATH", name, first, source)
+		}
+		names[name] = source
+	}
 	for _, read := range sources {
 		o := &Result{}
 		source := read(o)
 		r.Usable, r.Skipped, r.Broken = append(r.Usable, o.Usable...), append(r.Skipped, o.Skipped...), append(r.Broken, o.Broken...)
+		for _, b := range o.Usable {
+			claim(b.Name, b.Source)
+		}
 		for _, e := range o.Broken {
+			claim(e.Name, e.Source)
 			problems = append(problems, e)
 		}
 		if len(o.Usable) > 0 || len(o.Broken) > 0 {
@@ -108,19 +113,6 @@ func gather(sources ...func(o *Result) (source string)) *Result {
 		}
 		problems = append(problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w",
 			source, cmp.Or(strings.Join(why, "; "), "it holds no services"), ErrNotFound))
-	}
-	claim := func(name, source string) {
-		if first, taken := names[name]; taken && r.err == nil {
-			r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
-				"give one another name with --binding NAME=PATH", name, first, source)
-		}
-		names[name] = source
-	}
-	for _, b := range r.Usable {
-		claim(b.Name, b.Source)
-	}
-	for _, e := range r.Broken {
-		claim(e.Name, e.Source)
 	}
 	if r.err == nil && len(r.Usable) == 0 {
 		r.err = cmp.Or(errors.Join(problems...), ErrNotFound)
