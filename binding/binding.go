@@ -1,8 +1,7 @@
-// Package binding finds and reads the Connectivity service bindings (plan api_access) the server
-// uses: service key files, VCAP_SERVICES on Cloud Foundry, and Kyma binding folders. Load is the
-// entry point: it reads the first source present once and says, for every binding found, whether
-// it is usable, skipped (another plan) or broken (and why). A Rotation re-reads a binding's file
-// or folder when it changes or when XSUAA refuses its credentials.
+// Package binding reads the Connectivity service bindings (plan api_access) the server uses from
+// service key files, VCAP_SERVICES (Cloud Foundry) or Kyma binding folders. Load says of every
+// binding found whether it is usable, skipped (another plan) or broken, and why. A Rotation reads
+// a binding's file or folder again when it changes or when XSUAA refuses its credentials.
 package binding
 
 import (
@@ -22,9 +21,8 @@ import (
 	"time"
 )
 
-// Secret is a credential (a client secret or a private key) that must never reach a log, an
-// error or a tool result: fmt, JSON and slog show "[redacted]" ("" when empty); only Reveal
-// returns the value.
+// Secret is a client secret or private key: fmt, JSON and slog show "[redacted]" ("" when empty),
+// so it never reaches a log, an error or a tool result; only Reveal returns the value.
 type Secret string
 
 // Reveal returns the secret value itself, for the one place that sends it to XSUAA.
@@ -56,9 +54,8 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // LogValue redacts the secret in slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Binding is one Connectivity service binding (plan api_access) of one subaccount: the
-// credentials to get an XSUAA token and the address of the Cloud Connector info endpoint.
-// Printing or logging a Binding never shows its client secret or private key.
+// Binding is the Connectivity service binding of one subaccount: the credentials to get an XSUAA
+// token and the Cloud Connector info endpoint. Printing it never shows a secret.
 type Binding struct {
 	// Name is unique among the bindings Load returns: NAME of --binding NAME=PATH, the
 	// VCAP_SERVICES entry's name, the Kyma folder's name, or the service key file's base name.
@@ -105,8 +102,7 @@ func (b *Binding) Auth() string {
 	return "no credentials"
 }
 
-// NotAfter returns when the certificate of an X.509 binding expires, or the zero time for a
-// client-secret binding or a certificate that cannot be read.
+// NotAfter returns when the certificate of an X.509 binding expires, else the zero time.
 func (b *Binding) NotAfter() time.Time {
 	if block, _ := pem.Decode([]byte(b.Certificate)); block != nil && b.UsesX509() {
 		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
@@ -130,8 +126,7 @@ func (b *Binding) Region() string {
 	return ""
 }
 
-// Label names the subaccount as precisely as the binding allows: its subdomain, else its ID,
-// else its identity zone, else the binding's name.
+// Label names the subaccount: its subdomain, else its ID, else its identity zone, else Name.
 func (b *Binding) Label() string {
 	return cmp.Or(b.SubaccountSubdomain, b.SubaccountID, b.IdentityZone, b.Name)
 }
@@ -150,8 +145,7 @@ func (b *Binding) TokenURL() string {
 	return base + "/oauth/token"
 }
 
-// InfoURL returns the Cloud Connector info endpoint, ServiceURL and SCCInfoPath joined by one
-// slash, or "" when either is missing.
+// InfoURL returns the Cloud Connector info endpoint, ServiceURL/SCCInfoPath, or "" without either.
 func (b *Binding) InfoURL() string {
 	base, path := strings.TrimRight(strings.TrimSpace(b.ServiceURL), "/"), strings.TrimSpace(b.SCCInfoPath)
 	if base == "" || path == "" {
@@ -160,8 +154,8 @@ func (b *Binding) InfoURL() string {
 	return base + "/" + strings.TrimLeft(path, "/")
 }
 
-// Validate checks that the binding can call the Cloud Connector info API. It returns nil or an
-// *Error that lists every problem found, never with the client secret or the private key.
+// Validate checks that the binding can call the Cloud Connector info API: nil, or an *Error that
+// lists every problem found.
 func (b *Binding) Validate() error {
 	if problems := b.problems(nil); len(problems) > 0 {
 		return &Error{Name: b.Name, Source: b.Source, Problems: problems}
@@ -242,8 +236,8 @@ func (s Skipped) String() string {
 	return fmt.Sprintf("skipped binding %q (%s): %s", s.Name, s.Source, s.Reason)
 }
 
-// ErrNotFound means that no Connectivity service binding with plan api_access was found.
-// Result.Err wraps it when a source holds nothing usable, saying what was found instead.
+// ErrNotFound means that no Connectivity service binding with plan api_access was found; Result.Err
+// wraps it, saying what each source held instead.
 var ErrNotFound = errors.New("no Connectivity service binding with plan api_access found: " +
 	"pass --binding PATH (a service key file, or a folder with one file per credential key; repeatable), " +
 	"or set CONNECTIVITY_BINDING=PATH, " +
@@ -251,7 +245,7 @@ var ErrNotFound = errors.New("no Connectivity service binding with plan api_acce
 	"holding a binding of a Connectivity instance with plan api_access")
 
 // checkURL returns a problem when raw is missing (then missing) or not an absolute https URL
-// (plain http only for loopback hosts, for local tests), or "".
+// (plain http only for loopback hosts), or "".
 func checkURL(field, raw, missing string) string {
 	if raw == "" {
 		return missing
@@ -272,7 +266,7 @@ func checkURL(field, raw, missing string) string {
 }
 
 // checkKeyPair returns a problem when the PEM certificate and key do not form a TLS key pair or
-// the certificate has expired, or "". crypto/tls names PEM block types at most, never key material.
+// the certificate has expired, or "". crypto/tls errors never show key material.
 func checkKeyPair(certPEM string, key Secret) string {
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(key.Reveal()))
 	if err != nil {

@@ -1,6 +1,7 @@
 package binding
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,10 +12,8 @@ import (
 	"time"
 )
 
-// Reload reads the binding's service key file or binding folder again and returns the binding of
-// the same name, validated, so that a long-running server picks up a rotated secret or
-// certificate. Bindings from VCAP_SERVICES (which changes only with a restart) and from Parse
-// are returned unchanged.
+// Reload reads the binding's file or Kyma folder again and returns the binding of the same name,
+// validated; one from VCAP_SERVICES (which changes only with a restart) or Parse is returned as is.
 func (b *Binding) Reload() (*Binding, error) {
 	if b.path == "" {
 		return b, nil
@@ -39,21 +38,16 @@ func (b *Binding) Reload() (*Binding, error) {
 			errs = append(errs, fmt.Errorf("binding %q (%s) can no longer be used: %s", b.Name, b.Source, s.Reason))
 		}
 	}
-	if len(errs) == 0 {
-		return nil, fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source)
-	}
-	return nil, errors.Join(errs...)
+	return nil, cmp.Or(errors.Join(errs...), fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source))
 }
 
 // DefaultCheckInterval is how often, at most, a Rotation looks at its binding's file or folder.
 const DefaultCheckInterval = 5 * time.Second
 
-// Rotation lets a long-running client pick up a rotated binding (a new client secret or X.509
-// certificate written to the --binding file or the Kyma binding folder) without a restart. The
-// source is read again during a call, never in the background: by Check when its files changed
-// (size or modification time; looked at most once per interval), and by Refused when XSUAA
-// refuses the credentials. A source that cannot be read or holds an invalid binding (a file
-// caught half written) is logged and the binding in use is kept.
+// Rotation lets a long-running client pick up a new secret or certificate written to its binding's
+// file or Kyma folder. It reads the source again during calls, never in the background: on Check
+// when its files changed (size or modification time, looked at once per interval at most), and
+// on Refused. A source that cannot be read or holds an invalid binding is logged and ignored.
 type Rotation struct {
 	current  func() *Binding
 	apply    func(*Binding) error
@@ -65,9 +59,8 @@ type Rotation struct {
 	stamp   string    // fingerprint of the source at the last reload
 }
 
-// NewRotation watches the source of the binding current returns and hands a changed binding to
-// apply. interval is the least time between two looks (negative: look only on Refused); logger
-// receives a record of each reload, never a secret (nil discards).
+// NewRotation watches the source of the binding current returns and hands a changed one to apply,
+// looking at most once per interval (negative: only on Refused). A nil logger discards.
 func NewRotation(current func() *Binding, apply func(*Binding) error, interval time.Duration, logger *slog.Logger) *Rotation {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -93,8 +86,7 @@ func (r *Rotation) Check() {
 }
 
 // Refused is called when XSUAA refused the credentials of binding used. It reports whether to
-// repeat the token request once: the binding was replaced meanwhile, or its source now holds
-// different credentials, which are then in use. A wrong secret thus costs one more request.
+// repeat the token request once: the binding was replaced meanwhile, or its source changed it.
 func (r *Rotation) Refused(used *Binding) bool {
 	if cur := r.current(); cur != used || cur.path == "" {
 		return cur != used
@@ -104,8 +96,8 @@ func (r *Rotation) Refused(used *Binding) bool {
 	return r.current() != used || r.reloadLocked(used, stamp(used.path), "XSUAA refused its credentials")
 }
 
-// reloadLocked reads cur's source again and switches to the binding found there if it differs,
-// reporting whether it switched. r.mu must be held; stamp describes the source before reading.
+// reloadLocked switches to the binding in cur's source if it differs, reporting whether it did.
+// r.mu must be held; stamp describes the source before reading.
 func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
 	nb, err := cur.Reload()
 	if err == nil {
