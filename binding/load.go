@@ -204,7 +204,8 @@ func (r *Result) loadDir(dir, prefix string, nested bool) string {
 		r.fail(m, "cannot read it: "+osProblem(err))
 	case hasAny(creds, append([]string{"type", "label", ".metadata"}, credentialKeys...)...):
 		m.plan = firstString(creds, "plan")
-		r.service(creds, m, nested, creds["tags"], firstString(creds, "label", "type"))
+		tags := strings.FieldsFunc(firstString(creds, "tags"), func(r rune) bool { return strings.ContainsRune(`[]",`, r) }) // JSON or a,b
+		r.service(creds, m, nested, tags, firstString(creds, "label", "type"))
 	case nested:
 		r.ignored = append(r.ignored, fmt.Sprintf("%q (not a binding folder)", m.name))
 	case len(subdirs) == 0 && len(jsonFiles) == 0:
@@ -327,26 +328,11 @@ func (r *Result) parseVCAP(services map[string]any, m meta) {
 }
 
 // service adds the binding of a VCAP_SERVICES entry or a binding folder. With only, one of
-// another service is listed in ignored instead: one whose credentials lack connectivity_service
-// and whose labels and tags (a list, or JSON or comma-separated text) do not say connectivity.
-func (r *Result) service(creds map[string]any, m meta, only bool, tags any, labels ...string) {
-	what := clip(cmp.Or(labels[0], "unknown type"), 40)
-	if s, ok := tags.(string); ok && json.Unmarshal([]byte(s), &tags) != nil {
-		tags = strings.Split(s, ",")
-	}
-	switch list := tags.(type) {
-	case []string:
-		labels = append(labels, list...)
-	case []any:
-		for _, t := range list {
-			if s, ok := t.(string); ok {
-				labels = append(labels, s)
-			}
-		}
-	}
+// another service (no connectivity_service, no label or tag connectivity) is listed in ignored.
+func (r *Result) service(creds map[string]any, m meta, only bool, tags []string, labels ...string) {
 	isConnectivity := func(l string) bool { return strings.EqualFold(strings.TrimSpace(l), "connectivity") }
-	if _, api := creds["connectivity_service"]; only && !api && !slices.ContainsFunc(labels, isConnectivity) {
-		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", m.name, what))
+	if _, api := creds["connectivity_service"]; only && !api && !slices.ContainsFunc(slices.Concat(tags, labels), isConnectivity) {
+		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", m.name, clip(cmp.Or(labels[0], "unknown type"), 40)))
 		return
 	}
 	r.credentials(creds, m)
