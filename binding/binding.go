@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,10 +94,9 @@ func (b *Binding) UsesX509() bool {
 
 // Auth names how the binding authenticates: "x509", "secret" or "no credentials".
 func (b *Binding) Auth() string {
-	switch {
-	case b.UsesX509():
+	if b.UsesX509() {
 		return "x509"
-	case b.ClientSecret != "":
+	} else if b.ClientSecret != "" {
 		return "secret"
 	}
 	return "no credentials"
@@ -198,13 +198,9 @@ func (b *Binding) String() string {
 	if b == nil {
 		return "connectivity binding <nil>"
 	}
-	var parts []string
-	for _, p := range [][2]string{{"", b.Source}, {"plan ", b.Plan}, {"client ", b.ClientID}} {
-		if p[1] != "" {
-			parts = append(parts, p[0]+p[1])
-		}
-	}
-	return fmt.Sprintf("connectivity binding %q (%s)", b.Name, strings.Join(append(parts, b.Auth()), ", "))
+	parts := slices.DeleteFunc([]string{b.Source, "plan " + b.Plan, "client " + b.ClientID, b.Auth()},
+		func(p string) bool { return p == "" || p == "plan " || p == "client " })
+	return fmt.Sprintf("connectivity binding %q (%s)", b.Name, strings.Join(parts, ", "))
 }
 
 // Error says why a binding cannot be used; no problem contains secret material.

@@ -230,17 +230,13 @@ func readFolder(dir string) (creds map[string]any, jsonFiles, subdirs []string, 
 	creds = make(map[string]any)
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
-		info, err := os.Stat(path)
-		var data []byte
-		switch {
-		case strings.HasPrefix(name, ".") && name != ".metadata":
+		switch info, err := os.Stat(path); {
+		case strings.HasPrefix(name, ".") && name != ".metadata", err == nil && !info.IsDir() && !info.Mode().IsRegular():
 		case err == nil && info.IsDir():
 			subdirs = append(subdirs, name)
-		case err == nil && !info.Mode().IsRegular():
-		case err != nil:
-			return nil, nil, nil, err
-		default:
-			if data, err = readFile(path); err != nil {
+		default: // a file, or one that cannot be read
+			data, err := readFile(path)
+			if err != nil {
 				return nil, nil, nil, err
 			}
 			creds[name] = strings.TrimSpace(string(data)) // files often end with a newline
@@ -301,10 +297,8 @@ func (r *Result) parseDocument(data []byte, m meta) {
 }
 
 // credentialKeys are keys that mark an object as a credentials object.
-var credentialKeys = []string{
-	"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
-	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url",
-}
+var credentialKeys = []string{"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
+	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url"}
 
 // parseVCAP reads a VCAP_SERVICES document with go-cfenv, one label at a time, so that a
 // malformed entry of another service does not hide the connectivity binding.
