@@ -240,8 +240,7 @@ var ErrNotFound = errors.New("no Connectivity service binding with plan api_acce
 	"or run with VCAP_SERVICES (Cloud Foundry) or SERVICE_BINDING_ROOT (Kyma, Kubernetes) " +
 	"holding a binding of a Connectivity instance with plan api_access")
 
-// checkURL returns a problem when raw is missing (then missing) or not an absolute https URL
-// (plain http only for loopback hosts), or "".
+// checkURL returns missing, or why raw is not an absolute https URL (http for loopback), or "".
 func checkURL(field, raw, missing string) string {
 	if raw == "" {
 		return missing
@@ -261,8 +260,7 @@ func checkURL(field, raw, missing string) string {
 	return fmt.Sprintf("%s %q is not an https URL", field, clip(u.Redacted(), 80))
 }
 
-// checkKeyPair returns a problem when the PEM certificate and key do not form a TLS key pair or
-// the certificate has expired, or "". crypto/tls errors never show key material.
+// checkKeyPair says why certificate and key are no TLS pair or the certificate expired, or "".
 func checkKeyPair(certPEM string, key Secret) string {
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(key.Reveal()))
 	if err != nil {

@@ -18,13 +18,8 @@ import (
 
 // Options says where Load looks for bindings.
 type Options struct {
-	// Paths are the --binding values, each PATH or NAME=PATH: a service key file, a binding folder
-	// with one file per credential key (Kyma), or a folder of such files and folders; NAME names
-	// the binding. When empty, CONNECTIVITY_BINDING is used the same way.
-	Paths []string
-	// Environ is the environment as os.Environ returns it. Load reads CONNECTIVITY_BINDING,
-	// VCAP_SERVICES, VCAP_SERVICES_FILE_PATH and SERVICE_BINDING_ROOT from it, never from the process.
-	Environ []string
+	Paths   []string // --binding values, PATH or NAME=PATH: a service key file or (Kyma) folder
+	Environ []string // the environment, as os.Environ returns it; Load never reads the process's own
 }
 
 // Result is what Load found in the first source present: every binding, usable, skipped or broken.
@@ -37,9 +32,8 @@ type Result struct {
 	err     error
 }
 
-// Err returns a clash of binding names, or, when no binding is usable, every broken binding and
-// why each source held nothing usable (wrapping ErrNotFound); nil otherwise. A broken binding
-// beside usable ones is not an error: the caller decides what to do with Result.Broken.
+// Err returns a clash of names or, when no binding is usable, why (wrapping ErrNotFound for a
+// source without any broken one). A broken binding beside usable ones is no error.
 func (r *Result) Err() error { return r.err }
 
 // Load finds the Connectivity service bindings in the first source present, read once: opts.Paths
@@ -66,11 +60,9 @@ func Load(opts Options) *Result {
 	return gather(sources...)
 }
 
-// Parse reads the contents of one service key file: the bare credentials object (what `cf
-// service-key` prints), the same wrapped as {"credentials": {…}} (what `btp get
-// services/binding` prints), a whole VCAP_SERVICES document, or an object holding one under
-// "VCAP_SERVICES" (as in default-env.json). source becomes Binding.Source; its base name without
-// extension names a bare service key. Entries of other services are ignored.
+// Parse reads one service key file: the credentials object (`cf service-key`), the same wrapped in
+// {"credentials": …} (`btp get services/binding`), or a VCAP_SERVICES document, bare or under
+// "VCAP_SERVICES" (default-env.json). source becomes Binding.Source; its base name names a bare key.
 func Parse(data []byte, source string) *Result {
 	return gather(func(o *Result) string {
 		o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
@@ -78,8 +70,7 @@ func Parse(data []byte, source string) *Result {
 	})
 }
 
-// gather reads each source into a Result of its own and joins them. err is a clash of names,
-// or, without a usable binding, the broken ones and why each source without any was of no use.
+// gather reads each source into a Result and joins them, with err as Result.Err describes.
 func gather(sources ...func(o *Result) (source string)) *Result {
 	r, names := &Result{}, make(map[string]string)
 	var problems []error
@@ -128,8 +119,7 @@ func (r *Result) fail(m meta, problem string) {
 	r.Broken = append(r.Broken, &Error{Name: m.name, Source: m.source, Problems: []string{problem}})
 }
 
-// loadArg loads a --binding value, PATH or NAME=PATH, and returns the source. NAME names the
-// binding the path holds, or, when it holds several, prefixes their names as NAME/name.
+// loadArg loads PATH or NAME=PATH and returns the source; NAME renames one binding, prefixes several.
 func (r *Result) loadArg(arg string) string {
 	name, path, ok := strings.Cut(arg, "=")
 	const nameRunes = "._-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -193,9 +183,8 @@ func (r *Result) loadVCAP(env map[string]string) string {
 	return m.source
 }
 
-// loadDir loads a binding folder (one file per credential key), or, unless nested, a folder of
-// binding folders (folders of other services are ignored) and *.json service keys, such as
-// $SERVICE_BINDING_ROOT. prefix starts the source of each binding folder; it returns dir's.
+// loadDir loads a binding folder (one file per key) or, unless nested, a folder of binding folders
+// and *.json service keys; prefix starts each source. It returns dir's source.
 func (r *Result) loadDir(dir, prefix string, nested bool) string {
 	creds, jsonFiles, subdirs, err := readFolder(dir)
 	m := meta{name: filepath.Base(dir), source: prefix + dir, path: dir}
@@ -222,9 +211,8 @@ func (r *Result) loadDir(dir, prefix string, nested bool) string {
 	return m.source
 }
 
-// readFolder reads the files of a folder as credentials (trimmed text), following the symbolic
-// links Kubernetes mounts secrets with and skipping dot files (such as ..data) but .metadata. It
-// also returns the paths of the *.json files and the names of the subfolders.
+// readFolder reads a folder's files as trimmed text by name, following Kubernetes' symbolic links
+// and skipping dot files (..data) but .metadata, and lists its *.json files and subfolders.
 func readFolder(dir string) (creds map[string]any, jsonFiles, subdirs []string, err error) {
 	entries, err := os.ReadDir(dir)
 	creds = make(map[string]any)
@@ -300,8 +288,7 @@ func (r *Result) parseDocument(data []byte, m meta) {
 var credentialKeys = []string{"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
 	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url"}
 
-// parseVCAP reads a VCAP_SERVICES document with go-cfenv, one label at a time, so that a
-// malformed entry of another service does not hide the connectivity binding.
+// parseVCAP reads VCAP_SERVICES with go-cfenv a label at a time: a malformed other one hides nothing.
 func (r *Result) parseVCAP(services map[string]any, m meta) {
 	for _, label := range slices.Sorted(maps.Keys(services)) {
 		doc, _ := json.Marshal(map[string]any{label: services[label]}) // cannot fail: it came from encoding/json
@@ -332,8 +319,7 @@ func (r *Result) service(creds map[string]any, m meta, only bool, tags []string,
 	r.credentials(creds, m)
 }
 
-// credentials turns a credentials object into a binding and adds it to r: usable when valid,
-// skipped when it has no api_access, broken otherwise.
+// credentials adds the binding of a credentials object: usable, skipped (no api_access) or broken.
 func (r *Result) credentials(creds map[string]any, m meta) {
 	var problems []string
 	get := func(obj map[string]any, prefix, key string) string {

@@ -96,8 +96,7 @@ func (r *Rotation) Refused(used *Binding) bool {
 	return r.current() != used || r.reloadLocked(used, stamp(used.path), "XSUAA refused its credentials")
 }
 
-// reloadLocked switches to the binding in cur's source if it differs, reporting whether it did.
-// r.mu must be held; stamp describes the source before reading.
+// reloadLocked switches to the binding in cur's source (stamped stamp) if it differs; r.mu is held.
 func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
 	nb, err := cur.Reload()
 	if err == nil {
@@ -118,8 +117,7 @@ func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
 	return true
 }
 
-// stamp fingerprints a file, or the files of a folder, by names, sizes and modification times,
-// following symbolic links (a Kubernetes secret update swaps the ..data link).
+// stamp fingerprints a file, or a folder's files, by name, size and modification time.
 func stamp(path string) string {
 	file := func(path string) string {
 		if info, err := os.Stat(path); err == nil {
