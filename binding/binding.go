@@ -1,11 +1,11 @@
-// Package binding finds and reads the Connectivity service bindings (plan api_access) the server
-// uses: service key files, VCAP_SERVICES on Cloud Foundry, and Kyma binding folders. Load is the
-// entry point: it reads the first source present once and says, for every binding found, whether
-// it is usable, skipped (another plan) or broken (and why). A Rotation re-reads a binding's file
-// or folder when it changes or when XSUAA refuses its credentials.
+// Package binding reads the Connectivity service bindings (plan api_access) the server uses from
+// service key files, VCAP_SERVICES (Cloud Foundry) or Kyma binding folders. Load says of every
+// binding found whether it is usable, skipped (another plan) or broken, and why. A Rotation reads
+// a binding's file or folder again when it changes or when XSUAA refuses its credentials.
 package binding
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -16,17 +16,17 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Secret is a credential (a client secret or a private key) that must never reach a log, an
-// error or a tool result. Every way of printing it — fmt verbs, JSON, slog — shows "[redacted]"
-// ("" when empty); only Reveal returns the value, for the one place that sends it to XSUAA.
+// Secret is a client secret or private key: fmt, JSON and slog show "[redacted]" ("" when empty),
+// so it never reaches a log, an error or a tool result; only Reveal returns the value.
 type Secret string
 
-// Reveal returns the secret value itself.
+// Reveal returns the secret value itself, for the one place that sends it to XSUAA.
 func (s Secret) Reveal() string { return string(s) }
 
 // String returns "[redacted]", or "" when the secret is empty.
@@ -42,11 +42,11 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 
 // Format redacts the secret for every fmt verb, including %x and %q.
 func (s Secret) Format(f fmt.State, verb rune) {
+	out := s.String()
 	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
-		_, _ = io.WriteString(f, s.GoString())
-		return
+		out = s.GoString()
 	}
-	_, _ = io.WriteString(f, s.String())
+	_, _ = io.WriteString(f, out)
 }
 
 // MarshalJSON encodes the secret as "[redacted]" (or "" when empty).
@@ -55,54 +55,36 @@ func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) 
 // LogValue redacts the secret in slog output.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Binding is one Connectivity service binding (plan api_access): the credentials to get an XSUAA
-// token and the address of the Cloud Connector info endpoint, for one subaccount. Printing or
-// logging a Binding never shows its client secret or private key.
+// Binding is the Connectivity service binding of one subaccount: the credentials to get an XSUAA
+// token and the Cloud Connector info endpoint. Printing it never shows a secret.
 type Binding struct {
-	// Name identifies the binding (the subaccount) to people and is unique among the bindings
-	// Load returns: NAME of --binding NAME=PATH, the VCAP_SERVICES entry's name, the Kyma folder's
-	// name, or the base name of the service key file.
-	Name string
-	// Source says where the binding was read, e.g. "file /path/key.json", "VCAP_SERVICES" or
-	// "SERVICE_BINDING_ROOT /bindings/conn".
-	Source string
-	// Plan is the service plan when the source tells it ("api_access"), else "".
-	Plan string
+	// Name is unique among the bindings Load returns: NAME of --binding NAME=PATH, the
+	// VCAP_SERVICES entry's name, the Kyma folder's name, or the service key file's base name.
+	Name   string
+	Source string // where it was read: "file /path/key.json", "VCAP_SERVICES", "SERVICE_BINDING_ROOT /bindings/conn"
+	Plan   string // the service plan when the source tells it ("api_access"), else ""
 
-	// ClientID is the OAuth client ID (credentials.clientid).
-	ClientID string
-	// ClientSecret is the OAuth client secret; empty for X.509 bindings.
-	ClientSecret Secret
-	// CredentialType is credentials.credential-type: "binding-secret", "x509" or "" (unknown).
-	CredentialType string
-	// TokenServiceURL is the XSUAA base URL for client-secret bindings (credentials.token_service_url).
-	TokenServiceURL string
-	// CertURL is the XSUAA base URL for X.509 bindings (credentials.certurl).
-	CertURL string
-	// Certificate is the PEM client certificate chain of an X.509 binding.
-	Certificate string
-	// Key is the PEM private key of an X.509 binding.
-	Key Secret
+	ClientID        string // credentials.clientid
+	ClientSecret    Secret // credentials.clientsecret; empty for X.509 bindings
+	CredentialType  string // credentials.credential-type: "binding-secret", "x509" or "" (unknown)
+	TokenServiceURL string // XSUAA base URL of client-secret bindings: credentials.token_service_url (or url)
+	CertURL         string // XSUAA base URL of X.509 bindings: credentials.certurl
+	Certificate     string // PEM client certificate chain of an X.509 binding
+	Key             Secret // PEM private key of an X.509 binding
 
-	// ServiceURL is credentials.connectivity_service.url, the Connectivity API's base URL.
-	ServiceURL string
-	// SCCInfoPath is credentials.connectivity_service.scc_info_path, the Cloud Connector info path.
-	SCCInfoPath string
+	ServiceURL  string // credentials.connectivity_service.url, the Connectivity API's base URL
+	SCCInfoPath string // credentials.connectivity_service.scc_info_path, the Cloud Connector info path
 
-	// SubaccountID is credentials.subaccount_id.
-	SubaccountID string
-	// SubaccountSubdomain is credentials.subaccount_subdomain.
-	SubaccountSubdomain string
-	// IdentityZone is credentials.identityzone.
-	IdentityZone string
+	SubaccountID        string // credentials.subaccount_id
+	SubaccountSubdomain string // credentials.subaccount_subdomain
+	IdentityZone        string // credentials.identityzone
 
-	// origin tells Reload where to read the binding again; zero when it cannot be re-read.
-	origin origin
+	path string // the file or folder Reload reads again; "" when it cannot be re-read
+	own  string // the binding's name there, before NAME=PATH renamed it
 }
 
-// UsesX509 reports whether the binding authenticates with its X.509 certificate (mTLS) rather
-// than a client secret: credential-type says "x509", or, when credential-type is absent, the
-// binding has a certificate and key but no secret.
+// UsesX509 reports whether the binding authenticates with its X.509 certificate (mTLS): its
+// credential-type says x509, or, without one, it has a certificate and key but no secret.
 func (b *Binding) UsesX509() bool {
 	if ct := strings.ToLower(strings.TrimSpace(b.CredentialType)); ct != "" {
 		return strings.HasPrefix(ct, "x509")
@@ -112,59 +94,45 @@ func (b *Binding) UsesX509() bool {
 
 // Auth names how the binding authenticates: "x509", "secret" or "no credentials".
 func (b *Binding) Auth() string {
-	switch {
-	case b.UsesX509():
+	if b.UsesX509() {
 		return "x509"
-	case b.ClientSecret != "":
+	} else if b.ClientSecret != "" {
 		return "secret"
 	}
 	return "no credentials"
 }
 
-// NotAfter returns when the certificate of an X.509 binding expires, or the zero time for a
-// client-secret binding or a certificate that cannot be read.
+// NotAfter returns when the certificate of an X.509 binding expires, else the zero time.
 func (b *Binding) NotAfter() time.Time {
-	block, _ := pem.Decode([]byte(b.Certificate))
-	if !b.UsesX509() || block == nil {
-		return time.Time{}
+	if block, _ := pem.Decode([]byte(b.Certificate)); block != nil && b.UsesX509() {
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			return cert.NotAfter
+		}
 	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return time.Time{}
-	}
-	return cert.NotAfter
+	return time.Time{}
 }
 
 // Region returns the SAP BTP region of the Connectivity API host, "eu10" for
 // connectivity.cf.eu10.hana.ondemand.com, or "" when the host does not tell.
 func (b *Binding) Region() string {
-	u, err := url.Parse(strings.TrimSpace(b.ServiceURL))
-	if err != nil {
-		return ""
+	host := ""
+	if u, err := url.Parse(strings.TrimSpace(b.ServiceURL)); err == nil {
+		host = strings.ToLower(u.Hostname())
 	}
-	labels := strings.Split(strings.ToLower(u.Hostname()), ".")
-	for i := 0; i+2 < len(labels); i++ {
-		if labels[i] == "cf" {
-			return labels[i+1]
-		}
+	_, rest, _ := strings.Cut("."+host, ".cf.")
+	if region, _, ok := strings.Cut(rest, "."); ok {
+		return region
 	}
 	return ""
 }
 
-// Label names the subaccount as precisely as the binding allows: its subdomain, else its ID,
-// else its identity zone, else the binding's name.
+// Label names the subaccount: its subdomain, else its ID, else its identity zone, else Name.
 func (b *Binding) Label() string {
-	for _, s := range []string{b.SubaccountSubdomain, b.SubaccountID, b.IdentityZone} {
-		if s != "" {
-			return s
-		}
-	}
-	return b.Name
+	return cmp.Or(b.SubaccountSubdomain, b.SubaccountID, b.IdentityZone, b.Name)
 }
 
-// TokenURL returns the XSUAA token endpoint: <certurl>/oauth/token for X.509 bindings,
-// <token_service_url>/oauth/token otherwise. "/oauth/token" is not appended to a URL that
-// already ends with it. It returns "" when the binding lacks the base URL (Validate reports it).
+// TokenURL returns the XSUAA token endpoint, <certurl>/oauth/token for X.509 bindings and
+// <token_service_url>/oauth/token otherwise, or "" without the base URL.
 func (b *Binding) TokenURL() string {
 	base := b.TokenServiceURL
 	if b.UsesX509() {
@@ -177,20 +145,17 @@ func (b *Binding) TokenURL() string {
 	return base + "/oauth/token"
 }
 
-// InfoURL returns the Cloud Connector info endpoint: ServiceURL followed by SCCInfoPath, joined
-// by exactly one slash. It returns "" when either part is missing.
+// InfoURL returns the Cloud Connector info endpoint, ServiceURL/SCCInfoPath, or "" without either.
 func (b *Binding) InfoURL() string {
-	base := strings.TrimRight(strings.TrimSpace(b.ServiceURL), "/")
-	path := strings.TrimSpace(b.SCCInfoPath)
+	base, path := strings.TrimRight(strings.TrimSpace(b.ServiceURL), "/"), strings.TrimSpace(b.SCCInfoPath)
 	if base == "" || path == "" {
 		return ""
 	}
 	return base + "/" + strings.TrimLeft(path, "/")
 }
 
-// Validate checks that the binding can be used to call the Cloud Connector info API. It returns
-// nil or an *Error that lists every problem found. Messages never contain the client secret or
-// the private key.
+// Validate checks that the binding can call the Cloud Connector info API: nil, or an *Error that
+// lists every problem found.
 func (b *Binding) Validate() error {
 	if problems := b.problems(nil); len(problems) > 0 {
 		return &Error{Name: b.Name, Source: b.Source, Problems: problems}
@@ -200,77 +165,49 @@ func (b *Binding) Validate() error {
 
 // problems appends every problem of the binding to problems.
 func (b *Binding) problems(problems []string) []string {
-	add := func(p string) {
-		if p != "" {
+	add := func(bad bool, p string) {
+		if bad && p != "" {
 			problems = append(problems, p)
 		}
 	}
-	if strings.TrimSpace(b.ClientID) == "" {
-		add("missing clientid")
-	}
+	add(strings.TrimSpace(b.ClientID) == "", "missing clientid")
 	switch {
 	case b.UsesX509():
-		if b.Certificate == "" {
-			add("credential-type is x509 but the certificate is missing")
-		}
-		if b.Key == "" {
-			add("credential-type is x509 but the private key is missing")
-		}
-		if b.Certificate != "" && b.Key != "" {
-			add(checkKeyPair(b.Certificate, b.Key))
-		}
-		add(checkURL("certurl", b.CertURL, "x509 binding without certurl: the mTLS token endpoint is unknown"))
+		add(b.Certificate == "", "credential-type is x509 but the certificate is missing")
+		add(b.Key == "", "credential-type is x509 but the private key is missing")
+		add(b.Certificate != "" && b.Key != "", checkKeyPair(b.Certificate, b.Key))
+		add(true, checkURL("certurl", b.CertURL, "x509 binding without certurl: the mTLS token endpoint is unknown"))
 	case b.ClientSecret != "":
-		add(checkURL("token_service_url", b.TokenServiceURL, "missing token_service_url: the token endpoint is unknown"))
+		add(true, checkURL("token_service_url", b.TokenServiceURL, "missing token_service_url: the token endpoint is unknown"))
 	case b.CredentialType != "":
-		add(fmt.Sprintf("credential-type is %s but clientsecret is missing", clip(b.CredentialType, 80, true)))
+		add(true, fmt.Sprintf("credential-type is %q but clientsecret is missing", clip(b.CredentialType, 80)))
 	case b.Certificate != "" || b.Key != "":
-		add("neither clientsecret nor both certificate and key: an X.509 binding needs the certificate and the key")
+		add(true, "neither clientsecret nor both certificate and key: an X.509 binding needs the certificate and the key")
 	default:
-		add("neither clientsecret nor certificate and key: the binding has no credentials to get a token")
+		add(true, "neither clientsecret nor certificate and key: the binding has no credentials to get a token")
 	}
-	add(checkURL("connectivity_service.url", b.ServiceURL, "missing connectivity_service.url"))
-	if strings.TrimSpace(b.SCCInfoPath) == "" {
-		add("no api_access: this binding has no connectivity_service.scc_info_path; create the instance with plan api_access")
-	}
+	add(true, checkURL("connectivity_service.url", b.ServiceURL, "missing connectivity_service.url"))
+	add(strings.TrimSpace(b.SCCInfoPath) == "", "no api_access: this binding has no connectivity_service.scc_info_path; "+
+		"create the instance with plan api_access")
 	return problems
 }
 
-// String describes the binding for logs and messages, for example
+// String describes the binding without secrets, for example
 // `connectivity binding "my-conn-api" (VCAP_SERVICES, plan api_access, client sb-…, secret)`.
-// It never shows the secret, the key or a token.
 func (b *Binding) String() string {
 	if b == nil {
 		return "connectivity binding <nil>"
 	}
-	var parts []string
-	for _, p := range [][2]string{{"", b.Source}, {"plan ", b.Plan}, {"client ", b.ClientID}} {
-		if p[1] != "" {
-			parts = append(parts, p[0]+p[1])
-		}
-	}
-	parts = append(parts, b.Auth())
+	parts := slices.DeleteFunc([]string{b.Source, "plan " + b.Plan, "client " + b.ClientID, b.Auth()},
+		func(p string) bool { return p == "" || p == "plan " || p == "client " })
 	return fmt.Sprintf("connectivity binding %q (%s)", b.Name, strings.Join(parts, ", "))
 }
 
-// LogValue describes the binding for slog without secrets.
-func (b *Binding) LogValue() slog.Value {
-	if b == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("name", b.Name), slog.String("source", b.Source), slog.String("plan", b.Plan),
-		slog.String("client_id", b.ClientID), slog.String("auth", b.Auth()), slog.String("info_url", b.InfoURL()))
-}
-
-// Error says why a binding cannot be used. Problems lists every problem found; none of them
-// contains secret material.
+// Error says why a binding cannot be used; no problem contains secret material.
 type Error struct {
-	// Name is the binding's name.
-	Name string
-	// Source says where the binding was read, as in Binding.Source.
-	Source string
-	// Problems are the problems found, each a short sentence.
-	Problems []string
+	Name     string   // the binding's name
+	Source   string   // where it was read, as in Binding.Source
+	Problems []string // every problem found, each a short sentence
 }
 
 // Error returns `binding "name" (source): problem1; problem2`.
@@ -282,15 +219,12 @@ func (e *Error) Error() string {
 	return where + ": " + strings.Join(e.Problems, "; ")
 }
 
-// Skipped is a Connectivity binding that was found but cannot serve the Cloud Connector info API
-// (typically plan lite or connectivity_proxy, which have no api_access). Its fields carry no secrets.
+// Skipped is a Connectivity binding that cannot serve the Cloud Connector info API (plan lite
+// or connectivity_proxy have no api_access). It carries no secrets.
 type Skipped struct {
-	// Name is the binding's name.
-	Name string
-	// Source says where the binding was found.
-	Source string
-	// Reason says why the binding cannot be used and what to do instead.
-	Reason string
+	Name   string // the binding's name
+	Source string // where it was found
+	Reason string // why it cannot be used and what to do instead
 }
 
 // String returns `skipped binding "name" (source): reason`.
@@ -298,17 +232,15 @@ func (s Skipped) String() string {
 	return fmt.Sprintf("skipped binding %q (%s): %s", s.Name, s.Source, s.Reason)
 }
 
-// ErrNotFound means that no Connectivity service binding with plan api_access was found.
-// Result.Err wraps it when a source holds nothing usable; the wrapping message says what was
-// found instead.
+// ErrNotFound means that no Connectivity service binding with plan api_access was found; Result.Err
+// wraps it, saying what each source held instead.
 var ErrNotFound = errors.New("no Connectivity service binding with plan api_access found: " +
 	"pass --binding PATH (a service key file, or a folder with one file per credential key; repeatable), " +
 	"or set CONNECTIVITY_BINDING=PATH, " +
 	"or run with VCAP_SERVICES (Cloud Foundry) or SERVICE_BINDING_ROOT (Kyma, Kubernetes) " +
 	"holding a binding of a Connectivity instance with plan api_access")
 
-// checkURL returns a problem when raw is missing (then the problem is missing) or not an
-// absolute https URL (plain http is accepted for loopback hosts only, for local tests), or "".
+// checkURL returns missing, or why raw is not an absolute https URL (http for loopback), or "".
 func checkURL(field, raw, missing string) string {
 	if raw == "" {
 		return missing
@@ -317,42 +249,34 @@ func checkURL(field, raw, missing string) string {
 	if err != nil || u.Host == "" || u.Scheme == "" {
 		return field + " is not an absolute URL (expected https://host…)"
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
+	host, ip := u.Hostname(), net.ParseIP(u.Hostname())
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme == "https", scheme == "http" && (strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()):
 		return ""
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
-			return ""
-		}
-		return fmt.Sprintf("%s %s uses plain http: only https is allowed "+
-			"(http only for localhost, 127.0.0.0/8 and ::1)", field, clip(u.Redacted(), 80, true))
+	case scheme == "http":
+		return fmt.Sprintf("%s %q uses plain http: only https is allowed "+
+			"(http only for localhost, 127.0.0.0/8 and ::1)", field, clip(u.Redacted(), 80))
 	}
-	return fmt.Sprintf("%s %s is not an https URL", field, clip(u.Redacted(), 80, true))
+	return fmt.Sprintf("%s %q is not an https URL", field, clip(u.Redacted(), 80))
 }
 
-// checkKeyPair returns a problem when the PEM certificate and key do not form a TLS key pair or
-// the certificate has expired, or "" when they are fine. The crypto/tls messages name PEM block
-// types at most, never key material.
+// checkKeyPair says why certificate and key are no TLS pair or the certificate expired, or "".
 func checkKeyPair(certPEM string, key Secret) string {
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(key.Reveal()))
 	if err != nil {
 		return "certificate and key do not form a TLS key pair: " + err.Error()
 	}
-	if leaf := pair.Leaf; leaf != nil && leaf.NotAfter.Before(time.Now()) { // Leaf: set since Go 1.23
+	if leaf := pair.Leaf; leaf != nil && leaf.NotAfter.Before(time.Now()) {
 		return fmt.Sprintf("certificate expired at %s: recreate the binding or service key "+
 			"(XSUAA certificates live 1 to 30 days)", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return ""
 }
 
-// clip shortens a value from a binding document for a message, quoted if quote.
-func clip(s string, max int, quote bool) string {
+// clip shortens a value from a binding document for a message.
+func clip(s string, max int) string {
 	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	if quote {
-		return strconv.Quote(s)
+		return string(r[:max]) + "…"
 	}
 	return s
 }

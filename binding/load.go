@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,235 +18,164 @@ import (
 
 // Options says where Load looks for bindings.
 type Options struct {
-	// Paths are the --binding values (repeatable), each PATH or NAME=PATH: a service key file, a
-	// binding folder with one file per credential key (Kyma), or a folder of such files and
-	// folders; NAME names the binding. When empty, CONNECTIVITY_BINDING is used the same way.
-	Paths []string
-	// Environ is the environment as os.Environ returns it ("KEY=value"). Load reads
-	// CONNECTIVITY_BINDING, VCAP_SERVICES, VCAP_SERVICES_FILE_PATH and SERVICE_BINDING_ROOT from
-	// it, never from the process environment.
-	Environ []string
+	Paths   []string // --binding values, PATH or NAME=PATH: a service key file or (Kyma) folder
+	Environ []string // the environment, as os.Environ returns it; Load never reads the process's own
 }
 
 // Result is what Load found in the first source present: every binding, usable, skipped or broken.
 type Result struct {
-	// Usable are the valid bindings, ready for a client.
-	Usable []*Binding
-	// Skipped are Connectivity bindings of another plan (lite), with the reason.
-	Skipped []Skipped
-	// Broken are bindings that cannot be used: unreadable, not JSON, invalid; each lists why.
-	Broken []*Error
+	Usable  []*Binding // the valid bindings, ready for a client
+	Skipped []Skipped  // Connectivity bindings of another plan (lite), with the reason
+	Broken  []*Error   // bindings that cannot be used (unreadable, not JSON, invalid), each with why
 
-	ignored  []string // other services, described when a source holds nothing usable
-	problems []error  // Broken and the sources that held nothing usable, in source order
-	err      error
+	ignored []string // other services, described when a source holds nothing usable
+	err     error
 }
 
-// Err returns a clash of binding names, or, when no binding is usable, every broken binding and
-// why each source held nothing usable (wrapping ErrNotFound); nil otherwise. A broken binding
-// beside usable ones is not an error: the caller decides what to do with Result.Broken.
+// Err returns a clash of names or, when no binding is usable, why (wrapping ErrNotFound for a
+// source without any broken one). A broken binding beside usable ones is no error.
 func (r *Result) Err() error { return r.err }
 
-// Load finds the Connectivity service bindings to use. The first source present wins:
-//
-//  1. opts.Paths, else CONNECTIVITY_BINDING: service key files (see Parse), binding folders
-//     with one file per credential key (Kyma), or folders of such files and folders;
-//  2. VCAP_SERVICES (or the file named by VCAP_SERVICES_FILE_PATH) on Cloud Foundry: entries
-//     labelled or tagged connectivity, and user-provided services with a connectivity_service;
-//  3. the binding folders under SERVICE_BINDING_ROOT (Kubernetes service binding specification,
-//     SAP BTP service operator) whose type or label is connectivity or that hold connectivity_service.
-//
-// Each source is read once; Result says what became of every binding found in it.
+// Load finds the Connectivity service bindings in the first source present, read once: opts.Paths
+// (else CONNECTIVITY_BINDING), VCAP_SERVICES (or VCAP_SERVICES_FILE_PATH) on Cloud Foundry, or the
+// binding folders under SERVICE_BINDING_ROOT (Kyma). In VCAP_SERVICES and folders of folders, it
+// takes the entries labelled or tagged connectivity or holding a connectivity_service.
 func Load(opts Options) *Result {
 	env := cfenv.Env(opts.Environ)
 	paths := opts.Paths
 	if len(paths) == 0 && env["CONNECTIVITY_BINDING"] != "" {
 		paths = []string{env["CONNECTIVITY_BINDING"]}
 	}
-	r := &Result{}
-	switch {
+	var sources []func(o *Result) string
+	switch root := env["SERVICE_BINDING_ROOT"]; {
 	case len(paths) > 0:
 		for _, arg := range paths {
-			o := &Result{}
-			r.collect(o, o.loadArg(arg))
+			sources = append(sources, func(o *Result) string { return o.loadArg(arg) })
 		}
 	case env["VCAP_SERVICES_FILE_PATH"] != "" || strings.TrimSpace(env["VCAP_SERVICES"]) != "":
-		o := &Result{}
-		r.collect(o, o.loadVCAP(env))
-	case env["SERVICE_BINDING_ROOT"] != "":
-		o, root := &Result{}, env["SERVICE_BINDING_ROOT"]
-		o.loadDir(root, "SERVICE_BINDING_ROOT ")
-		r.collect(o, "SERVICE_BINDING_ROOT "+root)
+		sources = append(sources, func(o *Result) string { return o.loadVCAP(env) })
+	case root != "":
+		sources = append(sources, func(o *Result) string { return o.loadDir(root, "SERVICE_BINDING_ROOT ", false) })
 	}
-	return r.finish()
+	return gather(sources...)
 }
 
-// Parse reads the contents of one service key file: the bare credentials object (what `cf
-// service-key` prints), the same wrapped as {"credentials": {…}} (what `btp get
-// services/binding` prints), a whole VCAP_SERVICES document, or an object holding one under
-// "VCAP_SERVICES" (as in default-env.json). source becomes Binding.Source; its base name without
-// extension names a bare service key. Entries of other services are ignored.
+// Parse reads one service key file: the credentials object (`cf service-key`), the same wrapped in
+// {"credentials": …} (`btp get services/binding`), or a VCAP_SERVICES document, bare or under
+// "VCAP_SERVICES" (default-env.json). source becomes Binding.Source; its base name names a bare key.
 func Parse(data []byte, source string) *Result {
-	o := &Result{}
-	o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
-	r := &Result{}
-	r.collect(o, source)
-	return r.finish()
+	return gather(func(o *Result) string {
+		o.parseDocument(data, meta{name: baseName(strings.TrimPrefix(source, "file ")), source: source})
+		return source
+	})
 }
 
-// collect adds what source yielded, o.
-func (r *Result) collect(o *Result, source string) {
-	r.Usable = append(r.Usable, o.Usable...)
-	r.Skipped = append(r.Skipped, o.Skipped...)
-	r.Broken = append(r.Broken, o.Broken...)
-	for _, e := range o.Broken {
-		r.problems = append(r.problems, e)
+// gather reads each source into a Result and joins them, with err as Result.Err describes.
+func gather(sources ...func(o *Result) (source string)) *Result {
+	r, names := &Result{}, make(map[string]string)
+	var problems []error
+	claim := func(name, source string) {
+		if first, taken := names[name]; taken && r.err == nil {
+			r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
+				"give one another name with --binding NAME=PATH", name, first, source)
+		}
+		names[name] = source
 	}
-	if len(o.Usable) == 0 && len(o.Broken) == 0 {
-		r.problems = append(r.problems, o.none(source))
-	}
-}
-
-// finish checks that names are unique and sets err.
-func (r *Result) finish() *Result {
-	sources := make(map[string]string)
-	for _, b := range r.Usable {
-		r.claim(sources, b.Name, b.Source)
-	}
-	for _, e := range r.Broken {
-		r.claim(sources, e.Name, e.Source)
+	for _, read := range sources {
+		o := &Result{}
+		source := read(o)
+		r.Usable, r.Skipped, r.Broken = append(r.Usable, o.Usable...), append(r.Skipped, o.Skipped...), append(r.Broken, o.Broken...)
+		for _, b := range o.Usable {
+			claim(b.Name, b.Source)
+		}
+		for _, e := range o.Broken {
+			claim(e.Name, e.Source)
+			problems = append(problems, e)
+		}
+		if len(o.Usable) > 0 || len(o.Broken) > 0 {
+			continue
+		}
+		var why []string
+		for _, s := range o.Skipped {
+			why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
+		}
+		if len(o.ignored) > 0 {
+			why = append(why, "ignored other services: "+strings.Join(o.ignored, ", "))
+		}
+		problems = append(problems, fmt.Errorf("%s has no usable connectivity binding (%s): %w",
+			source, cmp.Or(strings.Join(why, "; "), "it holds no services"), ErrNotFound))
 	}
 	if r.err == nil && len(r.Usable) == 0 {
-		r.err = ErrNotFound
-		if len(r.problems) > 0 {
-			r.err = errors.Join(r.problems...)
-		}
+		r.err = cmp.Or(errors.Join(problems...), ErrNotFound)
 	}
 	return r
 }
 
-// claim records that source holds a binding called name; a second claim is a clash.
-func (r *Result) claim(sources map[string]string, name, source string) {
-	if first, taken := sources[name]; taken && r.err == nil {
-		r.err = fmt.Errorf("two bindings are named %q, from %s and from %s: "+
-			"give one another name with --binding NAME=PATH", name, first, source)
-	}
-	sources[name] = source
-}
+// meta is what a source tells of a binding besides its credentials; Reload reads path again.
+type meta struct{ name, source, plan, path string }
 
 // fail records a problem with a source or binding as a whole.
 func (r *Result) fail(m meta, problem string) {
 	r.Broken = append(r.Broken, &Error{Name: m.name, Source: m.source, Problems: []string{problem}})
 }
 
-// none explains why source holds no usable binding.
-func (r *Result) none(source string) error {
-	var why []string
-	for _, s := range r.Skipped {
-		why = append(why, fmt.Sprintf("skipped %q: %s", s.Name, s.Reason))
-	}
-	if len(r.ignored) > 0 {
-		why = append(why, "ignored other services: "+strings.Join(r.ignored, ", "))
-	}
-	if len(why) == 0 {
-		why = append(why, "it holds no services")
-	}
-	return fmt.Errorf("%s has no usable connectivity binding (%s): %w", source, strings.Join(why, "; "), ErrNotFound)
-}
-
-// meta is what a source knows about a binding besides its credentials.
-type meta struct {
-	name, source, plan string
-	origin             origin
-}
-
-// origin is where Reload reads a binding again.
-type origin struct {
-	path   string // "" when the binding cannot be re-read (VCAP_SERVICES, Parse)
-	folder bool   // a binding folder, one file per key, rather than a service key file
-	own    string // the binding's name in that file or folder (before NAME=PATH renamed it)
-}
-
-// loadArg loads a --binding value, PATH or NAME=PATH. NAME=PATH names the binding the path
-// holds NAME, or, when it holds several, NAME/name. It returns the source.
+// loadArg loads PATH or NAME=PATH and returns the source; NAME renames one binding, prefixes several.
 func (r *Result) loadArg(arg string) string {
 	name, path, ok := strings.Cut(arg, "=")
-	if !ok || name == "" || path == "" || strings.TrimFunc(name, isNameRune) != "" {
-		name, path = "", arg
-	} else if _, err := os.Stat(arg); err == nil {
-		name, path = "", arg // a path that contains "="
+	const nameRunes = "._-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	if _, err := os.Stat(arg); !ok || name == "" || path == "" || strings.Trim(name, nameRunes) != "" || err == nil {
+		name, path = "", arg // not a name, or a path that contains "="
 	}
 	source := r.loadPath(path)
-	if name != "" {
-		n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
-		rename := func(own string) string {
-			if n == 1 {
-				return name
-			}
-			return name + "/" + own
-		}
-		for _, b := range r.Usable {
-			b.Name = rename(b.Name)
-		}
-		for _, e := range r.Broken {
-			e.Name = rename(e.Name)
-		}
-		for i := range r.Skipped {
-			r.Skipped[i].Name = rename(r.Skipped[i].Name)
+	n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
+	rename := func(own *string) {
+		if name != "" && n > 1 {
+			*own = name + "/" + *own
+		} else if name != "" {
+			*own = name
 		}
 	}
+	for _, b := range r.Usable {
+		rename(&b.Name)
+	}
+	for _, e := range r.Broken {
+		rename(&e.Name)
+	}
+	for i := range r.Skipped {
+		rename(&r.Skipped[i].Name)
+	}
 	return source
-}
-
-// isNameRune reports whether r may stand in a binding name given as NAME=PATH.
-func isNameRune(r rune) bool {
-	return r == '.' || r == '_' || r == '-' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
 }
 
 // loadPath loads a service key file or a folder and returns the source.
 func (r *Result) loadPath(path string) string {
 	info, err := os.Stat(path)
-	switch {
-	case err == nil && info.IsDir():
-		r.loadDir(path, "folder ")
-		return "folder " + path
-	case err != nil:
-		r.fail(fileMeta(path), "cannot read it: "+osProblem(err))
-	case !info.Mode().IsRegular():
-		r.fail(fileMeta(path), "not a regular file or folder")
-	default:
-		r.loadFile(path)
+	if err == nil && info.IsDir() {
+		return r.loadDir(path, "folder ", false)
 	}
-	return "file " + path
-}
-
-// loadFile reads and parses a service key file.
-func (r *Result) loadFile(path string) {
-	if data, err := readFile(path); err != nil {
-		r.fail(fileMeta(path), "cannot read it: "+osProblem(err))
+	m := meta{name: baseName(path), source: "file " + path, path: path}
+	if err == nil && !info.Mode().IsRegular() {
+		r.fail(m, "not a regular file or folder")
+	} else if data, err := readFile(path); err != nil {
+		r.fail(m, "cannot read it: "+osProblem(err))
 	} else {
-		r.parseDocument(data, fileMeta(path))
+		r.parseDocument(data, m)
 	}
-}
-
-// fileMeta describes the binding in a service key file.
-func fileMeta(path string) meta {
-	return meta{name: baseName(path), source: "file " + path, origin: origin{path: path}}
+	return m.source
 }
 
 // loadVCAP reads the VCAP_SERVICES document of the environment and returns the source.
 func (r *Result) loadVCAP(env map[string]string) string {
 	m, data := meta{name: "VCAP_SERVICES", source: "VCAP_SERVICES"}, []byte(env["VCAP_SERVICES"])
+	var services map[string]any
 	var err error
 	if path := env["VCAP_SERVICES_FILE_PATH"]; path != "" {
 		m.source = "VCAP_SERVICES_FILE_PATH " + path
-		if data, err = readFile(path); err != nil {
-			r.fail(m, "cannot read it: "+osProblem(err))
-			return m.source
-		}
+		data, err = readFile(path)
 	}
-	var services map[string]any
-	if err = json.Unmarshal(data, &services); err != nil {
+	if err != nil {
+		r.fail(m, "cannot read it: "+osProblem(err))
+	} else if err = json.Unmarshal(data, &services); err != nil {
 		r.fail(m, jsonProblem(err))
 	} else {
 		r.parseVCAP(services, m)
@@ -254,293 +183,157 @@ func (r *Result) loadVCAP(env map[string]string) string {
 	return m.source
 }
 
-// loadDir loads a folder: a binding folder (one file per credential key), or a folder of binding
-// folders such as $SERVICE_BINDING_ROOT, where folders of other services are ignored, and of
-// service key files named *.json. prefix starts the source of each binding folder ("folder ",
-// "SERVICE_BINDING_ROOT ").
-func (r *Result) loadDir(dir, prefix string) {
-	m := meta{name: filepath.Base(dir), source: prefix + dir}
-	d, err := readFolder(dir)
+// loadDir loads a binding folder (one file per key) or, unless nested, a folder of binding folders
+// and *.json service keys; prefix starts each source. It returns dir's source.
+func (r *Result) loadDir(dir, prefix string, nested bool) string {
+	creds, jsonFiles, subdirs, err := readFolder(dir)
+	m := meta{name: filepath.Base(dir), source: prefix + dir, path: dir}
 	switch {
 	case err != nil:
 		r.fail(m, "cannot read it: "+osProblem(err))
-	case d.isBinding():
-		r.folder(d, dir, prefix+dir, false)
-	case len(d.subdirs) > 0 || slices.ContainsFunc(d.names, isJSONName):
-		for _, name := range d.names {
-			if isJSONName(name) {
-				r.parseDocument([]byte(d.files[name]), fileMeta(filepath.Join(dir, name)))
-			}
-		}
-		for _, sub := range d.subdirs {
-			path := filepath.Join(dir, sub)
-			sd, err := readFolder(path)
-			switch {
-			case err != nil:
-				r.fail(meta{name: sub, source: prefix + path}, "cannot read it: "+osProblem(err))
-			case !sd.isBinding():
-				r.ignored = append(r.ignored, fmt.Sprintf("%q (not a binding folder)", sub))
-			default:
-				r.folder(sd, path, prefix+path, true)
-			}
-		}
-	default:
+	case hasAny(creds, append([]string{"type", "label", ".metadata"}, credentialKeys...)...):
+		m.plan = firstString(creds, "plan")
+		tags := strings.FieldsFunc(firstString(creds, "tags"), func(r rune) bool { return strings.ContainsRune(`[]",`, r) }) // JSON or a,b
+		r.service(creds, m, nested, tags, firstString(creds, "label", "type"))
+	case nested:
+		r.ignored = append(r.ignored, fmt.Sprintf("%q (not a binding folder)", m.name))
+	case len(subdirs) == 0 && len(jsonFiles) == 0:
 		r.fail(m, "the folder holds no binding: expected one file per credential key "+
 			"(such as clientid and connectivity_service), binding folders, or *.json service keys")
-	}
-}
-
-// isJSONName reports whether a file name ends in .json.
-func isJSONName(name string) bool { return strings.EqualFold(filepath.Ext(name), ".json") }
-
-// folder is what a folder holds: file contents by name, and subfolder names.
-type folder struct {
-	files   map[string]string
-	names   []string // of files, sorted
-	subdirs []string
-}
-
-// isBinding reports whether the folder holds a binding rather than binding folders.
-func (d folder) isBinding() bool {
-	for _, k := range append([]string{"type", "label", ".metadata"}, credentialKeys...) {
-		if _, ok := d.files[k]; ok {
-			return true
+	default:
+		for _, path := range jsonFiles {
+			r.loadPath(path)
+		}
+		for _, sub := range subdirs {
+			r.loadDir(filepath.Join(dir, sub), prefix, true)
 		}
 	}
-	return false
+	return m.source
 }
 
-// readFolder reads the files of a folder, following the symbolic links Kubernetes mounts
-// secrets with and skipping its "..data" entries and other dot files except .metadata.
-func readFolder(dir string) (folder, error) {
+// readFolder reads a folder's files as trimmed text by name, following Kubernetes' symbolic links
+// and skipping dot files (..data) but .metadata, and lists its *.json files and subfolders.
+func readFolder(dir string) (creds map[string]any, jsonFiles, subdirs []string, err error) {
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return folder{}, err
-	}
-	d := folder{files: make(map[string]string)}
+	creds = make(map[string]any)
 	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") && name != ".metadata" {
-			continue
-		}
-		path := filepath.Join(dir, name)
-		info, err := os.Stat(path)
-		if err != nil {
-			return folder{}, err
-		}
-		switch {
-		case info.IsDir():
-			d.subdirs = append(d.subdirs, name)
-		case info.Mode().IsRegular():
+		name, path := e.Name(), filepath.Join(dir, e.Name())
+		switch info, err := os.Stat(path); {
+		case strings.HasPrefix(name, ".") && name != ".metadata", err == nil && !info.IsDir() && !info.Mode().IsRegular():
+		case err == nil && info.IsDir():
+			subdirs = append(subdirs, name)
+		default: // a file, or one that cannot be read
 			data, err := readFile(path)
 			if err != nil {
-				return folder{}, err
+				return nil, nil, nil, err
 			}
-			d.files[name] = string(data)
-			d.names = append(d.names, name)
-		}
-	}
-	return d, nil
-}
-
-// folder turns binding folder d into a binding and adds it to r. With onlyConnectivity, a
-// folder of another service is listed in r.ignored instead. The SAP BTP service operator's
-// optional .metadata file marks the keys whose files hold JSON text.
-func (r *Result) folder(d folder, dir, source string, onlyConnectivity bool) {
-	creds := make(map[string]any, len(d.files))
-	for k, v := range d.files {
-		creds[k] = strings.TrimSpace(v) // files often end with a newline
-	}
-	type property struct{ Name, Format string }
-	var md struct{ MetaDataProperties, CredentialProperties []property }
-	if json.Unmarshal([]byte(d.files[".metadata"]), &md) == nil {
-		for _, p := range append(md.MetaDataProperties, md.CredentialProperties...) {
-			var v any
-			if s, ok := creds[p.Name].(string); ok && strings.EqualFold(p.Format, "json") && json.Unmarshal([]byte(s), &v) == nil {
-				creds[p.Name] = v
+			creds[name] = strings.TrimSpace(string(data)) // files often end with a newline
+			if strings.EqualFold(filepath.Ext(name), ".json") {
+				jsonFiles = append(jsonFiles, path)
 			}
 		}
 	}
-	name, label := filepath.Base(dir), firstString(creds, "label", "type")
-	if onlyConnectivity && !isConnectivity(creds, creds["tags"], label) {
-		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", name, clip(cmp.Or(label, "unknown type"), 40, false)))
-		return
-	}
-	r.credentials(creds, meta{name: name, source: source, plan: firstString(creds, "plan"), origin: origin{path: dir, folder: true}})
-}
-
-// isConnectivity reports whether a binding is one of the Connectivity service: its credentials
-// hold connectivity_service, a label says connectivity, or its tags (a list, or a file's JSON text
-// or comma-separated text) do.
-func isConnectivity(creds map[string]any, tags any, labels ...string) bool {
-	if s, ok := tags.(string); ok && json.Unmarshal([]byte(s), &tags) != nil {
-		tags = strings.Split(s, ",")
-	}
-	switch list := tags.(type) {
-	case []string:
-		labels = append(labels, list...)
-	case []any:
-		for _, t := range list {
-			if s, ok := t.(string); ok {
-				labels = append(labels, s)
-			}
-		}
-	}
-	_, hasAPI := creds["connectivity_service"]
-	return hasAPI || slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(strings.TrimSpace(l), "connectivity") })
-}
-
-// maxFileBytes bounds what is read from one file: service keys are a few kilobytes.
-const maxFileBytes = 16 << 20
-
-// readFile reads a file of at most maxFileBytes.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err == nil && len(data) > maxFileBytes {
-		err = fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
-	}
-	return data, err
-}
-
-// osProblem describes a file system error without repeating the path.
-func osProblem(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// baseName names a binding after its file: the base name without extension.
-func baseName(path string) string {
-	base := filepath.Base(path)
-	if name := strings.TrimSuffix(base, filepath.Ext(base)); name != "" && name != "." && name != string(filepath.Separator) {
-		return name
-	}
-	return "service-key"
+	return creds, jsonFiles, subdirs, err
 }
 
 // parseDocument parses a service key file or a VCAP_SERVICES document in a file.
 func (r *Result) parseDocument(data []byte, m meta) {
 	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	var doc any
 	if len(data) == 0 {
 		r.fail(m, "the file is empty; expected a service key (JSON)")
 		return
-	}
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
+	} else if err := json.Unmarshal(data, &doc); err != nil {
 		r.fail(m, jsonProblem(err))
 		return
 	}
-	top, ok := doc.(map[string]any)
-	if !ok {
-		r.fail(m, "expected a JSON object (a service key), got "+kind(doc))
-		return
-	}
-	if creds, ok := top["credentials"]; ok {
-		credsMap, ok := creds.(map[string]any)
-		if !ok {
-			r.fail(m, "credentials: expected an object, got "+kind(creds))
+	top, isObject := doc.(map[string]any)
+	creds, hasCreds := top["credentials"]
+	vcap, hasVCAP := top["VCAP_SERVICES"]
+	if s, isText := vcap.(string); isText && !hasCreds { // `cf env` style: the document as JSON text
+		if err := json.Unmarshal([]byte(s), &vcap); err != nil {
+			r.fail(m, "VCAP_SERVICES: "+jsonProblem(err))
 			return
 		}
+	}
+	services, vcapIsObject := vcap.(map[string]any)
+	credsMap, credsIsObject := creds.(map[string]any)
+	switch {
+	case !isObject:
+		r.fail(m, "expected a JSON object (a service key), got "+kind(doc))
+	case hasCreds && !credsIsObject:
+		r.fail(m, "credentials: expected an object, got "+kind(creds))
+	case hasCreds:
 		m.name = cmp.Or(firstString(top, "name", "binding_name", "instance_name"), m.name)
 		m.plan = firstString(top, "plan")
 		r.credentials(credsMap, m)
-		return
-	}
-	if v, ok := top["VCAP_SERVICES"]; ok {
-		if s, isString := v.(string); isString { // `cf env` style: the document as JSON text
-			if err := json.Unmarshal([]byte(s), &v); err != nil {
-				r.fail(m, "VCAP_SERVICES: "+jsonProblem(err))
-				return
-			}
-		}
-		services, ok := v.(map[string]any)
-		if !ok {
-			r.fail(m, "VCAP_SERVICES: expected an object keyed by service label, got "+kind(v))
-			return
-		}
+	case hasVCAP && !vcapIsObject:
+		r.fail(m, "VCAP_SERVICES: expected an object keyed by service label, got "+kind(vcap))
+	case hasVCAP:
 		r.parseVCAP(services, m)
-		return
+	case hasAny(top, credentialKeys...):
+		r.credentials(top, m)
+	case len(top) > 0 && !slices.ContainsFunc(slices.Collect(maps.Values(top)), func(v any) bool {
+		_, isList := v.([]any)
+		return !isList && v != nil
+	}):
+		r.parseVCAP(top, m) // a VCAP_SERVICES document: every value a list (or null)
+	default:
+		r.fail(m, `not a service key: expected the credentials object (with clientid and connectivity_service), `+
+			`{"credentials": {…}}, or a VCAP_SERVICES document`)
 	}
-	for _, k := range credentialKeys {
-		if _, ok := top[k]; ok {
-			r.credentials(top, m)
-			return
-		}
-	}
-	allLists := len(top) > 0
-	for _, v := range top {
-		if _, ok := v.([]any); !ok && v != nil {
-			allLists = false
-		}
-	}
-	if allLists { // a VCAP_SERVICES document
-		r.parseVCAP(top, m)
-		return
-	}
-	r.fail(m, `not a service key: expected the credentials object (with clientid and connectivity_service), `+
-		`{"credentials": {…}}, or a VCAP_SERVICES document`)
 }
 
 // credentialKeys are keys that mark an object as a credentials object.
-var credentialKeys = []string{
-	"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
-	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url",
-}
+var credentialKeys = []string{"clientid", "clientsecret", "connectivity_service", "token_service_url", "certurl",
+	"credential-type", "onpremise_proxy_host", "xsappname", "identityzone", "url"}
 
-// parseVCAP reads a VCAP_SERVICES document with go-cfenv. Each label is decoded on its own so
-// that one malformed entry of another service does not hide the connectivity binding. Entries of
-// other services are listed in ignored.
+// parseVCAP reads VCAP_SERVICES with go-cfenv a label at a time: a malformed other one hides nothing.
 func (r *Result) parseVCAP(services map[string]any, m meta) {
-	labels := make([]string, 0, len(services))
-	for label := range services {
-		labels = append(labels, label)
-	}
-	slices.Sort(labels)
-	for _, label := range labels {
+	for _, label := range slices.Sorted(maps.Keys(services)) {
 		doc, _ := json.Marshal(map[string]any{label: services[label]}) // cannot fail: it came from encoding/json
-		// cfenv.New insists on VCAP_APPLICATION being JSON; this reader needs the services only.
+		// cfenv.New insists on VCAP_APPLICATION being JSON; only the services are needed here.
 		app, err := cfenv.New(map[string]string{"VCAP_APPLICATION": "{}", "VCAP_SERVICES": string(doc)})
-		if err != nil {
-			if strings.EqualFold(label, "connectivity") { // mapstructure's messages name fields and types, never values
-				r.fail(meta{name: label, source: m.source}, fmt.Sprintf("the entries under label %q are not "+
-					"Cloud Foundry service bindings: %s", label, strings.Join(strings.Fields(err.Error()), " ")))
-			} else {
-				r.ignored = append(r.ignored, fmt.Sprintf("%q (malformed)", label))
+		if err != nil && strings.EqualFold(label, "connectivity") { // mapstructure names fields and types, never values
+			r.fail(meta{name: label, source: m.source}, fmt.Sprintf("the entries under label %q are not "+
+				"Cloud Foundry service bindings: %s", label, strings.Join(strings.Fields(err.Error()), " ")))
+		} else if err != nil {
+			r.ignored = append(r.ignored, fmt.Sprintf("%q (malformed)", label))
+		} else {
+			for i, svc := range app.Services[label] {
+				name := cmp.Or(svc.Name, svc.InstanceName, fmt.Sprintf("%s[%d]", label, i))
+				r.service(svc.Credentials, meta{name: name, source: m.source, plan: svc.Plan, path: m.path}, true, svc.Tags, label, svc.Label)
 			}
-			continue
-		}
-		for i, svc := range app.Services[label] {
-			name := cmp.Or(svc.Name, svc.InstanceName, fmt.Sprintf("%s[%d]", label, i))
-			if !isConnectivity(svc.Credentials, svc.Tags, label, svc.Label) {
-				r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", name, label))
-				continue
-			}
-			r.credentials(svc.Credentials, meta{name: name, source: m.source, plan: svc.Plan, origin: m.origin})
 		}
 	}
 }
 
-// credentials turns a credentials object into a binding and adds it to r: usable when valid,
-// skipped when it has no api_access, broken otherwise.
+// service adds the binding of a VCAP_SERVICES entry or a binding folder. With only, one of
+// another service (no connectivity_service, no label or tag connectivity) is listed in ignored.
+func (r *Result) service(creds map[string]any, m meta, only bool, tags []string, labels ...string) {
+	isConnectivity := func(l string) bool { return strings.EqualFold(strings.TrimSpace(l), "connectivity") }
+	if _, api := creds["connectivity_service"]; only && !api && !slices.ContainsFunc(slices.Concat(tags, labels), isConnectivity) {
+		r.ignored = append(r.ignored, fmt.Sprintf("%q (%s)", m.name, clip(cmp.Or(labels[0], "unknown type"), 40)))
+		return
+	}
+	r.credentials(creds, m)
+}
+
+// credentials adds the binding of a credentials object: usable, skipped (no api_access) or broken.
 func (r *Result) credentials(creds map[string]any, m meta) {
 	var problems []string
 	get := func(obj map[string]any, prefix, key string) string {
 		switch v := obj[key].(type) {
 		case nil:
-			return ""
-		case string:
+		case string: // PEM text whose line breaks were pasted as the two characters \n is repaired
+			if strings.Contains(v, "-----BEGIN") && !strings.Contains(v, "\n") {
+				v = strings.ReplaceAll(v, `\n`, "\n")
+			}
 			return v
 		default:
 			problems = append(problems, fmt.Sprintf("%s%s: expected a string, got %s", prefix, key, kind(v)))
-			return ""
 		}
+		return ""
 	}
 	var api map[string]any
 	switch v := creds["connectivity_service"].(type) {
@@ -557,21 +350,20 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 	if p, ok := api["scc_info_path"]; len(problems) == 0 && (!ok || p == nil || p == "") {
 		reason := "no api_access (no connectivity_service.scc_info_path), "
 		if m.plan != "" && !strings.EqualFold(m.plan, "api_access") {
-			reason = fmt.Sprintf("plan %s has no api_access (no connectivity_service.scc_info_path), ", clip(m.plan, 40, false))
+			reason = fmt.Sprintf("plan %s has %s", clip(m.plan, 40), reason)
 		}
 		r.Skipped = append(r.Skipped, Skipped{Name: m.name, Source: m.source,
 			Reason: reason + "the Cloud Connector API needs a Connectivity instance with plan api_access"})
 		return
 	}
-	m.origin.own = m.name
-	b := &Binding{Name: m.name, Source: m.source, Plan: m.plan, origin: m.origin,
+	b := &Binding{Name: m.name, Source: m.source, Plan: m.plan, path: m.path, own: m.name,
 		ClientID:            get(creds, "", "clientid"),
 		ClientSecret:        Secret(get(creds, "", "clientsecret")),
 		CredentialType:      get(creds, "", "credential-type"),
 		TokenServiceURL:     get(creds, "", "token_service_url"),
 		CertURL:             get(creds, "", "certurl"),
-		Certificate:         pemText(get(creds, "", "certificate")),
-		Key:                 Secret(pemText(get(creds, "", "key"))),
+		Certificate:         get(creds, "", "certificate"),
+		Key:                 Secret(get(creds, "", "key")),
 		SubaccountID:        get(creds, "", "subaccount_id"),
 		SubaccountSubdomain: get(creds, "", "subaccount_subdomain"),
 		IdentityZone:        get(creds, "", "identityzone"),
@@ -583,18 +375,14 @@ func (r *Result) credentials(creds map[string]any, m meta) {
 	}
 	if problems = b.problems(problems); len(problems) > 0 {
 		r.Broken = append(r.Broken, &Error{Name: b.Name, Source: b.Source, Problems: problems})
-		return
+	} else {
+		r.Usable = append(r.Usable, b)
 	}
-	r.Usable = append(r.Usable, b)
 }
 
-// pemText repairs PEM text whose line breaks were pasted as the two characters \n, a common
-// accident with user-provided services and environment variables.
-func pemText(s string) string {
-	if strings.Contains(s, "-----BEGIN") && !strings.Contains(s, "\n") && strings.Contains(s, `\n`) {
-		return strings.ReplaceAll(s, `\n`, "\n")
-	}
-	return s
+// hasAny reports whether m holds any of keys.
+func hasAny(m map[string]any, keys ...string) bool {
+	return slices.ContainsFunc(keys, func(k string) bool { _, ok := m[k]; return ok })
 }
 
 // firstString returns the first of keys whose value in m is a non-empty string.
@@ -607,30 +395,45 @@ func firstString(m map[string]any, keys ...string) string {
 	return ""
 }
 
-// kind names the JSON type of a decoded value.
+// kind names the JSON type of a value encoding/json decoded.
 func kind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case float64, json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	}
-	return fmt.Sprintf("%T", v)
+	t := fmt.Sprintf("%T", v)
+	return cmp.Or(map[string]string{"<nil>": "null", "string": "a string", "float64": "a number", "bool": "a boolean",
+		"map[string]interface {}": "an object", "[]interface {}": "a list"}[t], t)
 }
 
 // jsonProblem describes a JSON decoding error without quoting the document.
 func jsonProblem(err error) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
+	if syntax := (*json.SyntaxError)(nil); errors.As(err, &syntax) {
 		return fmt.Sprintf("not valid JSON (at byte %d): %v", syntax.Offset, err)
 	}
 	return "not valid JSON: " + err.Error()
+}
+
+// maxFileBytes bounds what is read from one file: service keys are a few kilobytes.
+const maxFileBytes = 16 << 20
+
+// readFile reads a file of at most maxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1)); err != nil || len(data) <= maxFileBytes {
+		return data, err
+	}
+	return nil, fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
+}
+
+// osProblem describes a file system error without repeating the path.
+func osProblem(err error) string { return cmp.Or(errors.Unwrap(err), err).Error() }
+
+// baseName names a binding after its file: the base name without extension.
+func baseName(path string) string {
+	base := filepath.Base(path)
+	if name := strings.TrimSuffix(base, filepath.Ext(base)); name != "" && name != "." && name != string(filepath.Separator) {
+		return name
+	}
+	return "service-key"
 }

@@ -1,71 +1,53 @@
 package binding
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Reload reads the binding's source again (its service key file or binding folder) and returns
-// the binding of the same name, validated. A long-running server calls it to pick up a rotated
-// secret or certificate without a restart. Bindings from VCAP_SERVICES, which changes only with
-// a restart, and from Parse are returned unchanged.
+// Reload reads the binding's file or Kyma folder again and returns the binding of the same name,
+// validated; one from VCAP_SERVICES (which changes only with a restart) or Parse is returned as is.
 func (b *Binding) Reload() (*Binding, error) {
-	o, r := b.origin, &Result{}
-	switch {
-	case o.path == "":
+	if b.path == "" {
 		return b, nil
-	case o.folder:
-		r.loadDir(o.path, strings.TrimSuffix(b.Source, o.path))
-	default:
-		r.loadFile(o.path)
 	}
+	r := &Result{}
+	r.loadPath(b.path)
 	var errs []error
 	for _, nb := range r.Usable {
-		if nb.origin.own == o.own {
-			nb.Name = b.Name // as NAME=PATH named it
+		if nb.own == b.own {
+			nb.Name, nb.Source = b.Name, b.Source // as NAME=PATH named it, and as found
 			return nb, nil
 		}
 	}
 	for _, e := range r.Broken {
-		if e.Name == o.own {
-			e.Name = b.Name
+		if e.Name == b.own {
+			e.Name, e.Source = b.Name, b.Source
 		}
 		errs = append(errs, e)
 	}
 	for _, s := range r.Skipped {
-		if s.Name == o.own {
+		if s.Name == b.own {
 			errs = append(errs, fmt.Errorf("binding %q (%s) can no longer be used: %s", b.Name, b.Source, s.Reason))
 		}
 	}
-	if len(errs) == 0 {
-		return nil, fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source)
-	}
-	return nil, errors.Join(errs...)
+	return nil, cmp.Or(errors.Join(errs...), fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source))
 }
 
-// DefaultCheckInterval is how often, at most, a Rotation looks at the file or folder its binding
-// came from for a rotated secret or certificate.
+// DefaultCheckInterval is how often, at most, a Rotation looks at its binding's file or folder.
 const DefaultCheckInterval = 5 * time.Second
 
-// Rotation lets a long-running client pick up a rotated binding (a new client secret or X.509
-// certificate written to the --binding file or the Kyma binding folder) without a restart. The
-// source is read again in two situations, both during a call and never in the background:
-//
-//   - Check, at the start of a call: when the source's files changed (size or modification time)
-//     since the last look, which happens at most once per interval;
-//   - Refused, when XSUAA refuses the credentials: the caller repeats the token request once, and
-//     only if the source holds different credentials, so a wrong secret costs one token request
-//     (and one read of a small file).
-//
-// A source that cannot be read or holds an invalid binding (for example a file caught half
-// written) is logged and the binding in use is kept.
+// Rotation lets a long-running client pick up a new secret or certificate written to its binding's
+// file or Kyma folder. It reads the source again during calls, never in the background: on Check
+// when its files changed (size or modification time, looked at once per interval at most), and
+// on Refused. A source that cannot be read or holds an invalid binding is logged and ignored.
 type Rotation struct {
 	current  func() *Binding
 	apply    func(*Binding) error
@@ -77,57 +59,48 @@ type Rotation struct {
 	stamp   string    // fingerprint of the source at the last reload
 }
 
-// NewRotation watches the source of the binding current returns and hands a changed binding to
-// apply. interval is the least time between two looks (negative: look only on Refused); logger
-// receives a record of each reload, never a secret (nil discards).
+// NewRotation watches the source of the binding current returns and hands a changed one to apply,
+// looking at most once per interval (negative: only on Refused). A nil logger discards.
 func NewRotation(current func() *Binding, apply func(*Binding) error, interval time.Duration, logger *slog.Logger) *Rotation {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Rotation{current: current, apply: apply, interval: interval, logger: logger,
-		checked: time.Now(), stamp: current().origin.stamp()}
+		checked: time.Now(), stamp: stamp(current().path)}
 }
 
 // Check reloads the binding when its source changed since the last look, if the interval has passed.
 func (r *Rotation) Check() {
 	cur := r.current()
-	if r.interval < 0 || cur.origin.path == "" {
+	if r.interval < 0 || cur.path == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := time.Now()
-	if now.Sub(r.checked) < r.interval {
-		return
-	}
-	r.checked = now
-	if stamp := cur.origin.stamp(); stamp != r.stamp {
-		r.reloadLocked(cur, stamp, "its source changed")
+	if now := time.Now(); now.Sub(r.checked) >= r.interval {
+		r.checked = now
+		if s := stamp(cur.path); s != r.stamp {
+			r.reloadLocked(cur, s, "its source changed")
+		}
 	}
 }
 
-// Refused is called when XSUAA refused the credentials of binding used. It reports whether the
-// token request should be repeated: the binding has been replaced meanwhile, or its source now
-// holds different credentials, which are then in use.
+// Refused is called when XSUAA refused the credentials of binding used. It reports whether to
+// repeat the token request once: the binding was replaced meanwhile, or its source changed it.
 func (r *Rotation) Refused(used *Binding) bool {
-	if cur := r.current(); cur != used || cur.origin.path == "" {
-		return cur != used // replaced while the refused request was under way
+	if cur := r.current(); cur != used || cur.path == "" {
+		return cur != used
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.current() != used {
-		return true
-	}
-	return r.reloadLocked(used, used.origin.stamp(), "XSUAA refused its credentials")
+	return r.current() != used || r.reloadLocked(used, stamp(used.path), "XSUAA refused its credentials")
 }
 
-// reloadLocked reads cur's source again and switches to the binding found there if it differs.
-// It reports whether it switched. r.mu must be held; stamp describes the source before reading.
+// reloadLocked switches to the binding in cur's source (stamped stamp) if it differs; r.mu is held.
 func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
 	nb, err := cur.Reload()
 	if err == nil {
-		// Keep the old stamp on failure: a file caught half written is read again at the next look.
-		r.stamp = stamp
+		r.stamp = stamp // only on success: a file caught half written is read again at the next look
 		if *nb == *cur {
 			r.logger.Debug("binding source read again: unchanged", "binding", cur.String(), "reason", why)
 			return false
@@ -144,33 +117,23 @@ func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
 	return true
 }
 
-// stamp fingerprints a binding source by the names, sizes and modification times of its files,
-// following symbolic links (a Kubernetes secret update swaps the ..data link, which changes what
-// every name points at). It returns "" when the source cannot be read.
-func (o origin) stamp() string {
-	fileStamp := func(path string) string {
-		info, err := os.Stat(path)
-		if err != nil {
-			return "?"
+// stamp fingerprints a file, or a folder's files, by name, size and modification time.
+func stamp(path string) string {
+	file := func(path string) string {
+		if info, err := os.Stat(path); err == nil {
+			return fmt.Sprintf("%d@%d", info.Size(), info.ModTime().UnixNano())
 		}
-		return fmt.Sprintf("%d@%d", info.Size(), info.ModTime().UnixNano())
+		return "?"
 	}
-	if o.path == "" {
-		return ""
-	}
-	if !o.folder {
-		return fileStamp(o.path)
-	}
-	entries, err := os.ReadDir(o.path)
+	entries, err := os.ReadDir(path)
 	if err != nil {
-		return ""
+		return file(path) // a file, or a folder that cannot be read
 	}
 	var parts []string
-	for _, e := range entries {
+	for _, e := range entries { // sorted by name
 		if name := e.Name(); !strings.HasPrefix(name, ".") || name == ".metadata" {
-			parts = append(parts, name+"="+fileStamp(filepath.Join(o.path, name)))
+			parts = append(parts, name+"="+file(filepath.Join(path, name)))
 		}
 	}
-	slices.Sort(parts)
 	return strings.Join(parts, ";")
 }
