@@ -45,6 +45,8 @@ type config struct {
 	connectors, systems, warm, cold, startups int
 	latency, tokenDelay, cacheTTL             time.Duration
 	sample                                    bool
+	fleets                                    []int // -subaccounts: fleet sizes, instead of the other measurements
+	maxParallel                               int
 	env                                       []string // extra KEY=VALUE for the server processes
 }
 
@@ -68,6 +70,11 @@ func main() {
 		return nil
 	})
 	flag.StringVar(&cfg.stderr, "server-stderr", "", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`")
+	flag.Func("subaccounts", "measure only fleets of these `sizes` (e.g. 10,100,500): assess_connectors over that many simulated subaccounts", func(v string) (err error) {
+		cfg.fleets, err = parseSizes(v)
+		return err
+	})
+	flag.IntVar(&cfg.maxParallel, "max-parallel", 32, "--max-parallel passed to the server in fleet mode")
 	flag.Parse()
 	if cfg.tokenDelay < 0 {
 		cfg.tokenDelay = cfg.latency
@@ -140,6 +147,9 @@ func run(cfg config, out io.Writer) error {
 	}
 	w.Flush()
 
+	if len(cfg.fleets) > 0 {
+		return measureFleets(w, cfg, binary)
+	}
 	if err := measureStartup(w, cfg, binary); err != nil {
 		return err
 	}
@@ -217,19 +227,20 @@ func printMachine(w io.Writer, binary string, built bool) {
 	fmt.Fprintf(w, "server: %s (%s, %s)\n", binary, how, goVersion)
 }
 
-// serverEnv is this process's environment without any binding source, plus VCAP_SERVICES.
-func serverEnv(vcapServices string, extra []string) []string {
+// serverEnv is this process's environment without any binding source, plus extra and binding
+// (KEY=VALUE).
+func serverEnv(binding string, extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "VCAP_SERVICES", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
+		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
 			continue
 		}
 		env = append(env, kv)
 	}
 	env = append(env, extra...)
-	return append(env, "VCAP_SERVICES="+vcapServices)
+	return append(env, binding)
 }
 
 // measureStartup spawns processes one after another and times each from spawn to the initialize
@@ -240,7 +251,7 @@ func measureStartup(w io.Writer, cfg config, binary string) error {
 		return err
 	}
 	defer sim.Close()
-	env := serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env)
+	env := serverEnv("VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials), cfg.env)
 	args := []string{"--cache-ttl", cfg.cacheTTL.String()}
 
 	var startup, initOnly sample
@@ -303,7 +314,7 @@ func measureLandscape(w io.Writer, cfg config, binary, name string, agents []sim
 	}
 	recipe := newCurlRecipe(sim.Credentials(simulator.SecretCredentials))
 
-	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()}, serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env), cfg.stderr)
+	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()}, serverEnv("VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials), cfg.env), cfg.stderr)
 	if err != nil {
 		return err
 	}

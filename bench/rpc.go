@@ -121,7 +121,9 @@ func (s *server) initialize() (time.Duration, error) {
 type toolResult struct {
 	IsError           bool `json:"isError"`
 	StructuredContent struct {
-		FetchedAt string `json:"fetched_at"`
+		FetchedAt          string `json:"fetched_at"`
+		Partial            bool   `json:"partial"`
+		ConnectorsAssessed int    `json:"connectors_assessed"`
 	} `json:"structuredContent"`
 	Content []struct {
 		Text string `json:"text"`
