@@ -80,13 +80,8 @@ func (s *Server) tokenReply(r *http.Request, t *Tenant, formErr error) reply {
 	t.issued = append(t.issued, token)
 	t.mu.Unlock()
 
-	body := encodeJSON(struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-		ExpiresIn   int64  `json:"expires_in"`
-		Scope       string `json:"scope"`
-		JTI         string `json:"jti"`
-	}{token, "bearer", int64(s.opts.TokenLifetime / time.Second), tokenScope, jti})
+	body := encodeJSON(map[string]any{"access_token": token, "token_type": "bearer",
+		"expires_in": int64(s.opts.TokenLifetime / time.Second), "scope": tokenScope, "jti": jti})
 	return reply{status: http.StatusOK, body: body, header: http.Header{
 		"Content-Type": {"application/json;charset=UTF-8"}, "Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}}
 }

@@ -128,28 +128,20 @@ func (t *Tenant) kymaFiles(kind CredentialType) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	type property struct {
-		Name   string `json:"name"`
-		Format string `json:"format"`
-	}
-	var meta struct {
-		MetaDataProperties   []property `json:"metaDataProperties"`
-		CredentialProperties []property `json:"credentialProperties"`
-	}
-	files := make(map[string][]byte)
-	add := func(list *[]property, values map[string]any) {
+	files, meta := map[string][]byte{}, map[string][]map[string]string{}
+	add := func(list string, values map[string]any) {
 		for _, name := range slices.Sorted(maps.Keys(values)) {
+			format := "json"
 			if str, ok := values[name].(string); ok {
-				files[name] = []byte(str)
-				*list = append(*list, property{name, "text"})
+				files[name], format = []byte(str), "text"
 			} else {
 				files[name] = encodeJSON(values[name])
-				*list = append(*list, property{name, "json"})
 			}
+			meta[list] = append(meta[list], map[string]string{"name": name, "format": format})
 		}
 	}
-	add(&meta.CredentialProperties, creds)
-	add(&meta.MetaDataProperties, map[string]any{"instance_name": t.name, "instance_guid": derivedGUID(t.name, "instance"),
+	add("credentialProperties", creds)
+	add("metaDataProperties", map[string]any{"instance_name": t.name, "instance_guid": derivedGUID(t.name, "instance"),
 		"plan": planAPI, "label": serviceLabel, "type": serviceLabel, "tags": serviceTags()})
 	files[".metadata"] = encodeJSON(meta)
 	return files, nil

@@ -72,13 +72,13 @@ func (t *Tenant) ClearFaults() {
 	t.faults = [2][]*Fault{}
 }
 
-// takeFault consumes one use of the target's oldest pending fault.
-func (t *Tenant) takeFault(target Target) (Fault, bool) {
+// takeFault consumes one use of the target's oldest pending fault, if any.
+func (t *Tenant) takeFault(target Target) Fault {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	q := t.faults[target]
 	if len(q) == 0 {
-		return Fault{}, false
+		return Fault{}
 	}
 	head := q[0]
 	if head.Times > 0 {
@@ -87,7 +87,7 @@ func (t *Tenant) takeFault(target Target) (Fault, bool) {
 			t.faults[target] = q[1:]
 		}
 	}
-	return *head, true
+	return *head
 }
 
 // faultReply builds the answer of a fault with a Status or a Body.

@@ -67,21 +67,12 @@ func agent(id, role, version string, java int, by, since, start, sec, exposed, l
 	return Agent{Attributes: attrs}
 }
 
-// ReferenceAgent is the sample element of SAP's "Calling the Connectivity Service REST API" page,
-// verbatim. It is the first agent of SampleLandscape.
+// ReferenceAgent is the sample element of SAP's "Calling the Connectivity Service REST API" page
+// (the same values; a test compares it with the page's JSON). It is SampleLandscape's first agent.
 func ReferenceAgent() Agent {
-	return Agent{Attributes: map[string]string{
-		"connected_by":          "admin@example.com",
-		"connected_since":       "1762174293176",
-		"security_status":       `{"summary":"low_risk","cpic_trace":"ok","trust_store":"ok","ciphers":"low_risk","ui_certificate":"low_risk","payload_trace":"ok","authentication_type":"low_risk","application_whitelist":"ok"}`,
-		"agent_version":         "2.18.0",
-		"agent_type":            "master",
-		"client_id":             "123456789",
-		"exposed_systems":       `[{"protocol":"HTTP","host":"virtualhost:1234","description":"","type":"nonSAPsys","status":"exposed"}]`,
-		"jvm_vendor_version":    "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)",
-		"agent_recent_start_ms": "1762167520212",
-		"java_version":          "17.0.14 (SAP SE)",
-	}}
+	return agent("123456789", "master", "2.18.0", 17, "admin@example.com", "1762174293176", "1762167520212",
+		security("low_risk", "ok", "ok", "low_risk", "low_risk", "ok", "low_risk", "ok"),
+		systems(system{"HTTP", "virtualhost:1234", "", "nonSAPsys", "exposed"}), "")
 }
 
 // SampleLandscape returns the demo landscape: ten agents that between them exercise every finding,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -180,11 +181,7 @@ func errorReply(status int, code, description string, headers ...string) reply {
 	for i := 0; i+1 < len(headers); i += 2 {
 		h.Set(headers[i], headers[i+1])
 	}
-	body := encodeJSON(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}{code, description})
-	return reply{status: status, header: h, body: body}
+	return reply{status: status, header: h, body: encodeJSON(map[string]string{"error": code, "error_description": description})}
 }
 
 // enter registers a handler; it fails once Close has started.
@@ -233,49 +230,42 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	} else if tok = s.token(bearerToken(r)); tok != nil {
 		t = tok.tenant
 	}
-	t.counter(target).Add(1)
+	t.requests[target].Add(1)
 	issued := false
 	defer func() { // also when the handler abandons the request
 		if target == TargetToken && !issued {
 			t.tokenFailures.Add(1)
 		}
 	}()
-	f, faulted := t.takeFault(target)
-	if readErr != nil || (faulted && !s.wait(ctx, f.Delay)) {
+	f := t.takeFault(target) // the zero Fault when none is pending
+	if f.Hang {
+		f.Delay = math.MaxInt64
+	}
+	if readErr != nil || !s.wait(ctx, f.Delay) || f.Hang || !s.wait(ctx, latency) {
 		abandon()
 	}
-	if faulted && f.Hang {
-		select {
-		case <-ctx.Done():
-		case <-s.done:
-		}
-		abandon()
-	}
-	if !s.wait(ctx, latency) {
-		abandon()
-	}
-	if faulted && f.OversizeBytes > 0 {
+	if f.OversizeBytes > 0 {
 		streamOversize(ctx, w, f)
 		return
 	}
 
 	var rep reply
 	switch {
-	case faulted && (f.Status != 0 || f.Body != ""):
+	case f.Status != 0 || f.Body != "":
 		rep = faultReply(f)
 	case target == TargetToken:
 		rep = s.tokenReply(r, t, formErr)
 	default:
 		rep = apiReply(r, tok)
 	}
-	if faulted && f.RetryAfter != "" {
+	if f.RetryAfter != "" {
 		rep.header.Set("Retry-After", f.RetryAfter)
 	}
-	if faulted && f.ContentType != "" {
+	if f.ContentType != "" {
 		rep.header.Set("Content-Type", f.ContentType)
 	}
-	issued = rep.status == http.StatusOK && !(faulted && (f.Truncate || f.Body != ""))
-	write(w, rep, faulted && f.Truncate)
+	issued = rep.status == http.StatusOK && !f.Truncate && f.Body == ""
+	write(w, rep, f.Truncate)
 }
 
 // abandon ends a request without an answer: net/http drops the connection (HTTP/2: resets the

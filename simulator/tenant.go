@@ -15,31 +15,24 @@ const (
 	defaultSubdomain  = "acme-prod"
 )
 
-// TenantOptions describe a tenant: one subaccount with its own Connectivity binding.
+// TenantOptions describe a tenant: one subaccount with its own Connectivity binding. Empty fields
+// get defaults: Name "conn-api-N" (N tenants so far), Subdomain Name, ClientID derived from Name, a
+// random ClientSecret shaped like XSUAA's (with "$", "-" and "=", which clients must encode).
 type TenantOptions struct {
-	// Name names the tenant's binding and seeds its subaccount ID, zone ID and GUIDs, so equal
-	// names give equal bindings. Empty means "conn-api-N", N being the number of tenants so far.
-	Name string
-	// Subdomain is the subaccount's subdomain (identityzone); empty means Name.
-	Subdomain string
-	// ClientID is the binding's clientid, unique on the server; empty means one derived from Name.
-	ClientID string
-	// ClientSecret is the binding's clientsecret; empty means a random one shaped like XSUAA's
-	// (with "$", "-" and "=", which clients must encode).
-	ClientSecret string
+	// Name names the binding and seeds its IDs, so equal names give equal bindings.
+	Name, Subdomain, ClientID, ClientSecret string
 	// Landscape is what the info endpoint returns to the tenant's tokens; nil means
 	// SampleLandscape(), a non-nil empty slice an empty array.
 	Landscape []Agent
 }
 
-// Tenant is one simulated subaccount on a Server: its own client ID, secret, X.509 client
-// certificate, tokens, landscape, fault queues and request counters. Its tokens read only its own
-// landscape. All methods are safe for concurrent use.
+// Tenant is one simulated subaccount on a Server. All methods are safe for concurrent use.
 type Tenant struct {
 	srv                                             *Server
 	name, clientID, subdomain, subaccountID, zoneID string
 
-	tokenRequests, tokenFailures, apiRequests atomic.Int64
+	requests      [2]atomic.Int64 // by Target
+	tokenFailures atomic.Int64
 
 	certMu sync.Mutex  // held while issuing (slow: RSA key generation)
 	client *clientCert // current X.509 client credential, under certMu; nil until first asked for
@@ -131,25 +124,17 @@ type Counts struct {
 
 // Counts returns the tenant's counters.
 func (t *Tenant) Counts() Counts {
-	return Counts{t.tokenRequests.Load(), t.tokenFailures.Load(), t.apiRequests.Load()}
+	return Counts{t.requests[TargetToken].Load(), t.tokenFailures.Load(), t.requests[TargetAPI].Load()}
 }
 
 // ResetCounts sets the tenant's counters to zero.
 func (t *Tenant) ResetCounts() {
-	for _, c := range []*atomic.Int64{&t.tokenRequests, &t.tokenFailures, &t.apiRequests} {
+	for _, c := range []*atomic.Int64{&t.requests[0], &t.requests[1], &t.tokenFailures} {
 		c.Store(0)
 	}
 }
 
-func (t *Tenant) counter(target Target) *atomic.Int64 {
-	if target == TargetToken {
-		return &t.tokenRequests
-	}
-	return &t.apiRequests
-}
-
-// IssuedTokens returns every access token issued to the tenant, oldest first, so that tests can
-// check that none leaks.
+// IssuedTokens returns every access token issued to the tenant, oldest first.
 func (t *Tenant) IssuedTokens() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
