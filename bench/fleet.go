@@ -91,7 +91,7 @@ func measureFleet(cfg config, binary string, n int) (fleetRow, error) {
 		return r, err
 	}
 	defer s.stop()
-	if _, err := s.initialize(); err != nil {
+	if err := s.initialize(); err != nil {
 		return r, err
 	}
 	r.startup = s.answeredAt.Sub(start)
