@@ -5,13 +5,10 @@
 //	go run ./bench -binary ./btp-connectivity-mcp    # measure a binary built elsewhere
 //	go run ./bench -subaccounts 10,100,500           # fleets: assess_connectors over N subaccounts
 //
-// It builds the server (unless -binary is given), starts an in-process simulator with the injected
-// latency, and runs the binary with a VCAP_SERVICES binding pointing at it, speaking
-// newline-delimited JSON-RPC like an MCP client. It prints the start-up time and the requests made
-// before the first tool call (there must be none); for the demo landscape and for -connectors ×
-// -systems the p50 and p99 of warm tool calls (from the cached snapshot) and cold ones
-// (refresh=true), next to the curl recipe (token POST + GET); the requests the simulator counted;
-// and the server's peak RSS (VmHWM).
+// It builds the server (unless -binary is given), binds it to an in-process simulator with the
+// injected latency and speaks JSON-RPC on its stdio like an MCP client. It prints the start-up
+// time, the requests before the first tool call (there must be none), the p50 and p99 of warm and
+// cold (refresh=true) tool calls next to the curl recipe, the requests counted and the peak RSS.
 package main
 
 import (
@@ -331,10 +328,7 @@ func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents [
 
 	systems := 0
 	for _, a := range agents {
-		var list []json.RawMessage
-		if json.Unmarshal([]byte(a.Attributes["exposed_systems"]), &list) == nil {
-			systems += len(list)
-		}
+		systems += strings.Count(a.Attributes["exposed_systems"], `"protocol":`)
 	}
 	fmt.Fprintf(w, "\n== landscape %s: %d connectors, %d exposed systems, API answer %.1f MB\n", name, len(agents), systems, float64(bodyBytes)/1e6)
 	fmt.Fprintf(w, "first tool call (token + API read + decode + answer): %s\n", ms(firstTime))

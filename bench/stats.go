@@ -10,9 +10,8 @@ import (
 // sample is a set of measured durations.
 type sample []time.Duration
 
-// percentile returns the nearest-rank percentile p (0 < p ≤ 100): the smallest measurement
-// that at least p% of the measurements do not exceed. With fewer than 100 measurements p99 is
-// the maximum.
+// percentile returns the nearest-rank percentile p (0 < p ≤ 100): the smallest measurement that
+// at least p% of the measurements do not exceed.
 func (s sample) percentile(p float64) time.Duration {
 	if len(s) == 0 {
 		return 0
