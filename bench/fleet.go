@@ -50,7 +50,7 @@ func measureFleets(w io.Writer, cfg config, binary string) error {
 
 // measureFleet starts one server bound to n simulated subaccounts and asks assess_connectors twice.
 func measureFleet(cfg config, binary string, n int) (r fleetRow, err error) {
-	sim, err := simulator.New(simulator.Options{APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+	sim, err := newSim(cfg, nil)
 	if err != nil {
 		return r, err
 	}
@@ -78,15 +78,11 @@ func measureFleet(cfg config, binary string, n int) (r fleetRow, err error) {
 	defer os.Remove(vcap)
 
 	start := time.Now()
-	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String(), "--max-parallel", strconv.Itoa(cfg.maxParallel)},
-		serverEnv("VCAP_SERVICES_FILE_PATH="+vcap, cfg.env), cfg.stderr)
+	s, err := startFor(cfg, binary, "VCAP_SERVICES_FILE_PATH="+vcap, "--max-parallel", strconv.Itoa(cfg.maxParallel))
 	if err != nil {
 		return r, err
 	}
 	defer s.stop()
-	if err := s.initialize(); err != nil {
-		return r, err
-	}
 	r.n, r.startup = n, s.answeredAt.Sub(start)
 	res, d, err := s.callTool("assess_connectors", map[string]any{})
 	if err != nil {

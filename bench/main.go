@@ -209,10 +209,15 @@ func serverEnv(binding string, extra []string) []string {
 	return append(append(env, extra...), binding)
 }
 
-// startFor starts a server bound to the simulator's default tenant and performs the handshake.
-func startFor(cfg config, binary string, sim *simulator.Server) (*server, error) {
-	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()},
-		serverEnv("VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials), cfg.env), cfg.stderr)
+// newSim starts a simulator with the configured latency whose default tenant serves agents.
+func newSim(cfg config, agents []simulator.Agent) (*simulator.Server, error) {
+	return simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+}
+
+// startFor starts a server with binding (KEY=VALUE), --cache-ttl and args, and performs the
+// handshake.
+func startFor(cfg config, binary, binding string, args ...string) (*server, error) {
+	s, err := startServer(binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...), serverEnv(binding, cfg.env), cfg.stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -226,16 +231,16 @@ func startFor(cfg config, binary string, sim *simulator.Server) (*server, error)
 // measureStartup spawns processes one after another and times each from spawn to the initialize
 // response. It also checks that start-up, initialize and tools/list make no network I/O.
 func measureStartup(w *bufio.Writer, cfg config, binary string) error {
-	sim, err := simulator.New(simulator.Options{APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+	sim, err := newSim(cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
 	var startup, initOnly sample
-	maxSockets := 0
+	maxSockets, binding := 0, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials)
 	for range cfg.startups {
 		start := time.Now()
-		s, err := startFor(cfg, binary, sim)
+		s, err := startFor(cfg, binary, binding)
 		if err != nil {
 			return err
 		}
@@ -260,7 +265,7 @@ func measureStartup(w *bufio.Writer, cfg config, binary string) error {
 
 // measureLandscape runs one server against one landscape and prints its table.
 func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents []simulator.Agent, large bool) error {
-	sim, err := simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+	sim, err := newSim(cfg, agents)
 	if err != nil {
 		return err
 	}
@@ -277,7 +282,7 @@ func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents [
 		return err
 	}
 
-	s, err := startFor(cfg, binary, sim)
+	s, err := startFor(cfg, binary, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials))
 	if err != nil {
 		return err
 	}

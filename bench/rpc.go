@@ -152,22 +152,15 @@ func (s *server) sockets() (int, error) {
 	return n, err
 }
 
-// stop closes stdin, which ends the server, and waits for it to exit.
+// stop closes stdin, which ends the server, and waits for it to exit (killing it after 10 s).
 func (s *server) stop() error {
 	s.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("server exit: %w%s", err, s.stderr.hint())
-		}
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-		return errors.New("the server did not exit within 10 s of stdin closing")
+	kill := time.AfterFunc(10*time.Second, func() { _ = s.cmd.Process.Kill() })
+	defer kill.Stop()
+	if err := s.cmd.Wait(); err != nil {
+		return fmt.Errorf("server exit: %w%s", err, s.stderr.hint())
 	}
+	return nil
 }
 
 // tail keeps the last 4 KiB a process wrote, for error messages.

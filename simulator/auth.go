@@ -131,7 +131,6 @@ func matches(got, want string, encoded bool) bool {
 	return encoded && err == nil && subtle.ConstantTimeCompare([]byte(decoded), []byte(want)) == 1
 }
 
-// bearerToken returns the request's bearer token, or "" if it has none.
 func bearerToken(r *http.Request) string {
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") {

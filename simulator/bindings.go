@@ -89,7 +89,6 @@ func (t *Tenant) ServiceKeyJSON(kind CredentialType) []byte {
 	return append(data, '\n')
 }
 
-// vcapEntry is one VCAP_SERVICES entry under the label "connectivity".
 func vcapEntry(plan, name string, creds map[string]any) map[string]any {
 	return map[string]any{
 		"label": serviceLabel, "provider": nil, "plan": plan, "name": name, "tags": serviceTags(),

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -111,18 +112,16 @@ func faultReply(f Fault) reply {
 	return reply{status: status, header: http.Header{"Content-Type": {ct}}, body: []byte(f.Body)}
 }
 
-// streamOversize writes about f.OversizeBytes of plausible JSON, an element at a time.
-func streamOversize(ctx context.Context, w http.ResponseWriter, f Fault) {
+// streamOversize sends rep's status and headers, then about f.OversizeBytes of plausible JSON, an
+// element at a time.
+func streamOversize(ctx context.Context, w http.ResponseWriter, rep reply, f Fault) {
 	head, unit, tail := []byte(`{"access_token":"`), bytes.Repeat([]byte("QUFB"), 256), []byte(`","token_type":"bearer","expires_in":3600}`)
 	if f.Target == TargetAPI {
 		agent := encodeJSON(SampleLandscape()[1])
 		head, unit, tail = []byte("["), slices.Concat(agent, []byte(",")), slices.Concat(agent, []byte("]"))
 	}
-	w.Header().Set("Content-Type", cmp.Or(f.ContentType, "application/json"))
-	if f.RetryAfter != "" {
-		w.Header().Set("Retry-After", f.RetryAfter)
-	}
-	w.WriteHeader(cmp.Or(f.Status, http.StatusOK))
+	maps.Copy(w.Header(), rep.header)
+	w.WriteHeader(rep.status)
 	_, _ = w.Write(head)
 	for n := int64(len(head) + len(tail) + len(unit)); n <= f.OversizeBytes; n += int64(len(unit)) {
 		if ctx.Err() != nil {

@@ -28,7 +28,6 @@ func security(summary string, checks ...string) string {
 		summary, checks[0], checks[1], checks[2], checks[3], checks[4], checks[5], checks[6])
 }
 
-// allOK is a security_status with every check ok.
 func allOK() string { return security("ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok") }
 
 // system is one element of exposed_systems, fields in the order the API sends them.
@@ -209,7 +208,6 @@ func LargeLandscapeWithLocations(connectors, systemsPer int) []Agent {
 	return agents
 }
 
-// withoutLocations removes the location attribute from every agent.
 func withoutLocations(agents []Agent) []Agent {
 	for _, a := range agents {
 		delete(a.Attributes, "location_id")

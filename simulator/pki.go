@@ -77,7 +77,6 @@ func newPKI() (*pki, error) {
 		server: tls.Certificate{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: srvKey, Leaf: srv}}, nil
 }
 
-// pool returns a fresh pool holding the CA certificate.
 func (p *pki) pool() *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.caCert)

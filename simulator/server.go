@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -244,13 +246,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if readErr != nil || !s.wait(ctx, f.Delay) || f.Hang || !s.wait(ctx, latency) {
 		abandon()
 	}
-	if f.OversizeBytes > 0 {
-		streamOversize(ctx, w, f)
-		return
-	}
-
 	var rep reply
 	switch {
+	case f.OversizeBytes > 0:
+		rep = reply{status: cmp.Or(f.Status, http.StatusOK), header: http.Header{"Content-Type": {"application/json"}}}
 	case f.Status != 0 || f.Body != "":
 		rep = faultReply(f)
 	case target == TargetToken:
@@ -264,7 +263,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if f.ContentType != "" {
 		rep.header.Set("Content-Type", f.ContentType)
 	}
-	issued = rep.status == http.StatusOK && !f.Truncate && f.Body == ""
+	issued = rep.status == http.StatusOK && !f.Truncate && f.Body == "" && f.OversizeBytes == 0
+	if f.OversizeBytes > 0 {
+		streamOversize(ctx, w, rep, f)
+		return
+	}
 	write(w, rep, f.Truncate)
 }
 
@@ -277,11 +280,8 @@ func abandon() {
 // write sends rep; with truncate it sends the headers (announcing the full length) and the first
 // half of the body, then drops the connection.
 func write(w http.ResponseWriter, rep reply, truncate bool) {
-	h := w.Header()
-	for k, v := range rep.header {
-		h[k] = v
-	}
-	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	maps.Copy(w.Header(), rep.header)
+	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
 	w.WriteHeader(rep.status)
 	if !truncate {
 		_, _ = w.Write(rep.body)

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -49,20 +50,12 @@ func (s *Server) AddTenant(o TenantOptions) (*Tenant, error) {
 	if o.Landscape == nil {
 		o.Landscape = SampleLandscape()
 	}
-	if o.ClientSecret == "" {
-		o.ClientSecret = randomSecret()
-	}
+	o.ClientSecret = cmp.Or(o.ClientSecret, randomSecret())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if o.Name == "" {
-		o.Name = fmt.Sprintf("%s-%d", defaultTenantName, len(s.tenants))
-	}
-	if o.Subdomain == "" {
-		o.Subdomain = o.Name
-	}
-	if o.ClientID == "" {
-		o.ClientID = "sb-clone-" + derivedGUID(o.Name, "client") + "!b1234|connectivity!b17"
-	}
+	o.Name = cmp.Or(o.Name, fmt.Sprintf("%s-%d", defaultTenantName, len(s.tenants)))
+	o.Subdomain = cmp.Or(o.Subdomain, o.Name)
+	o.ClientID = cmp.Or(o.ClientID, "sb-clone-"+derivedGUID(o.Name, "client")+"!b1234|connectivity!b17")
 	for _, t := range s.tenants {
 		if t.name == o.Name || t.clientID == o.ClientID {
 			return nil, fmt.Errorf("simulator: tenant %q or client ID %q already exists", o.Name, o.ClientID)
@@ -85,7 +78,6 @@ func derivedGUID(name, what string) string {
 	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
 }
 
-// tenantByClientID returns the tenant with that client ID, or the default tenant.
 func (s *Server) tenantByClientID(id string) *Tenant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -100,10 +92,7 @@ func (t *Tenant) Name() string { return t.name }
 
 // SetLandscape replaces what the info endpoint returns to the tenant; nil serves an empty array.
 func (t *Tenant) SetLandscape(a []Agent) {
-	if a == nil {
-		a = []Agent{}
-	}
-	body := encodeJSON(a)
+	body := encodeJSON(append([]Agent{}, a...))
 	t.mu.Lock()
 	t.landscape = body
 	t.mu.Unlock()
@@ -155,11 +144,8 @@ func (t *Tenant) RevokeTokens() {
 // RotateSecret replaces the client secret (empty: a random one); the old one gets 401
 // invalid_client from now on, tokens already issued stay valid, as with XSUAA.
 func (t *Tenant) RotateSecret(newSecret string) {
-	if newSecret == "" {
-		newSecret = randomSecret()
-	}
 	t.mu.Lock()
-	t.secret = newSecret
+	t.secret = cmp.Or(newSecret, randomSecret())
 	t.mu.Unlock()
 }
 
