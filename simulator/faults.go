@@ -98,12 +98,8 @@ func faultReply(f Fault) reply {
 		if f.Target == TargetToken && status == http.StatusUnauthorized {
 			return errorReply(status, "invalid_client", "Bad credentials")
 		}
-		text := http.StatusText(status)
-		code := strings.ReplaceAll(strings.ToLower(text), " ", "_")
-		if text == "" {
-			text, code = "HTTP "+strconv.Itoa(status), "http_"+strconv.Itoa(status)
-		}
-		return errorReply(status, code, text)
+		text := cmp.Or(http.StatusText(status), "HTTP "+strconv.Itoa(status))
+		return errorReply(status, strings.ReplaceAll(strings.ToLower(text), " ", "_"), text)
 	}
 	ct := "application/json"
 	if strings.HasPrefix(strings.TrimSpace(f.Body), "<") {

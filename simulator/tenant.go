@@ -20,7 +20,8 @@ const (
 // get defaults: Name "conn-api-N" (N tenants so far), Subdomain Name, ClientID derived from Name, a
 // random ClientSecret shaped like XSUAA's (with "$", "-" and "=", which clients must encode).
 type TenantOptions struct {
-	// Name names the binding and seeds its IDs, so equal names give equal bindings.
+	// Name names the binding and seeds its IDs (equal names give equal bindings); Subdomain is the
+	// identityzone; ClientID must be unique on the server.
 	Name, Subdomain, ClientID, ClientSecret string
 	// Landscape is what the info endpoint returns to the tenant's tokens; nil means
 	// SampleLandscape(), a non-nil empty slice an empty array.
