@@ -42,28 +42,50 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-// TestBenchRuns builds the server and runs a small bench end to end.
+// TestBenchRuns builds the server once and runs a small bench and a small fleet end to end.
 func TestBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	var out bytes.Buffer
-	cfg := config{connectors: 20, systems: 5, warm: 3, cold: 2, startups: 2, sample: true, cacheTTL: time.Minute}
-	if err := run(cfg, &out); err != nil {
-		t.Fatalf("bench: %v\n%s", err, out.String())
+	binary, err := build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{
-		"start-up, 2 processes",
-		"0 API requests, 0 token requests, at most 0 open sockets",
-		"landscape demo",
-		"landscape large (simulator.LargeLandscape(20, 5)): 20 connectors, 100 exposed systems",
-		"find_exposed_system query",
-		"curl recipe",
-		"first call 1 / 1; 15 warm calls 0 / 0; 10 cold calls 10 / 0; 2 curl-recipe questions 2 / 2",
-		"server peak RSS (VmHWM)",
+	for _, tc := range []struct {
+		name string
+		cfg  config
+		want []string
+	}{
+		{"landscapes", config{connectors: 20, systems: 5, warm: 3, cold: 2, startups: 2, sample: true}, []string{
+			"start-up, 2 processes",
+			"0 API requests, 0 token requests, at most 0 open sockets",
+			"landscape demo",
+			"landscape large (simulator.LargeLandscape(20, 5)): 20 connectors, 100 exposed systems",
+			"find_exposed_system query",
+			"curl recipe",
+			"first call 1 / 1; 15 warm calls 0 / 0; 10 cold calls 10 / 0; 2 curl-recipe questions 2 / 2",
+			"server peak RSS (VmHWM)",
+		}},
+		{"fleet", config{fleets: []int{1, 3}, maxParallel: 2}, []string{
+			"--max-parallel 2",
+			"\n1            10          ",
+			"\n3            30          ",
+		}},
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			tc.cfg.binary, tc.cfg.cacheTTL = binary, time.Minute
+			if err := run(tc.cfg, &out); err != nil {
+				t.Fatalf("bench: %v\n%s", err, out.String())
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+			if tc.cfg.fleets != nil && strings.Count(out.String(), "  met\n") != len(tc.cfg.fleets) {
+				t.Errorf("a fleet missed its targets:\n%s", out.String())
+			}
+		})
 	}
 }

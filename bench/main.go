@@ -3,20 +3,12 @@
 //
 //	go run ./bench [-connectors 1000 -systems 100 -latency 50ms -n 200 -cold 20 -startups 30]
 //	go run ./bench -binary ./btp-connectivity-mcp    # measure a binary built elsewhere
+//	go run ./bench -subaccounts 10,100,500           # fleets: assess_connectors over N subaccounts
 //
-// It builds the server (unless -binary is given), starts an in-process simulator (fake XSUAA and
-// Connectivity API on loopback, with the injected API latency), and runs the binary with a
-// VCAP_SERVICES binding pointing at it (no VCAP_APPLICATION, no other binding source), speaking
-// newline-delimited JSON-RPC on its stdin and stdout like an MCP client. It prints:
-//
-//   - start-up: time from spawning a process to reading its initialize response, over -startups
-//     processes, and the requests and sockets seen before the first tool call (there must be none);
-//   - for the demo landscape and for -connectors × -systems: warm tool calls (answered from the
-//     cached snapshot, -n per question) and cold ones (refresh=true, a new API read each,
-//     -cold per question), p50 and p99 of the round trip over the pipes;
-//   - the same questions answered the curl-recipe way (token POST + GET, fresh each time) and the
-//     ratio of its p50 to the server's;
-//   - the requests the simulator counted in each phase, and the server's peak RSS (VmHWM).
+// It builds the server (unless -binary is given), binds it to an in-process simulator with the
+// injected latency and speaks JSON-RPC on its stdio like an MCP client. It prints the start-up
+// time, the requests before the first tool call (there must be none), the p50 and p99 of warm and
+// cold (refresh=true) tool calls next to the curl recipe, the requests counted and the peak RSS.
 package main
 
 import (
@@ -41,11 +33,14 @@ import (
 
 // config holds the command-line settings.
 type config struct {
-	binary, stderr                            string
+	binary, stderrPath                        string
+	stderr                                    io.Writer // opened from stderrPath
 	connectors, systems, warm, cold, startups int
 	latency, tokenDelay, cacheTTL             time.Duration
 	sample                                    bool
 	env                                       []string // extra KEY=VALUE for the server processes
+	fleets                                    []int    // -subaccounts: fleet sizes, instead of the other measurements
+	maxParallel                               int
 }
 
 func main() {
@@ -67,7 +62,12 @@ func main() {
 		cfg.env = append(cfg.env, kv)
 		return nil
 	})
-	flag.StringVar(&cfg.stderr, "server-stderr", "", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`")
+	flag.StringVar(&cfg.stderrPath, "server-stderr", "", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`")
+	flag.Func("subaccounts", "measure only fleets of these `sizes` (e.g. 10,100,500): assess_connectors over that many simulated subaccounts", func(v string) (err error) {
+		cfg.fleets, err = parseSizes(v)
+		return err
+	})
+	flag.IntVar(&cfg.maxParallel, "max-parallel", 32, "--max-parallel passed to the server in fleet mode")
 	flag.Parse()
 	if cfg.tokenDelay < 0 {
 		cfg.tokenDelay = cfg.latency
@@ -103,17 +103,8 @@ func questions(large bool) []question {
 	}
 }
 
-// refreshed returns args with refresh=true.
-func refreshed(args map[string]any) map[string]any {
-	args = maps.Clone(args)
-	args["refresh"] = true
-	return args
-}
-
 func run(cfg config, out io.Writer) error {
-	started := time.Now()
-	binary := cfg.binary
-	built := false
+	started, binary, how := time.Now(), cfg.binary, "given with -binary"
 	if binary == "" {
 		dir, err := os.MkdirTemp("", "btp-connectivity-mcp-bench-")
 		if err != nil {
@@ -123,48 +114,44 @@ func run(cfg config, out io.Writer) error {
 		if binary, err = build(dir); err != nil {
 			return err
 		}
-		built = true
+		how = "built by the bench"
 	}
 	binary, err := filepath.Abs(binary)
 	if err != nil {
 		return err
 	}
-
+	if cfg.stderrPath != "" {
+		f, err := os.OpenFile(cfg.stderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		cfg.stderr = f
+	}
 	w := bufio.NewWriter(out)
 	defer w.Flush()
-	printMachine(w, binary, built)
+	printMachine(w, binary, how)
 	fmt.Fprintf(w, "simulator: latency %v on the Connectivity API, %v on the token endpoint; server flags: --cache-ttl %v\n",
 		cfg.latency, cfg.tokenDelay, cfg.cacheTTL)
 	if len(cfg.env) > 0 {
 		fmt.Fprintf(w, "server environment: %s\n", strings.Join(cfg.env, " "))
 	}
-	w.Flush()
-
+	if len(cfg.fleets) > 0 {
+		return measureFleets(w, cfg, binary)
+	}
 	if err := measureStartup(w, cfg, binary); err != nil {
 		return err
 	}
-	w.Flush()
-
-	type landscape struct {
-		name   string
-		agents []simulator.Agent
-		large  bool
-	}
-	var landscapes []landscape
 	if cfg.sample {
-		landscapes = append(landscapes, landscape{"demo (simulator.SampleLandscape)", simulator.SampleLandscape(), false})
+		if err := measureLandscape(w, cfg, binary, "demo (simulator.SampleLandscape)", simulator.SampleLandscape(), false); err != nil {
+			return fmt.Errorf("demo landscape: %w", err)
+		}
 	}
 	if cfg.connectors > 0 {
-		landscapes = append(landscapes, landscape{
-			fmt.Sprintf("large (simulator.LargeLandscape(%d, %d))", cfg.connectors, cfg.systems),
-			simulator.LargeLandscape(cfg.connectors, cfg.systems), true,
-		})
-	}
-	for _, l := range landscapes {
-		if err := measureLandscape(w, cfg, binary, l.name, l.agents, l.large); err != nil {
-			return fmt.Errorf("%s: %w", l.name, err)
+		name := fmt.Sprintf("large (simulator.LargeLandscape(%d, %d))", cfg.connectors, cfg.systems)
+		if err := measureLandscape(w, cfg, binary, name, simulator.LargeLandscape(cfg.connectors, cfg.systems), true); err != nil {
+			return fmt.Errorf("large landscape: %w", err)
 		}
-		w.Flush()
 	}
 	fmt.Fprintf(w, "\ntotal bench time %.1f s\n", time.Since(started).Seconds())
 	return nil
@@ -177,12 +164,10 @@ func build(dir string) (string, error) {
 	if err != nil || mod == "" || mod == os.DevNull {
 		return "", errors.New("not inside the module (go env GOMOD): run from the checkout, or pass -binary")
 	}
-	root := filepath.Dir(mod)
 	binary := filepath.Join(dir, "btp-connectivity-mcp")
 	cmd := exec.Command("go", "build", "-o", binary, ".")
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	fmt.Fprintf(os.Stderr, "bench: building %s …\n", root)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = filepath.Dir(mod), os.Stderr, os.Stderr
+	fmt.Fprintf(os.Stderr, "bench: building %s …\n", cmd.Dir)
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build: %w", err)
 	}
@@ -190,85 +175,80 @@ func build(dir string) (string, error) {
 }
 
 // printMachine describes where the numbers come from.
-func printMachine(w io.Writer, binary string, built bool) {
-	cpu := "unknown CPU"
+func printMachine(w *bufio.Writer, binary, how string) {
+	cpu, goVersion, load := "unknown CPU", "unknown Go", ""
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(data), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
+		if _, rest, ok := strings.Cut(string(data), "model name"); ok {
+			line, _, _ := strings.Cut(rest, "\n")
+			cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
 		}
 	}
-	goVersion := "unknown Go"
 	if info, err := buildinfo.ReadFile(binary); err == nil {
 		goVersion = info.GoVersion
 	}
-	how := "given with -binary"
-	if built {
-		how = "built by the bench"
-	}
-	load := ""
 	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = ", load average " + strings.Join(strings.Fields(string(data))[:3], " ")
 	}
 	fmt.Fprintf(w, "btp-connectivity-mcp bench, %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "machine: %d CPUs (%s), %s/%s%s\n", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, load)
 	fmt.Fprintf(w, "server: %s (%s, %s)\n", binary, how, goVersion)
+	w.Flush()
 }
 
-// serverEnv is this process's environment without any binding source, plus VCAP_SERVICES.
-func serverEnv(vcapServices string, extra []string) []string {
+// serverEnv is this process's environment without any binding source, plus extra and binding
+// (KEY=VALUE).
+func serverEnv(binding string, extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch name {
-		case "VCAP_SERVICES", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
-			continue
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
+		default:
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
-	env = append(env, extra...)
-	return append(env, "VCAP_SERVICES="+vcapServices)
+	return append(append(env, extra...), binding)
+}
+
+// newSim starts a simulator with the configured latency whose default tenant serves agents.
+func newSim(cfg config, agents []simulator.Agent) (*simulator.Server, error) {
+	return simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+}
+
+// startFor starts a server with binding (KEY=VALUE), --cache-ttl and args, and performs the
+// handshake.
+func startFor(cfg config, binary, binding string, args ...string) (*server, error) {
+	s, err := startServer(binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...), serverEnv(binding, cfg.env), cfg.stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.initialize(); err != nil {
+		_ = s.stop()
+		return nil, fmt.Errorf("start-up: %w", err)
+	}
+	return s, nil
 }
 
 // measureStartup spawns processes one after another and times each from spawn to the initialize
 // response. It also checks that start-up, initialize and tools/list make no network I/O.
-func measureStartup(w io.Writer, cfg config, binary string) error {
-	sim, err := simulator.New(simulator.Options{APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+func measureStartup(w *bufio.Writer, cfg config, binary string) error {
+	sim, err := newSim(cfg, nil)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	env := serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env)
-	args := []string{"--cache-ttl", cfg.cacheTTL.String()}
-
 	var startup, initOnly sample
-	maxSockets := 0
+	maxSockets, binding := 0, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials)
 	for range cfg.startups {
 		start := time.Now()
-		s, err := startServer(binary, args, env, cfg.stderr)
+		s, err := startFor(cfg, binary, binding)
 		if err != nil {
 			return err
 		}
-		d, err := s.initialize()
-		if err != nil {
-			_ = s.stop()
-			return fmt.Errorf("start-up: %w", err)
-		}
-		startup = append(startup, s.answeredAt.Sub(start))
-		initOnly = append(initOnly, d)
-		if _, _, err := s.request("tools/list", map[string]any{}); err != nil {
-			_ = s.stop()
-			return err
-		}
-		n, err := s.sockets()
-		if err != nil {
-			_ = s.stop()
-			return err
-		}
+		startup, initOnly = append(startup, s.answeredAt.Sub(start)), append(initOnly, s.initTime)
+		_, _, err = s.request("tools/list", map[string]any{})
+		n, err2 := s.sockets()
 		maxSockets = max(maxSockets, n)
-		if err := s.stop(); err != nil {
+		if err := errors.Join(err, err2, s.stop()); err != nil {
 			return err
 		}
 	}
@@ -280,132 +260,103 @@ func measureStartup(w io.Writer, cfg config, binary string) error {
 	if counts.APIRequests+counts.TokenRequests != 0 || maxSockets != 0 {
 		return errors.New("the server did network I/O before the first tool call")
 	}
-	return nil
-}
-
-// result collects the measurements of one question.
-type result struct {
-	q          question
-	warm, cold sample
+	return w.Flush()
 }
 
 // measureLandscape runs one server against one landscape and prints its table.
-func measureLandscape(w io.Writer, cfg config, binary, name string, agents []simulator.Agent, large bool) error {
-	sim, err := simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
+func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents []simulator.Agent, large bool) error {
+	sim, err := newSim(cfg, agents)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	counts := func() simulator.Counts { // since the last call
-		c := sim.Counts()
+	var counts [4]simulator.Counts // first call, warm calls, cold calls, curl recipe
+	var peaks [3]int64             // after the first call, the warm calls, the cold calls
+	var current int64
+	phase := func(i int, s *server) (err error) {
+		counts[i] = sim.Counts()
 		sim.ResetCounts()
-		return c
+		if s != nil {
+			peaks[i], current, err = s.memory()
+		}
+		return err
 	}
-	recipe := newCurlRecipe(sim.Credentials(simulator.SecretCredentials))
 
-	s, err := startServer(binary, []string{"--cache-ttl", cfg.cacheTTL.String()}, serverEnv(sim.VCAPServices(simulator.SecretCredentials), cfg.env), cfg.stderr)
+	s, err := startFor(cfg, binary, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials))
 	if err != nil {
 		return err
 	}
 	defer s.stop()
-	if _, err := s.initialize(); err != nil {
-		return err
-	}
-
 	// The first call reads the API (with a new token) and builds the snapshot.
-	questions := questions(large)
-	first, firstTime, err := s.callTool(questions[0].tool, questions[0].args)
-	if err != nil {
+	qs := questions(large)
+	first, firstTime, err := s.callTool(qs[0].tool, qs[0].args)
+	if err := errors.Join(err, phase(0, s)); err != nil {
 		return err
 	}
-	firstCounts := counts()
-	peakLoaded, _, err := s.memory()
-	if err != nil {
-		return err
-	}
-
-	results := make([]result, len(questions))
-	for i, q := range questions {
-		results[i].q = q
-		for range cfg.warm {
-			res, d, err := s.callTool(q.tool, q.args)
-			if err != nil {
-				return err
+	times := make([][2]sample, len(qs)) // per question: warm, cold
+	for p, calls := range []int{cfg.warm, cfg.cold} {
+		for i, q := range qs {
+			args := maps.Clone(q.args)
+			if p == 1 {
+				args["refresh"] = true
 			}
-			if res.StructuredContent.FetchedAt != first.StructuredContent.FetchedAt {
-				return fmt.Errorf("a warm call was not answered from the first snapshot (fetched_at %s, want %s)",
-					res.StructuredContent.FetchedAt, first.StructuredContent.FetchedAt)
+			for range calls {
+				res, d, err := s.callTool(q.tool, args)
+				if err != nil {
+					return err
+				}
+				if p == 0 && res.StructuredContent.FetchedAt != first.StructuredContent.FetchedAt {
+					return fmt.Errorf("a warm call was not answered from the first snapshot (fetched_at %s, want %s)",
+						res.StructuredContent.FetchedAt, first.StructuredContent.FetchedAt)
+				}
+				times[i][p] = append(times[i][p], d)
 			}
-			results[i].warm = append(results[i].warm, d)
 		}
-	}
-	warmCounts := counts()
-	peakWarm, _, err := s.memory()
-	if err != nil {
-		return err
-	}
-
-	for i, q := range questions {
-		for range cfg.cold {
-			_, d, err := s.callTool(q.tool, refreshed(q.args))
-			if err != nil {
-				return err
-			}
-			results[i].cold = append(results[i].cold, d)
+		if err := phase(p+1, s); err != nil {
+			return err
 		}
-	}
-	coldCounts := counts()
-	peak, current, err := s.memory()
-	if err != nil {
-		return err
 	}
 	if err := s.stop(); err != nil {
 		return err
 	}
 
 	var curl sample
-	bodyBytes := 0
+	recipe, bodyBytes := newCurlRecipe(sim.Credentials(simulator.SecretCredentials)), 0
 	for range cfg.cold {
 		d, n, err := recipe.ask()
 		if err != nil {
 			return fmt.Errorf("curl recipe: %w", err)
 		}
-		curl = append(curl, d)
-		bodyBytes = n
+		curl, bodyBytes = append(curl, d), n
 	}
-	curlCounts := counts()
+	_ = phase(3, nil)
 
 	systems := 0
 	for _, a := range agents {
-		var list []json.RawMessage
-		if json.Unmarshal([]byte(a.Attributes["exposed_systems"]), &list) == nil {
-			systems += len(list)
-		}
+		systems += strings.Count(a.Attributes["exposed_systems"], `"protocol":`)
 	}
-	fmt.Fprintf(w, "\n== landscape %s: %d connectors, %d exposed systems, API answer %.1f MB\n",
-		name, len(agents), systems, float64(bodyBytes)/1e6)
+	fmt.Fprintf(w, "\n== landscape %s: %d connectors, %d exposed systems, API answer %.1f MB\n", name, len(agents), systems, float64(bodyBytes)/1e6)
 	fmt.Fprintf(w, "first tool call (token + API read + decode + answer): %s\n", ms(firstTime))
 	rows := [][]string{{"question", "warm p50", "warm p99", "cold p50", "cold p99", "curl p50", "curl÷warm", "curl÷cold"}}
-	for _, r := range results {
-		rows = append(rows, []string{r.q.label,
-			ms(r.warm.p50()), ms(r.warm.p99()), ms(r.cold.p50()), ms(r.cold.p99()), ms(curl.p50()),
-			ratio(curl.p50(), r.warm.p50()), ratio(curl.p50(), r.cold.p50())})
+	for i, q := range qs {
+		warm, cold := times[i][0], times[i][1]
+		rows = append(rows, []string{q.label, ms(warm.p50()), ms(warm.p99()), ms(cold.p50()), ms(cold.p99()), ms(curl.p50()),
+			ratio(curl.p50(), warm.p50()), ratio(curl.p50(), cold.p50())})
 	}
 	printTable(w, rows)
 	fmt.Fprintf(w, "curl recipe (token POST + GET on fresh connections, the body read to the end): p50 %s, p99 %s\n", ms(curl.p50()), ms(curl.p99()))
 	fmt.Fprintf(w, "warm: %d calls per question from the cached snapshot; cold: %d calls per question with refresh=true (a new API read each); curl recipe: %d questions\n",
 		cfg.warm, cfg.cold, cfg.cold)
-	for _, q := range questions {
-		fmt.Fprintf(w, "  %s: %s %s\n", q.label, q.tool, encode(q.args))
+	for _, q := range qs {
+		args, _ := json.Marshal(q.args)
+		fmt.Fprintf(w, "  %s: %s %s\n", q.label, q.tool, args)
 	}
 	fmt.Fprintf(w, "requests (API / token): first call %d / %d; %d warm calls %d / %d; %d cold calls %d / %d; %d curl-recipe questions %d / %d\n",
-		firstCounts.APIRequests, firstCounts.TokenRequests,
-		cfg.warm*len(questions), warmCounts.APIRequests, warmCounts.TokenRequests,
-		cfg.cold*len(questions), coldCounts.APIRequests, coldCounts.TokenRequests,
-		cfg.cold, curlCounts.APIRequests, curlCounts.TokenRequests)
+		counts[0].APIRequests, counts[0].TokenRequests, cfg.warm*len(qs), counts[1].APIRequests, counts[1].TokenRequests,
+		cfg.cold*len(qs), counts[2].APIRequests, counts[2].TokenRequests, cfg.cold, counts[3].APIRequests, counts[3].TokenRequests)
 	fmt.Fprintf(w, "server peak RSS (VmHWM): %s after the first call, %s after the warm calls, %s after the cold calls (RSS then %s)\n",
-		mib(peakLoaded), mib(peakWarm), mib(peak), mib(current))
-	return nil
+		mib(peaks[0]), mib(peaks[1]), mib(peaks[2]), mib(current))
+	return w.Flush()
 }
 
 // printTable prints rows in columns.
@@ -415,10 +366,4 @@ func printTable(w io.Writer, rows [][]string) {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-}
-
-// encode returns v as JSON.
-func encode(v any) string {
-	data, _ := json.Marshal(v)
-	return string(data)
 }

@@ -15,212 +15,155 @@ import (
 	"time"
 )
 
-// server is one running server process spoken to over stdio: newline-delimited JSON-RPC 2.0,
-// as an MCP client does it.
+// server is one running server process spoken to over stdio, newline-delimited JSON-RPC 2.0, as
+// an MCP client does it.
 type server struct {
 	cmd        *exec.Cmd
 	stdin      io.WriteCloser
 	stdout     *bufio.Reader
 	stderr     *tail
 	nextID     int
-	stderrFile *os.File // closed by stop
-	// answeredAt is when the last response line was read.
-	answeredAt time.Time
+	answeredAt time.Time     // when the last response line was read
+	initTime   time.Duration // of the initialize request
 }
 
-// startServer starts binary with env and returns once the process runs. Nothing is sent yet.
-func startServer(binary string, args, env []string, stderrFile string) (*server, error) {
-	cmd := exec.Command(binary, args...)
-	cmd.Env = env
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
+// startServer starts binary with env, its stderr also copied to stderr unless nil.
+func startServer(binary string, args, env []string, stderr io.Writer) (*server, error) {
+	s := &server{cmd: exec.Command(binary, args...), stderr: &tail{}}
+	s.cmd.Env, s.cmd.Stderr = env, s.stderr
+	if stderr != nil {
+		s.cmd.Stderr = io.MultiWriter(s.stderr, stderr)
+	}
+	stdin, err1 := s.cmd.StdinPipe()
+	stdout, err2 := s.cmd.StdoutPipe()
+	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20), stderr: &tail{}}
-	cmd.Stderr = s.stderr
-	if stderrFile != "" {
-		f, err := os.OpenFile(stderrFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		s.stderrFile = f
-		cmd.Stderr = io.MultiWriter(s.stderr, f)
-	}
-	if err := cmd.Start(); err != nil {
-		s.closeStderrFile()
-		return nil, err
-	}
-	return s, nil
-}
-
-// response is what the client reads of a JSON-RPC response.
-type response struct {
-	ID     *int            `json:"id"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	s.stdin, s.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
+	return s, s.cmd.Start()
 }
 
 // request sends one request and waits for its response. The duration runs from just before the
-// request is written to just after the response line is read, before it is parsed: the server's
-// time plus the pipe in both directions.
+// request is written to just after the response line is read: the server's time plus the pipes.
 func (s *server) request(method string, params any) (json.RawMessage, time.Duration, error) {
 	s.nextID++
-	id := s.nextID
-	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.nextID, "method": method, "params": params})
 	if err != nil {
 		return nil, 0, err
 	}
-	line = append(line, '\n')
 	start := time.Now()
-	if _, err := s.stdin.Write(line); err != nil {
+	if _, err := s.stdin.Write(append(line, '\n')); err != nil {
 		return nil, 0, fmt.Errorf("%s: writing the request: %w%s", method, err, s.stderr.hint())
 	}
 	for {
 		out, err := s.stdout.ReadBytes('\n')
 		s.answeredAt = time.Now()
-		elapsed := s.answeredAt.Sub(start)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: reading the response: %w%s", method, err, s.stderr.hint())
 		}
-		var resp response
+		var resp struct {
+			ID     *int            `json:"id"`
+			Result json.RawMessage `json:"result"`
+			Error  *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
 		if err := json.Unmarshal(out, &resp); err != nil {
 			return nil, 0, fmt.Errorf("%s: the server wrote something that is not JSON-RPC on stdout: %.200q", method, out)
 		}
-		if resp.ID == nil || *resp.ID != id {
-			continue // a notification, or an answer to something else
-		}
-		if resp.Error != nil {
+		switch {
+		case resp.ID == nil || *resp.ID != s.nextID: // a notification, or an answer to something else
+		case resp.Error != nil:
 			return nil, 0, fmt.Errorf("%s: JSON-RPC error %d: %s", method, resp.Error.Code, resp.Error.Message)
+		default:
+			return resp.Result, s.answeredAt.Sub(start), nil
 		}
-		return resp.Result, elapsed, nil
 	}
 }
 
-// initialize performs the MCP handshake and returns how long the initialize request took.
-func (s *server) initialize() (time.Duration, error) {
-	_, d, err := s.request("initialize", map[string]any{
-		"protocolVersion": "2025-06-18",
-		"capabilities":    map[string]any{},
-		"clientInfo":      map[string]any{"name": "btp-connectivity-mcp-bench", "version": "1"},
-	})
-	if err != nil {
-		return 0, err
+// initialize performs the MCP handshake.
+func (s *server) initialize() (err error) {
+	_, s.initTime, err = s.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "btp-connectivity-mcp-bench", "version": "1"}})
+	if err == nil {
+		_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
 	}
-	_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
-	return d, err
+	return err
 }
 
 // toolResult is what the bench checks of a tools/call result.
 type toolResult struct {
 	IsError           bool `json:"isError"`
 	StructuredContent struct {
-		FetchedAt string `json:"fetched_at"`
+		FetchedAt          string `json:"fetched_at"`
+		Partial            bool   `json:"partial"`
+		ConnectorsAssessed int    `json:"connectors_assessed"`
 	} `json:"structuredContent"`
 	Content []struct {
 		Text string `json:"text"`
 	} `json:"content"`
 }
 
-// callTool calls a tool and fails unless it answers without error.
-func (s *server) callTool(name string, args map[string]any) (toolResult, time.Duration, error) {
+// callTool calls a tool and fails unless it answers without error, with a fetched_at.
+func (s *server) callTool(name string, args map[string]any) (res toolResult, d time.Duration, err error) {
 	raw, d, err := s.request("tools/call", map[string]any{"name": name, "arguments": args})
-	if err != nil {
-		return toolResult{}, 0, err
+	switch {
+	case err != nil:
+	case json.Unmarshal(raw, &res) != nil:
+		err = fmt.Errorf("tools/call %s: not a tool result: %.300s", name, raw)
+	case res.IsError:
+		err = fmt.Errorf("tools/call %s: the tool answered an error: %.300s", name, raw)
+	case res.StructuredContent.FetchedAt == "":
+		err = fmt.Errorf("tools/call %s: the result has no fetched_at", name)
 	}
-	var res toolResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return toolResult{}, 0, fmt.Errorf("tools/call %s: %w", name, err)
-	}
-	if res.IsError {
-		text := ""
-		if len(res.Content) > 0 {
-			text = res.Content[0].Text
-		}
-		return res, 0, fmt.Errorf("tools/call %s: the tool answered an error: %s", name, text)
-	}
-	if res.StructuredContent.FetchedAt == "" {
-		return res, 0, fmt.Errorf("tools/call %s: the result has no fetched_at", name)
-	}
-	return res, d, nil
+	return res, d, err
 }
 
-// memory reads the server's peak and current resident set size from /proc.
+// memory reads the server's peak and current resident set size (VmHWM, VmRSS) from /proc.
 func (s *server) memory() (peak, current int64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, 0, err
-	}
 	for line := range strings.SplitSeq(string(data), "\n") {
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		switch {
-		case err != nil:
-		case name == "VmHWM":
+		name, value, _ := strings.Cut(line, ":")
+		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		switch name {
+		case "VmHWM":
 			peak = kb << 10
-		case name == "VmRSS":
+		case "VmRSS":
 			current = kb << 10
 		}
 	}
-	if peak == 0 {
-		return 0, 0, errors.New("no VmHWM in /proc/PID/status")
+	if err == nil && peak == 0 {
+		err = errors.New("no VmHWM in /proc/PID/status")
 	}
-	return peak, current, nil
+	return peak, current, err
 }
 
 // sockets counts the server's open sockets: any network I/O (or a prepared connection) shows.
 func (s *server) sockets() (int, error) {
 	dir := fmt.Sprintf("/proc/%d/fd", s.cmd.Process.Pid)
 	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, err
-	}
 	n := 0
 	for _, e := range entries {
-		target, err := os.Readlink(dir + "/" + e.Name())
-		if err == nil && strings.HasPrefix(target, "socket:") {
+		if target, err := os.Readlink(dir + "/" + e.Name()); err == nil && strings.HasPrefix(target, "socket:") {
 			n++
 		}
 	}
-	return n, nil
+	return n, err
 }
 
-func (s *server) closeStderrFile() {
-	if s.stderrFile != nil {
-		s.stderrFile.Close()
-		s.stderrFile = nil
-	}
-}
-
-// stop closes stdin, which ends the server, and waits for it to exit.
+// stop closes stdin, which ends the server, and waits for it to exit (killing it after 10 s).
 func (s *server) stop() error {
-	defer s.closeStderrFile()
 	s.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("server exit: %w%s", err, s.stderr.hint())
-		}
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-		return errors.New("the server did not exit within 10 s of stdin closing")
+	kill := time.AfterFunc(10*time.Second, func() { _ = s.cmd.Process.Kill() })
+	defer kill.Stop()
+	if err := s.cmd.Wait(); err != nil {
+		return fmt.Errorf("server exit: %w%s", err, s.stderr.hint())
 	}
+	return nil
 }
 
-// tail keeps the last few KiB a process wrote, for error messages.
+// tail keeps the last 4 KiB a process wrote, for error messages.
 type tail struct {
 	mu  sync.Mutex
 	buf []byte
@@ -230,9 +173,7 @@ func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - 4096; over > 0 {
-		t.buf = t.buf[over:]
-	}
+	t.buf = t.buf[max(0, len(t.buf)-4096):]
 	return len(p), nil
 }
 

@@ -25,13 +25,12 @@ func randomSecret() string {
 	return derivedGUID(rand.Text(), "secret") + "$" + base64.URLEncoding.EncodeToString([]byte(rand.Text()+rand.Text()))
 }
 
-// newJWT returns a random access token that looks like an XSUAA JWT (header, claims, signature),
-// and its jti. Nothing verifies the signature: the simulator looks tokens up by value.
+// newJWT returns a random access token shaped like an XSUAA JWT, and its jti. Nothing verifies the
+// signature: the simulator looks tokens up by value.
 func (t *Tenant) newJWT(now, exp time.Time) (token, jti string) {
 	jti = hex.EncodeToString([]byte(rand.Text())[:16])
 	enc := base64.RawURLEncoding
-	header := encodeJSON(map[string]string{"alg": "RS256", "typ": "JWT", "kid": "default-jwt-key-simulator",
-		"jku": t.srv.url + "/token_keys"})
+	header := encodeJSON(map[string]string{"alg": "RS256", "typ": "JWT", "kid": "default-jwt-key-simulator", "jku": t.srv.url + "/token_keys"})
 	claims := encodeJSON(map[string]any{
 		"jti": jti, "sub": t.clientID, "client_id": t.clientID, "cid": t.clientID, "azp": t.clientID,
 		"grant_type": "client_credentials", "authorities": []string{tokenScope}, "scope": []string{tokenScope},
@@ -44,8 +43,7 @@ func (t *Tenant) newJWT(now, exp time.Time) (token, jti string) {
 	return enc.EncodeToString(header) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(signature), jti
 }
 
-// tokenReply answers POST /oauth/token for tenant t, the tenant the request names; formErr is
-// the outcome of parsing its form.
+// tokenReply answers a token request naming tenant t; formErr is the outcome of parsing its form.
 func (s *Server) tokenReply(r *http.Request, t *Tenant, formErr error) reply {
 	if r.Method != http.MethodPost {
 		return errorReply(http.StatusMethodNotAllowed, "method_not_allowed", "Request method '"+r.Method+"' is not supported", "Allow", "POST")
@@ -82,19 +80,14 @@ func (s *Server) tokenReply(r *http.Request, t *Tenant, formErr error) reply {
 	t.issued = append(t.issued, token)
 	t.mu.Unlock()
 
-	body := encodeJSON(struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-		ExpiresIn   int64  `json:"expires_in"`
-		Scope       string `json:"scope"`
-		JTI         string `json:"jti"`
-	}{token, "bearer", int64(s.opts.TokenLifetime / time.Second), tokenScope, jti})
+	body := encodeJSON(map[string]any{"access_token": token, "token_type": "bearer",
+		"expires_in": int64(s.opts.TokenLifetime / time.Second), "scope": tokenScope, "jti": jti})
 	return reply{status: http.StatusOK, body: body, header: http.Header{
 		"Content-Type": {"application/json;charset=UTF-8"}, "Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}}
 }
 
-// clientIDOf returns the client ID a token request names: the HTTP Basic user (decoded if it is
-// form-encoded, RFC 6749 §2.3.1) or else the form's client_id.
+// clientIDOf returns the client ID a token request names: the HTTP Basic user (decoded if
+// form-encoded) or the form's client_id.
 func clientIDOf(r *http.Request) string {
 	if id, _, ok := r.BasicAuth(); ok {
 		if decoded, err := url.QueryUnescape(id); err == nil {
@@ -105,51 +98,39 @@ func clientIDOf(r *http.Request) string {
 	return r.PostForm.Get("client_id")
 }
 
-// authenticate checks a token request's client credentials against the tenant: HTTP Basic or
-// form client_id/client_secret, or, without a secret, form client_id plus the tenant's current
-// X.509 client certificate as the TLS peer. Basic credentials are accepted both raw and
-// form-encoded (RFC 6749 §2.3.1).
+// authenticate checks a token request's client credentials against the tenant: HTTP Basic (raw
+// or form-encoded, RFC 6749 §2.3.1) or form client_id and client_secret, or, without a secret,
+// client_id and the tenant's current X.509 client certificate as the TLS peer.
 func (t *Tenant) authenticate(r *http.Request) bool {
 	t.mu.Lock()
-	secret, current := t.secret, t.client
+	secret := t.secret
 	t.mu.Unlock()
-
+	t.certMu.Lock()
+	current := t.client
+	t.certMu.Unlock()
 	id, pass, basic := r.BasicAuth()
-	if basic {
-		if !matchesEncoded(id, t.clientID) {
-			return false
-		}
-		if pass != "" {
-			return matchesEncoded(pass, secret)
-		}
-	} else {
-		if r.PostForm.Get("client_id") != t.clientID {
-			return false
-		}
-		if pass = r.PostForm.Get("client_secret"); pass != "" {
-			return equal(pass, secret)
-		}
+	if !basic {
+		id, pass = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
-	// No secret: X.509.
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || current == nil {
+	switch {
+	case !matches(id, t.clientID, basic):
 		return false
+	case pass != "":
+		return matches(pass, secret, basic)
 	}
-	return subtle.ConstantTimeCompare(r.TLS.PeerCertificates[0].Raw, current.leaf.Raw) == 1
+	return r.TLS != nil && len(r.TLS.PeerCertificates) > 0 && current != nil &&
+		subtle.ConstantTimeCompare(r.TLS.PeerCertificates[0].Raw, current.leaf.Raw) == 1
 }
 
-func equal(got, want string) bool {
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-}
-
-func matchesEncoded(got, want string) bool {
-	if equal(got, want) {
+// matches compares in constant time; an encoded (HTTP Basic) value may also be form-encoded.
+func matches(got, want string, encoded bool) bool {
+	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
 		return true
 	}
 	decoded, err := url.QueryUnescape(got)
-	return err == nil && equal(decoded, want)
+	return encoded && err == nil && subtle.ConstantTimeCompare([]byte(decoded), []byte(want)) == 1
 }
 
-// bearerToken returns the request's bearer token, or "" if it has none.
 func bearerToken(r *http.Request) string {
 	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
@@ -169,8 +150,8 @@ func (s *Server) token(token string) *tokenState {
 	return nil
 }
 
-// checkBearer validates the request's bearer token, whose state is tok (nil if the simulator did
-// not issue it); on failure it returns the 401 to send.
+// checkBearer validates the request's bearer token, whose state is tok (nil if unknown); on
+// failure it returns the 401 to send.
 func checkBearer(r *http.Request, tok *tokenState) (reply, bool) {
 	var desc string
 	switch {

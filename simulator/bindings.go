@@ -16,15 +16,14 @@ import (
 type CredentialType int
 
 const (
-	// SecretCredentials is a binding with clientsecret ("credential-type": "binding-secret").
-	// It is the zero value.
+	// SecretCredentials is a binding with a clientsecret ("credential-type": "binding-secret").
 	SecretCredentials CredentialType = iota
-	// X509Credentials is a binding with an X.509 client certificate and key and no secret
-	// ("credential-type": "x509"); it requires Options.TLS.
+	// X509Credentials is a binding with an X.509 client certificate and key ("credential-type":
+	// "x509"); it needs Options.TLS.
 	X509Credentials
 )
 
-// String returns the binding's credential-type value: "binding-secret" or "x509".
+// String returns the binding's credential-type value.
 func (t CredentialType) String() string {
 	if t == X509Credentials {
 		return "x509"
@@ -69,16 +68,9 @@ func (t *Tenant) credentials(kind CredentialType) (map[string]any, error) {
 	return c, nil
 }
 
-// Credentials returns the tenant's binding credentials pointing at the server, with the keys of
-// a real Connectivity (XSUAA) binding: clientid, clientsecret (secret only), credential-type,
-// token_service_url (without /oauth/token), token_service_domain, url, certurl, certificate and
-// key (X.509 only; key is a PKCS #1 RSA key, certificate the leaf then the CA), xsappname,
-// identityzone, tenantid, tenantmode, subaccount_id, subaccount_subdomain, and
-// connectivity_service {url, scc_info_path}; plus uaadomain, identityzoneid and zoneid, which
-// XSUAA-based bindings commonly carry and loaders must ignore. Each call returns a new map
-// reflecting the current secret and certificate (an X.509 certificate is issued on first use).
-//
-// It panics for X509Credentials on a server without TLS: that is a mistake in the test.
+// Credentials returns a new map of the tenant's binding credentials with the keys of a real
+// Connectivity (XSUAA) binding, reflecting the current secret or X.509 certificate (leaf then CA,
+// PKCS #1 key; issued on first use). It panics for X509Credentials without TLS: a test's mistake.
 func (t *Tenant) Credentials(kind CredentialType) map[string]any {
 	c, err := t.credentials(kind)
 	if err != nil {
@@ -87,8 +79,8 @@ func (t *Tenant) Credentials(kind CredentialType) map[string]any {
 	return c
 }
 
-// ServiceKeyJSON returns the bare credentials object as a service key file holds it (indented
-// JSON), as from `cf service-key` or `btp get services/binding`. It panics like Credentials.
+// ServiceKeyJSON returns the credentials as a service key file holds them (`cf service-key`).
+// It panics like Credentials.
 func (t *Tenant) ServiceKeyJSON(kind CredentialType) []byte {
 	data, err := json.MarshalIndent(t.Credentials(kind), "", "  ")
 	if err != nil {
@@ -97,7 +89,6 @@ func (t *Tenant) ServiceKeyJSON(kind CredentialType) []byte {
 	return append(data, '\n')
 }
 
-// vcapEntry is one VCAP_SERVICES entry under the label "connectivity".
 func vcapEntry(plan, name string, creds map[string]any) map[string]any {
 	return map[string]any{
 		"label": serviceLabel, "provider": nil, "plan": plan, "name": name, "tags": serviceTags(),
@@ -107,28 +98,19 @@ func vcapEntry(plan, name string, creds map[string]any) map[string]any {
 	}
 }
 
-// VCAPServices returns a whole VCAP_SERVICES document under the label "connectivity": first a
-// "lite" instance ("conn-proxy", proxy keys such as onpremise_proxy_host, no scc_info_path) that
-// loaders must skip, then one "api_access" entry per tenant (the default tenant if none is
-// given), named after the tenant, whose credentials are the tenant's Credentials(kind). It panics
-// like Credentials.
+// VCAPServices returns a VCAP_SERVICES document: a "lite" entry (proxy keys, no scc_info_path)
+// that loaders must skip, then one "api_access" entry per tenant (default: the default tenant),
+// named after it. It panics like Credentials.
 func (s *Server) VCAPServices(kind CredentialType, tenants ...*Tenant) string {
 	if len(tenants) == 0 {
 		tenants = []*Tenant{s.Tenant}
 	}
-	lite := map[string]any{
-		"clientid":                    "sb-clone-0a9d3e7f-5c21-4b68-8e4d-6f1a2b3c4d5e!b1235|connectivity!b17",
-		"clientsecret":                "0b7f2d1e-9a4c-4e3b-8d6f-1c2e3a4b5c6d$Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycA==",
-		"credential-type":             "binding-secret",
-		"token_service_url":           s.url,
-		"url":                         s.url,
-		"xsappname":                   "clone-0a9d3e7f-5c21-4b68-8e4d-6f1a2b3c4d5e!b1235|connectivity!b17",
-		"subaccount_subdomain":        defaultSubdomain,
-		"onpremise_proxy_host":        "connectivityproxy.internal.cf.sim.hana.ondemand.com",
-		"onpremise_proxy_http_port":   "20003",
-		"onpremise_proxy_ldap_port":   "20001",
-		"onpremise_proxy_port":        "20003",
-		"onpremise_proxy_rfc_port":    "20001",
+	const liteClient = "clone-0a9d3e7f-5c21-4b68-8e4d-6f1a2b3c4d5e!b1235|connectivity!b17"
+	lite := map[string]any{"clientid": "sb-" + liteClient, "xsappname": liteClient, "credential-type": "binding-secret",
+		"clientsecret":      "0b7f2d1e-9a4c-4e3b-8d6f-1c2e3a4b5c6d$Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycA==",
+		"token_service_url": s.url, "url": s.url, "subaccount_subdomain": defaultSubdomain,
+		"onpremise_proxy_host": "connectivityproxy.internal.cf.sim.hana.ondemand.com", "onpremise_proxy_port": "20003",
+		"onpremise_proxy_http_port": "20003", "onpremise_proxy_ldap_port": "20001", "onpremise_proxy_rfc_port": "20001",
 		"onpremise_socks5_proxy_port": "20004",
 	}
 	entries := []any{vcapEntry("lite", "conn-proxy", lite)}
@@ -139,52 +121,48 @@ func (s *Server) VCAPServices(kind CredentialType, tenants ...*Tenant) string {
 }
 
 // kymaFiles returns the files of an SAP BTP service operator binding secret: one per credential
-// key (non-string values as JSON text) plus label, plan, type, instance_name, instance_guid,
-// tags and .metadata.
+// key (non-string values as JSON text), the metadata keys and .metadata.
 func (t *Tenant) kymaFiles(kind CredentialType) (map[string][]byte, error) {
 	creds, err := t.credentials(kind)
 	if err != nil {
 		return nil, err
 	}
-	type property struct {
-		Name   string `json:"name"`
-		Format string `json:"format"`
-	}
-	var meta struct {
-		MetaDataProperties   []property `json:"metaDataProperties"`
-		CredentialProperties []property `json:"credentialProperties"`
-	}
-	files := make(map[string][]byte)
-	add := func(list *[]property, values map[string]any) {
+	files, meta := map[string][]byte{}, map[string][]map[string]string{}
+	add := func(list string, values map[string]any) {
 		for _, name := range slices.Sorted(maps.Keys(values)) {
+			format := "json"
 			if str, ok := values[name].(string); ok {
-				files[name] = []byte(str)
-				*list = append(*list, property{name, "text"})
+				files[name], format = []byte(str), "text"
 			} else {
 				files[name] = encodeJSON(values[name])
-				*list = append(*list, property{name, "json"})
 			}
+			meta[list] = append(meta[list], map[string]string{"name": name, "format": format})
 		}
 	}
-	add(&meta.CredentialProperties, creds)
-	add(&meta.MetaDataProperties, map[string]any{"instance_name": t.name, "instance_guid": derivedGUID(t.name, "instance"),
+	add("credentialProperties", creds)
+	add("metaDataProperties", map[string]any{"instance_name": t.name, "instance_guid": derivedGUID(t.name, "instance"),
 		"plan": planAPI, "label": serviceLabel, "type": serviceLabel, "tags": serviceTags()})
 	files[".metadata"] = encodeJSON(meta)
 	return files, nil
 }
 
-// WriteKymaBinding writes the binding as the SAP BTP service operator mounts its secret (Kyma,
-// Kubernetes): one file per credential key in dir (created if missing), non-string values
-// (connectivity_service) as JSON text, plus the files label, plan, type, instance_name,
-// instance_guid, tags (JSON) and .metadata. Existing files are overwritten and the
-// credential-type specific files of the other type (clientsecret, or certurl, certificate and
-// key) removed, so calling it again after RotateSecret or RotateCertificate simulates a rotated
-// binding.
+// WriteKymaBinding writes the binding into dir (created if missing) as the SAP BTP service
+// operator mounts its secret: one file per credential key (non-string values as JSON text), plus
+// label, plan, type, instance_name, instance_guid, tags and .metadata. Files of the other
+// credential type are removed, so calling it again after a rotation simulates a rotated binding.
 func (t *Tenant) WriteKymaBinding(dir string, kind CredentialType) error {
 	files, err := t.kymaFiles(kind)
 	if err != nil {
 		return err
 	}
+	if err := removeOtherType(dir, files); err != nil {
+		return err
+	}
+	return writeFiles(dir, files)
+}
+
+// removeOtherType removes from dir the files of the credential type that files lack.
+func removeOtherType(dir string, files map[string][]byte) error {
 	for _, name := range []string{"clientsecret", "certurl", "certificate", "key"} {
 		if _, ok := files[name]; !ok {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -192,7 +170,7 @@ func (t *Tenant) WriteKymaBinding(dir string, kind CredentialType) error {
 			}
 		}
 	}
-	return writeFiles(dir, files)
+	return nil
 }
 
 func writeFiles(dir string, files map[string][]byte) error {
@@ -207,11 +185,9 @@ func writeFiles(dir string, files map[string][]byte) error {
 	return nil
 }
 
-// WriteKymaBindingProjected writes the same files as WriteKymaBinding in the layout the kubelet
-// gives a mounted secret: the files live in a hidden timestamped directory, dir/..data is a
-// symlink to it and every visible name is a symlink through ..data. Calling it again swaps
-// ..data atomically, as a secret update does, and removes names the new binding lacks. Loaders
-// must follow symlinks and ignore the names starting with "..".
+// WriteKymaBindingProjected writes the same files in the kubelet's layout of a mounted secret: a
+// hidden timestamped directory, dir/..data a symlink to it, every visible name a symlink through
+// ..data. Calling it again swaps ..data atomically, as a secret update does.
 func (t *Tenant) WriteKymaBindingProjected(dir string, kind CredentialType) error {
 	files, err := t.kymaFiles(kind)
 	if err != nil {
@@ -231,24 +207,12 @@ func (t *Tenant) WriteKymaBindingProjected(dir string, kind CredentialType) erro
 		return err
 	}
 	for name := range files {
-		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
-			if err := os.Symlink(filepath.Join("..data", name), filepath.Join(dir, name)); err != nil {
-				return err
-			}
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		link := filepath.Join(dir, e.Name())
-		if target, err := os.Readlink(link); err == nil && files[e.Name()] == nil && target == filepath.Join("..data", e.Name()) {
-			_ = os.Remove(link)
+		if err := os.Symlink(filepath.Join("..data", name), filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrExist) {
+			return err
 		}
 	}
 	if old != "" && old != stamp {
 		_ = os.RemoveAll(filepath.Join(dir, old))
 	}
-	return nil
+	return removeOtherType(dir, files)
 }

@@ -1,19 +1,15 @@
 package simulator
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // Agent is one element of the Cloud Connector info response: {"attributes": {...}}. Every value
-// is a string, exactly as the API sends it (so malformed values are representable): timestamps
-// are epoch milliseconds in a string, security_status and exposed_systems are JSON documents in a
-// string.
+// is a string, as the API sends it (timestamps in epoch milliseconds, security_status and
+// exposed_systems JSON documents), so malformed values are representable.
 type Agent struct {
 	Attributes map[string]string `json:"attributes"`
 }
@@ -24,18 +20,15 @@ func epochMS(day, hour, minute, sec, milli int) string {
 	return strconv.FormatInt(t.UnixMilli(), 10)
 }
 
-// security builds a security_status string with the keys in the order the API sends them.
-type security struct {
-	summary, cpicTrace, trustStore, ciphers, uiCertificate, payloadTrace, authenticationType, applicationWhitelist string
-}
-
-func (s security) String() string {
+// security builds a security_status string from the summary and the seven checks' ratings, in
+// the API's order: cpic_trace, trust_store, ciphers, ui_certificate, payload_trace,
+// authentication_type, application_whitelist.
+func security(summary string, checks ...string) string {
 	return fmt.Sprintf(`{"summary":%q,"cpic_trace":%q,"trust_store":%q,"ciphers":%q,"ui_certificate":%q,"payload_trace":%q,"authentication_type":%q,"application_whitelist":%q}`,
-		s.summary, s.cpicTrace, s.trustStore, s.ciphers, s.uiCertificate, s.payloadTrace, s.authenticationType, s.applicationWhitelist)
+		summary, checks[0], checks[1], checks[2], checks[3], checks[4], checks[5], checks[6])
 }
 
-// allOK is a security_status with every check ok.
-func allOK() string { return security{"ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok"}.String() }
+func allOK() string { return security("ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok") }
 
 // system is one element of exposed_systems, fields in the order the API sends them.
 type system struct {
@@ -46,37 +39,24 @@ type system struct {
 	Status      string `json:"status"`
 }
 
-func systems(list ...system) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if list == nil {
-		list = []system{}
-	}
-	if err := enc.Encode(list); err != nil {
-		panic(err) // plain strings always encode
-	}
-	return strings.TrimSuffix(buf.String(), "\n")
-}
+func systems(list ...system) string { return string(encodeJSON(append([]system{}, list...))) }
 
 // javaRuntime returns the java_version and jvm_vendor_version of an SAP JVM of that major version.
-func javaRuntime(major int) (version, jvm string) {
-	switch major {
-	case 11:
-		return "11.0.22 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 11.0.22+7-LTS, mixed mode)"
-	case 17:
-		return "17.0.14 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)"
-	}
-	return "21.0.5 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 21.0.5+11-LTS, mixed mode, sharing)"
+func javaRuntime(major int) [2]string {
+	return map[int][2]string{
+		11: {"11.0.22 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 11.0.22+7-LTS, mixed mode)"},
+		17: {"17.0.14 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)"},
+		21: {"21.0.5 (SAP SE)", "OpenJDK 64-Bit Server VM (SAP SE, 21.0.5+11-LTS, mixed mode, sharing)"},
+	}[major]
 }
 
 // agent builds an agent's attributes; an empty start or location leaves that attribute out.
-func agent(id, role, version string, java int, by, since, start, security, exposed, location string) Agent {
-	javaVersion, jvm := javaRuntime(java)
+func agent(id, role, version string, java int, by, since, start, sec, exposed, location string) Agent {
+	rt := javaRuntime(java)
 	attrs := map[string]string{
-		"client_id": id, "agent_type": role, "agent_version": version, "java_version": javaVersion,
-		"jvm_vendor_version": jvm, "connected_by": by, "connected_since": since, "agent_recent_start_ms": start,
-		"security_status": security, "exposed_systems": exposed, "location_id": location,
+		"client_id": id, "agent_type": role, "agent_version": version, "java_version": rt[0],
+		"jvm_vendor_version": rt[1], "connected_by": by, "connected_since": since, "agent_recent_start_ms": start,
+		"security_status": sec, "exposed_systems": exposed, "location_id": location,
 	}
 	for _, k := range []string{"agent_recent_start_ms", "location_id"} {
 		if attrs[k] == "" {
@@ -86,31 +66,21 @@ func agent(id, role, version string, java int, by, since, start, security, expos
 	return Agent{Attributes: attrs}
 }
 
-// ReferenceAgent is the sample element of SAP's "Calling the Connectivity Service REST API" page,
-// verbatim. It is the first agent of SampleLandscape.
+// ReferenceAgent is the sample element of SAP's "Calling the Connectivity Service REST API" page
+// (the same values; a test compares it with the page's JSON). It is SampleLandscape's first agent.
 func ReferenceAgent() Agent {
-	return Agent{Attributes: map[string]string{
-		"connected_by":          "admin@example.com",
-		"connected_since":       "1762174293176",
-		"security_status":       `{"summary":"low_risk","cpic_trace":"ok","trust_store":"ok","ciphers":"low_risk","ui_certificate":"low_risk","payload_trace":"ok","authentication_type":"low_risk","application_whitelist":"ok"}`,
-		"agent_version":         "2.18.0",
-		"agent_type":            "master",
-		"client_id":             "123456789",
-		"exposed_systems":       `[{"protocol":"HTTP","host":"virtualhost:1234","description":"","type":"nonSAPsys","status":"exposed"}]`,
-		"jvm_vendor_version":    "OpenJDK 64-Bit Server VM (SAP SE, 17.0.14+7-LTS, mixed mode, sharing)",
-		"agent_recent_start_ms": "1762167520212",
-		"java_version":          "17.0.14 (SAP SE)",
-	}}
+	return agent("123456789", "master", "2.18.0", 17, "admin@example.com", "1762174293176", "1762167520212",
+		security("low_risk", "ok", "ok", "low_risk", "low_risk", "ok", "low_risk", "ok"),
+		systems(system{"HTTP", "virtualhost:1234", "", "nonSAPsys", "exposed"}), "")
 }
 
-// SampleLandscape returns the demo landscape: ten agents that between them exercise the findings
-// the facts sheet describes, shaped like SAP's documented example: no location attribute. It is
-// deterministic (fixed timestamps in November 2026) and a fresh copy on every call. See the
-// package documentation for what each agent is there for.
+// SampleLandscape returns the demo landscape: ten agents that between them exercise every finding,
+// without location attribute like SAP's documented example. It is deterministic and a fresh copy
+// on every call.
 func SampleLandscape() []Agent { return withoutLocations(SampleLandscapeWithLocations()) }
 
-// SampleLandscapeWithLocations is SampleLandscape with a location_id attribute on nine of the ten
-// agents (seven locations), for the case that the API ever reports one (SAP does not document it).
+// SampleLandscapeWithLocations is SampleLandscape with a location_id on nine agents (seven
+// locations), for the case that the API ever reports one (SAP does not document it).
 func SampleLandscapeWithLocations() []Agent {
 	const basis, hr = "basis-team@acme-corp.example", "hr-it@acme-corp.example"
 	fraSystems := systems(
@@ -126,7 +96,7 @@ func SampleLandscapeWithLocations() []Agent {
 	}
 	usSystemsB := append([]system(nil), usSystems...)
 	usSystemsB[2].Status = "disabled" // the one unknown status of the landscape
-	lowRisk := security{"low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok"}.String()
+	lowRisk := security("low_risk", "ok", "ok", "ok", "low_risk", "ok", "ok", "ok")
 	lab := agent("961847203", "master", "2.17.1", 21, "lab-admin", "yesterday", epochMS(23, 15, 2, 11, 500),
 		`{"summary":"low_risk","cpic_trace":"ok","trust_store":`,
 		`[{"protocol":"HTTPS","host":"lab-s4:443","description":"sandbox",`, "lab")
@@ -140,7 +110,7 @@ func SampleLandscapeWithLocations() []Agent {
 		agent("284610376", "shadow", "2.18.2", 21, basis, epochMS(9, 6, 20, 13, 554), epochMS(9, 6, 18, 40, 7), allOK(), fraSystems, "fra-prod"),
 		// 3. High risk: old connector on Java 11 exposing unencrypted protocols.
 		agent("517203948", "master", "2.15.0", 11, "S0021983456", epochMS(2, 21, 3, 17, 402), epochMS(2, 20, 58, 51, 230),
-			security{"high_risk", "medium_risk", "high_risk", "low_risk", "low_risk", "high_risk", "low_risk", "low_risk"}.String(),
+			security("high_risk", "medium_risk", "high_risk", "low_risk", "low_risk", "high_risk", "low_risk", "low_risk"),
 			systems(
 				system{"HTTP", "erp-prod:8000", "ECC 6.0 ICF services (plain HTTP)", "abapSys", "exposed"},
 				system{"RFC", "erp-prod:3300", "ECC 6.0 RFC gateway", "abapSys", "exposed"},
@@ -151,7 +121,7 @@ func SampleLandscapeWithLocations() []Agent {
 			), "ham-plant"),
 		// 4. Medium risk, an unknown check value, and no shadow.
 		agent("630174285", "master", "2.16.0", 17, "cc-admin@acme-asia.example", epochMS(17, 2, 45, 9, 871), epochMS(17, 2, 43, 55, 310),
-			security{"medium_risk", "ok", "ok", "medium_risk", "low_risk", "ok", "not_evaluated", "low_risk"}.String(),
+			security("medium_risk", "ok", "ok", "medium_risk", "low_risk", "ok", "not_evaluated", "low_risk"),
 			systems(
 				system{"HTTPS", "portal.sgp.internal:50001", "NetWeaver AS Java, Enterprise Portal", "applServerJava", "exposed"},
 				system{"HTTPS", "nwce.sgp.internal:50101", "NetWeaver Composition Environment (BPM)", "netweaverCE", "exposed"},
@@ -174,9 +144,8 @@ func SampleLandscapeWithLocations() []Agent {
 	}
 }
 
-// CleanLandscape returns a high-availability pair with no findings at all: every security check
-// "ok", the newest version 2.18.2 on Java 21, and only encrypted protocols (HTTPS, RFCS, LDAPS,
-// TCPS) exposed. Like SAP's documented example it has no location attribute.
+// CleanLandscape returns a high-availability pair with no findings: every check ok, the newest
+// version on Java 21, only encrypted protocols exposed, no location attribute.
 func CleanLandscape() []Agent { return withoutLocations(CleanLandscapeWithLocations()) }
 
 // CleanLandscapeWithLocations is CleanLandscape with both agents in location "eu-central".
@@ -194,12 +163,9 @@ func CleanLandscapeWithLocations() []Agent {
 	}
 }
 
-// LargeLandscape returns a deterministic, realistic landscape of connectors agents with
-// systemsPer exposed systems each, for benchmarks and scale tests. Agents come in locations that
-// mostly hold a master and a shadow (the shadow reports the master's systems); every seventh
-// location has a master without a shadow. Versions, Java versions and security ratings vary with
-// a fixed-seed generator, so equal arguments give equal results. Like SAP's documented example,
-// the agents carry no location attribute. Building 1000 × 100 takes well under a second.
+// LargeLandscape returns a deterministic landscape of connectors agents with systemsPer exposed
+// systems each, for benchmarks and scale tests: master and shadow pairs (every seventh master
+// alone), versions and ratings from a fixed-seed generator, no location attribute.
 func LargeLandscape(connectors, systemsPer int) []Agent {
 	return withoutLocations(LargeLandscapeWithLocations(connectors, systemsPer))
 }
@@ -211,22 +177,18 @@ func LargeLandscapeWithLocations(connectors, systemsPer int) []Agent {
 		agent string
 		java  int
 	}{{"2.18.2", 21}, {"2.18.2", 17}, {"2.18.1", 21}, {"2.17.1", 17}, {"2.16.0", 17}, {"2.15.0", 11}}
-	ratings := []string{"ok", "ok", "ok", "ok", "ok", "low_risk", "low_risk", "medium_risk", "high_risk"}
-	rank := map[string]int{"ok": 0, "low_risk": 1, "medium_risk": 2, "high_risk": 3}
+	ratings := []string{"ok", "ok", "ok", "ok", "ok", "low_risk", "low_risk", "medium_risk", "high_risk"} // ascending
 
 	agents := make([]Agent, 0, max(connectors, 0))
 	base := time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	for loc := 0; len(agents) < connectors; loc++ {
 		v := versions[rng.IntN(len(versions))]
-		checks := make([]string, 7)
-		worst := "ok"
+		checks, worst := make([]string, 7), 0
 		for i := range checks {
-			checks[i] = ratings[rng.IntN(len(ratings))]
-			if rank[checks[i]] > rank[worst] {
-				worst = checks[i]
-			}
+			r := rng.IntN(len(ratings))
+			checks[i], worst = ratings[r], max(worst, r)
 		}
-		sec := security{worst, checks[0], checks[1], checks[2], checks[3], checks[4], checks[5], checks[6]}.String()
+		sec := security(ratings[worst], checks...)
 		exposed := largeSystems(loc, max(systemsPer, 0))
 		roles := []string{"master", "shadow"}
 		if loc%7 == 6 {
@@ -246,7 +208,6 @@ func LargeLandscapeWithLocations(connectors, systemsPer int) []Agent {
 	return agents
 }
 
-// withoutLocations removes the location attribute from every agent.
 func withoutLocations(agents []Agent) []Agent {
 	for _, a := range agents {
 		delete(a.Attributes, "location_id")
@@ -254,25 +215,16 @@ func withoutLocations(agents []Agent) []Agent {
 	return agents
 }
 
-// largeSystems renders n exposed systems of location loc as the API's JSON string.
+// largeSystems returns n exposed systems of location loc as the API's JSON string.
 func largeSystems(loc, n int) string {
-	protocols := [...]struct {
-		name string
-		port int
-	}{{"HTTP", 8000}, {"HTTPS", 443}, {"RFC", 3300}, {"RFCS", 4800}, {"LDAP", 389}, {"LDAPS", 636}, {"TCP", 5020}, {"TCPS", 30015}}
+	protocols := [...]string{"HTTP", "HTTPS", "RFC", "RFCS", "LDAP", "LDAPS", "TCP", "TCPS"}
+	ports := [...]int{8000, 443, 3300, 4800, 389, 636, 5020, 30015}
 	types := [...]string{"abapSys", "netweaverCE", "netweaverGW", "applServerJava", "BC", "PI", "hana", "otherSAPsys", "nonSAPsys"}
-	var b strings.Builder
-	b.Grow(n * 140)
-	b.WriteByte('[')
-	for j := range n {
-		if j > 0 {
-			b.WriteByte(',')
-		}
-		p := protocols[(loc+j)%len(protocols)]
-		typ := types[(loc*3+j)%len(types)]
-		fmt.Fprintf(&b, `{"protocol":"%s","host":"sys%d.loc%d.internal:%d","description":"%s system %d of location %d","type":"%s","status":"exposed"}`,
-			p.name, j, loc, p.port+j%10, typ, j, loc, typ)
+	list := make([]system, n)
+	for j := range list {
+		p, typ := (loc+j)%len(protocols), types[(loc*3+j)%len(types)]
+		list[j] = system{protocols[p], fmt.Sprintf("sys%d.loc%d.internal:%d", j, loc, ports[p]+j%10),
+			fmt.Sprintf("%s system %d of location %d", typ, j, loc), typ, "exposed"}
 	}
-	b.WriteByte(']')
-	return b.String()
+	return systems(list...)
 }

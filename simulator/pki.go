@@ -10,17 +10,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"time"
 )
 
-// pki is the simulator's private certificate authority: it signs the server certificate and the
-// X.509 client certificates handed out in bindings.
+// pki is the simulator's certificate authority: it signs the server certificate and the X.509
+// client certificates handed out in bindings.
 type pki struct {
 	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
+	caKey  crypto.Signer
 	caPEM  []byte
 	server tls.Certificate
 }
@@ -33,7 +34,7 @@ type clientCert struct {
 }
 
 // sign completes tmpl (serial number, validity from an hour ago for validFor) and signs it for
-// pub with parent's key (tmpl itself and key when parent is nil: self-signed).
+// pub with parent's key; a nil parent means self-signed with key.
 func sign(tmpl *x509.Certificate, validFor time.Duration, pub crypto.PublicKey, parent *x509.Certificate, key crypto.Signer) (*x509.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	if err != nil {
@@ -51,41 +52,31 @@ func sign(tmpl *x509.Certificate, validFor time.Duration, pub crypto.PublicKey, 
 }
 
 func newPKI() (*pki, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("simulator: CA key: %w", err)
+	const year = 365 * 24 * time.Hour
+	caKey, err1 := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	srvKey, err2 := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("simulator: keys: %w", err)
 	}
 	ca, err := sign(&x509.Certificate{
-		Subject:               pkix.Name{CommonName: "btp-connectivity-mcp simulator CA", Organization: []string{"btp-connectivity-mcp simulator"}},
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}, 365*24*time.Hour, &caKey.PublicKey, nil, caKey)
+		Subject:  pkix.Name{CommonName: "btp-connectivity-mcp simulator CA", Organization: []string{"btp-connectivity-mcp simulator"}},
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true,
+	}, year, &caKey.PublicKey, nil, caKey)
 	if err != nil {
 		return nil, err
-	}
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("simulator: server key: %w", err)
 	}
 	srv, err := sign(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: "127.0.0.1"},
-		DNSNames:    []string{"localhost"},
+		Subject: pkix.Name{CommonName: "127.0.0.1"}, DNSNames: []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, 365*24*time.Hour, &srvKey.PublicKey, ca, caKey)
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, year, &srvKey.PublicKey, ca, caKey)
 	if err != nil {
 		return nil, err
 	}
-	return &pki{
-		caCert: ca, caKey: caKey, caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}),
-		server: tls.Certificate{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: srvKey, Leaf: srv},
-	}, nil
+	return &pki{caCert: ca, caKey: caKey, caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Raw}),
+		server: tls.Certificate{Certificate: [][]byte{srv.Raw, ca.Raw}, PrivateKey: srvKey, Leaf: srv}}, nil
 }
 
-// pool returns a fresh pool holding the CA certificate.
 func (p *pki) pool() *x509.CertPool {
 	pool := x509.NewCertPool()
 	pool.AddCert(p.caCert)
@@ -93,26 +84,21 @@ func (p *pki) pool() *x509.CertPool {
 }
 
 // issueClient issues an X.509 client certificate shaped like an XSUAA-managed one: an RSA key in
-// PKCS #1 PEM, a subject naming the subaccount, a validity of seven days.
+// PKCS #1 PEM, a subject naming the subaccount, valid for seven days.
 func (p *pki) issueClient(subaccountID string) (*clientCert, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, fmt.Errorf("simulator: client key: %w", err)
 	}
 	leaf, err := sign(&x509.Certificate{
-		Subject: pkix.Name{
-			CommonName:         rand.Text()[:16],
-			OrganizationalUnit: []string{"SAP Cloud Platform Clients", subaccountID},
-			Organization:       []string{"btp-connectivity-mcp simulator"},
-			Country:            []string{"DE"},
-		},
+		Subject: pkix.Name{CommonName: rand.Text()[:16], OrganizationalUnit: []string{"SAP Cloud Platform Clients", subaccountID},
+			Organization: []string{"btp-connectivity-mcp simulator"}, Country: []string{"DE"}},
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}, 7*24*time.Hour, &key.PublicKey, p.caCert, p.caKey)
 	if err != nil {
 		return nil, err
 	}
-	certPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})) + string(p.caPEM)
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
-	return &clientCert{leaf: leaf, certPEM: certPEM, keyPEM: keyPEM}, nil
+	return &clientCert{leaf: leaf, certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})) + string(p.caPEM),
+		keyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))}, nil
 }

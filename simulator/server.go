@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -30,27 +33,21 @@ const (
 // Options configure a Server. The zero value is a plain-HTTP server whose default tenant serves
 // the sample landscape with a random client secret.
 type Options struct {
-	// TLS serves HTTPS with a CA generated at start (see RootCAs). The token endpoint then also
-	// accepts X.509 client certificates (mTLS); X509Credentials requires it.
+	// TLS serves HTTPS (HTTP/2 too) with a CA generated at start (see RootCAs); the token
+	// endpoint then also accepts X.509 client certificates, which X509Credentials needs.
 	TLS bool
-	// Landscape is what the default tenant's info endpoint returns; nil means SampleLandscape().
-	// A non-nil empty slice serves an empty array.
-	Landscape []Agent
-	// ClientSecret is the default tenant's clientsecret; empty means a random one shaped like
-	// XSUAA's (it contains "$", "-" and "=", which clients must encode).
+	// Landscape and ClientSecret are the default tenant's (see TenantOptions).
+	Landscape    []Agent
 	ClientSecret string
-	// TokenLifetime is how long issued tokens are valid; zero means one hour. The token
-	// response's expires_in is this in whole seconds (rounded down).
+	// TokenLifetime is how long issued tokens are valid; zero means one hour.
 	TokenLifetime time.Duration
-	// APILatency is added to every answer of the Connectivity API, TokenLatency to every answer
-	// of the token endpoint, for every tenant. A wait ends early if the client goes away or the
-	// server closes. For one slow tenant, inject a Fault with a Delay instead.
+	// APILatency and TokenLatency are added to every answer of the API and of the token
+	// endpoint, for every tenant. For one slow tenant, inject a Fault with a Delay instead.
 	APILatency, TokenLatency time.Duration
 }
 
-// Server is a running simulator: XSUAA's token endpoint and the Connectivity API for any number
-// of tenants on one loopback listener. The embedded Tenant is the default tenant, created by New;
-// AddTenant adds more. All methods are safe for concurrent use.
+// Server is a running simulator. The embedded Tenant is the default tenant. All methods are safe
+// for concurrent use.
 type Server struct {
 	*Tenant
 
@@ -63,19 +60,16 @@ type Server struct {
 	done      chan struct{} // closed by Close; wakes hung and delayed handlers
 	serveDone chan struct{}
 	closeOnce sync.Once
-
-	lifeMu   sync.Mutex
-	closed   bool
-	inflight sync.WaitGroup
+	inflight  sync.WaitGroup // handlers; Add only under mu while !closed
 
 	mu         sync.Mutex
+	closed     bool
 	tenants    []*Tenant
 	byClientID map[string]*Tenant
 	tokens     map[string]*tokenState
 }
 
-// New starts a simulator listening on 127.0.0.1 on a random port, with its default tenant. Call
-// Close when done.
+// New starts a simulator on 127.0.0.1, on a random port. Call Close when done.
 func New(opts Options) (*Server, error) {
 	if opts.TokenLifetime == 0 {
 		opts.TokenLifetime = time.Hour
@@ -133,34 +127,24 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// URL returns the server's base URL, e.g. "http://127.0.0.1:41234" (https with TLS). It is every
-// binding's token_service_url, url, certurl and connectivity_service.url.
+// URL returns the base URL of every endpoint, e.g. "http://127.0.0.1:41234".
 func (s *Server) URL() string { return s.url }
 
-// Close stops the server. Requests in progress, including hung and delayed ones, are cut off;
-// Close returns once their handlers have ended (promptly). Calling Close again does nothing.
+// Close stops the server, cuts off requests in progress (hung and delayed ones too) and returns
+// once their handlers have ended. Calling it again does nothing.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
-		s.lifeMu.Lock()
+		s.mu.Lock()
 		s.closed = true
-		s.lifeMu.Unlock()
+		s.mu.Unlock()
 		_ = s.srv.Close() // first: a handler woken by done must find its connection gone
 		close(s.done)
-		finished := make(chan struct{})
-		go func() {
-			s.inflight.Wait()
-			<-s.serveDone
-			close(finished)
-		}()
-		select {
-		case <-finished:
-		case <-time.After(5 * time.Second): // never expected; do not let a test hang on us
-		}
+		s.inflight.Wait()
+		<-s.serveDone
 	})
 }
 
-// RootCAs returns a pool that trusts the server's certificate, or nil without TLS. Every call
-// returns a new pool.
+// RootCAs returns a new pool that trusts the server's certificate, or nil without TLS.
 func (s *Server) RootCAs() *x509.CertPool {
 	if s.pki == nil {
 		return nil
@@ -168,8 +152,7 @@ func (s *Server) RootCAs() *x509.CertPool {
 	return s.pki.pool()
 }
 
-// CACertificatePEM returns the PEM of the CA that signs the server and client certificates (for
-// clients configured with a CA file), or nil without TLS.
+// CACertificatePEM returns the PEM of the CA that signs every certificate, or nil without TLS.
 func (s *Server) CACertificatePEM() []byte {
 	if s.pki == nil {
 		return nil
@@ -187,31 +170,26 @@ func encodeJSON(v any) []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
-// reply is a complete response, built before it is written so faults can alter or cut it.
+// reply is a complete response, built before it is written so that faults can alter it.
 type reply struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-// errorReply is the OAuth-style error document UAA and the API gateway answer with; extra
-// headers come in name, value pairs.
+// errorReply is the OAuth-style error document SAP answers with; headers come in name, value pairs.
 func errorReply(status int, code, description string, headers ...string) reply {
 	h := http.Header{"Content-Type": {"application/json"}}
 	for i := 0; i+1 < len(headers); i += 2 {
 		h.Set(headers[i], headers[i+1])
 	}
-	body := encodeJSON(struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}{code, description})
-	return reply{status: status, header: h, body: body}
+	return reply{status: status, header: h, body: encodeJSON(map[string]string{"error": code, "error_description": description})}
 }
 
 // enter registers a handler; it fails once Close has started.
 func (s *Server) enter() bool {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
@@ -221,13 +199,8 @@ func (s *Server) enter() bool {
 
 // wait sleeps for d; it reports false if the request or the server ended first.
 func (s *Server) wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-time.After(d):
 		return true
 	case <-ctx.Done():
 	case <-s.done:
@@ -235,9 +208,8 @@ func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 	return false
 }
 
-// handle serves every request: it finds the tenant (from the client ID on the token endpoint,
-// from the bearer token elsewhere; the default tenant when there is none), counts the request,
-// applies the tenant's next fault, and otherwise answers as XSUAA or the Connectivity API would.
+// handle serves every request: it finds the tenant, counts the request, applies the tenant's next
+// fault, and otherwise answers as XSUAA or the Connectivity API would.
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if !s.enter() {
 		abandon()
@@ -260,65 +232,47 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	} else if tok = s.token(bearerToken(r)); tok != nil {
 		t = tok.tenant
 	}
-	t.counter(target).Add(1)
-	failToken := func() {
-		if target == TargetToken {
+	t.requests[target].Add(1)
+	issued := false
+	defer func() { // also when the handler abandons the request
+		if target == TargetToken && !issued {
 			t.tokenFailures.Add(1)
 		}
+	}()
+	f := t.takeFault(target) // the zero Fault when none is pending
+	if f.Hang {
+		f.Delay = math.MaxInt64
 	}
-	if readErr != nil {
-		failToken()
+	if readErr != nil || !s.wait(ctx, f.Delay) || f.Hang || !s.wait(ctx, latency) {
 		abandon()
 	}
-
-	f, faulted := t.takeFault(target)
-	if faulted && !s.wait(ctx, f.Delay) {
-		failToken()
-		abandon()
-	}
-	if faulted && f.Hang {
-		failToken()
-		select {
-		case <-ctx.Done():
-		case <-s.done:
-		}
-		abandon()
-	}
-	if !s.wait(ctx, latency) {
-		failToken()
-		abandon()
-	}
-	if faulted && f.OversizeBytes > 0 {
-		failToken()
-		streamOversize(ctx, w, f)
-		return
-	}
-
 	var rep reply
 	switch {
-	case faulted && (f.Status != 0 || f.Body != ""):
+	case f.OversizeBytes > 0:
+		rep = reply{status: cmp.Or(f.Status, http.StatusOK), header: http.Header{"Content-Type": {"application/json"}}}
+	case f.Status != 0 || f.Body != "":
 		rep = faultReply(f)
 	case target == TargetToken:
 		rep = s.tokenReply(r, t, formErr)
 	default:
 		rep = apiReply(r, tok)
 	}
-	if faulted {
-		if f.RetryAfter != "" {
-			rep.header.Set("Retry-After", f.RetryAfter)
-		}
-		if f.ContentType != "" {
-			rep.header.Set("Content-Type", f.ContentType)
-		}
+	if f.RetryAfter != "" {
+		rep.header.Set("Retry-After", f.RetryAfter)
 	}
-	if rep.status != http.StatusOK || (faulted && (f.Truncate || f.Body != "")) {
-		failToken()
+	if f.ContentType != "" {
+		rep.header.Set("Content-Type", f.ContentType)
 	}
-	write(w, rep, faulted && f.Truncate)
+	issued = rep.status == http.StatusOK && !f.Truncate && f.Body == "" && f.OversizeBytes == 0
+	if f.OversizeBytes > 0 {
+		streamOversize(ctx, w, rep, f)
+		return
+	}
+	write(w, rep, f.Truncate)
 }
 
 // abandon ends a request without an answer: net/http drops the connection (HTTP/2: resets the
-// stream) instead of sending an empty 200, and logs nothing.
+// stream) and logs nothing.
 func abandon() {
 	panic(http.ErrAbortHandler)
 }
@@ -326,11 +280,8 @@ func abandon() {
 // write sends rep; with truncate it sends the headers (announcing the full length) and the first
 // half of the body, then drops the connection.
 func write(w http.ResponseWriter, rep reply, truncate bool) {
-	h := w.Header()
-	for k, v := range rep.header {
-		h[k] = v
-	}
-	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	maps.Copy(w.Header(), rep.header)
+	w.Header().Set("Content-Length", strconv.Itoa(len(rep.body)))
 	w.WriteHeader(rep.status)
 	if !truncate {
 		_, _ = w.Write(rep.body)
@@ -341,8 +292,7 @@ func write(w http.ResponseWriter, rep reply, truncate bool) {
 	abandon()
 }
 
-// apiReply answers a request to anything but the token endpoint; tok is the state of its bearer
-// token, nil if it has none the simulator issued.
+// apiReply answers a request to anything but the token endpoint; tok is its bearer token's state.
 func apiReply(r *http.Request, tok *tokenState) reply {
 	if r.URL.Path != DefaultInfoPath {
 		return errorReply(http.StatusNotFound, "not_found", "No resource at "+r.URL.Path)
@@ -366,16 +316,11 @@ func apiReply(r *http.Request, tok *tokenState) reply {
 
 // acceptsJSON reports whether the Accept header values (if any) admit application/json.
 func acceptsJSON(values []string) bool {
-	if len(values) == 0 {
-		return true
-	}
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			mt, _, _ := strings.Cut(part, ";")
-			switch strings.ToLower(strings.TrimSpace(mt)) {
-			case "", "*/*", "application/*", "application/json":
-				return true
-			}
+	for part := range strings.SplitSeq(strings.Join(values, ","), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "", "*/*", "application/*", "application/json":
+			return true
 		}
 	}
 	return false

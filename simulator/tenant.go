@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,40 +16,32 @@ const (
 	defaultSubdomain  = "acme-prod"
 )
 
-// TenantOptions describe a tenant: one subaccount with its own Connectivity binding.
+// TenantOptions describe a tenant: one subaccount with its own Connectivity binding. Empty fields
+// get defaults: Name "conn-api-N" (N tenants so far), Subdomain Name, ClientID derived from Name, a
+// random ClientSecret shaped like XSUAA's (with "$", "-" and "=", which clients must encode).
 type TenantOptions struct {
-	// Name names the tenant's binding (VCAP_SERVICES name and instance_name, Kyma instance_name)
-	// and seeds its subaccount ID, zone ID and GUIDs, so equal names give equal bindings. Empty
-	// means "conn-api-N", N being the number of tenants so far.
-	Name string
-	// Subdomain is the subaccount's subdomain (identityzone); empty means Name.
-	Subdomain string
-	// ClientID is the binding's clientid; empty means one derived from Name. It must be unique
-	// on the server: the token endpoint tells tenants apart by it.
-	ClientID string
-	// ClientSecret is the binding's clientsecret; empty means a random one shaped like XSUAA's.
-	ClientSecret string
+	// Name names the binding and seeds its IDs (equal names give equal bindings); Subdomain is the
+	// identityzone; ClientID must be unique on the server.
+	Name, Subdomain, ClientID, ClientSecret string
 	// Landscape is what the info endpoint returns to the tenant's tokens; nil means
 	// SampleLandscape(), a non-nil empty slice an empty array.
 	Landscape []Agent
 }
 
-// Tenant is one simulated subaccount on a Server: its own client ID, secret, X.509 client
-// certificate, tokens, landscape, fault queues and request counters. The info path is the same
-// for every tenant; the API tells them apart by the bearer token, as SAP does, so a tenant's
-// token only ever reads its own landscape. All methods are safe for concurrent use.
+// Tenant is one simulated subaccount on a Server. All methods are safe for concurrent use.
 type Tenant struct {
 	srv                                             *Server
 	name, clientID, subdomain, subaccountID, zoneID string
 
-	tokenRequests, tokenFailures, apiRequests atomic.Int64
+	requests      [2]atomic.Int64 // by Target
+	tokenFailures atomic.Int64
 
-	certMu sync.Mutex // serialises client certificate issuance (slow: RSA key generation)
+	certMu sync.Mutex  // held while issuing (slow: RSA key generation)
+	client *clientCert // current X.509 client credential, under certMu; nil until first asked for
 
 	mu        sync.Mutex
 	landscape []byte
 	secret    string
-	client    *clientCert // current X.509 client credential; nil until first asked for
 	issued    []string
 	faults    [2][]*Fault // pending, by Target
 }
@@ -58,20 +51,12 @@ func (s *Server) AddTenant(o TenantOptions) (*Tenant, error) {
 	if o.Landscape == nil {
 		o.Landscape = SampleLandscape()
 	}
-	if o.ClientSecret == "" {
-		o.ClientSecret = randomSecret()
-	}
+	o.ClientSecret = cmp.Or(o.ClientSecret, randomSecret())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if o.Name == "" {
-		o.Name = fmt.Sprintf("%s-%d", defaultTenantName, len(s.tenants))
-	}
-	if o.Subdomain == "" {
-		o.Subdomain = o.Name
-	}
-	if o.ClientID == "" {
-		o.ClientID = "sb-clone-" + derivedGUID(o.Name, "client") + "!b1234|connectivity!b17"
-	}
+	o.Name = cmp.Or(o.Name, fmt.Sprintf("%s-%d", defaultTenantName, len(s.tenants)))
+	o.Subdomain = cmp.Or(o.Subdomain, o.Name)
+	o.ClientID = cmp.Or(o.ClientID, "sb-clone-"+derivedGUID(o.Name, "client")+"!b1234|connectivity!b17")
 	for _, t := range s.tenants {
 		if t.name == o.Name || t.clientID == o.ClientID {
 			return nil, fmt.Errorf("simulator: tenant %q or client ID %q already exists", o.Name, o.ClientID)
@@ -94,7 +79,6 @@ func derivedGUID(name, what string) string {
 	return h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-a" + h[17:20] + "-" + h[20:32]
 }
 
-// tenantByClientID returns the tenant with that client ID, or the default tenant.
 func (s *Server) tenantByClientID(id string) *Tenant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,67 +91,47 @@ func (s *Server) tenantByClientID(id string) *Tenant {
 // Name returns the tenant's name.
 func (t *Tenant) Name() string { return t.name }
 
-// SetLandscape replaces what the info endpoint returns to the tenant, from the next request on.
-// The slice is copied. nil serves an empty array.
+// SetLandscape replaces what the info endpoint returns to the tenant; nil serves an empty array.
 func (t *Tenant) SetLandscape(a []Agent) {
-	if a == nil {
-		a = []Agent{}
-	}
-	body := encodeJSON(a)
+	body := encodeJSON(append([]Agent{}, a...))
 	t.mu.Lock()
 	t.landscape = body
 	t.mu.Unlock()
 }
 
-// Counts are a tenant's request counters.
+// Counts are a tenant's request counters. A token request counts for the tenant whose client ID
+// it names, any other for the tenant of its bearer token, and one that names no tenant for the
+// default tenant. Requests are counted on arrival, before any fault delays them.
 type Counts struct {
-	// TokenRequests counts every request to the token endpoint, whatever its outcome.
+	// TokenRequests counts every request to the token endpoint.
 	TokenRequests int64
-	// TokenFailures counts token requests that did not get a token: refused credentials, bad
-	// grant type or method, and any fault other than a pure Delay (an error status, a replaced,
-	// truncated or oversized body, a hang, or a client that left during a delay).
+	// TokenFailures counts token requests that did not get a token: refused ones, and those met
+	// by any fault but a pure Delay (or whose client left during one).
 	TokenFailures int64
-	// APIRequests counts every other request (the info path and any unknown path), whatever
-	// its outcome, including those refused for want of a valid token.
+	// APIRequests counts every other request, refused or not.
 	APIRequests int64
 }
 
-// Counts returns the tenant's counters. A token request counts for the tenant whose client ID
-// it names, any other request for the tenant of its bearer token; requests that name no tenant
-// count for the default tenant. Each request is counted when it arrives, before any fault
-// delays or hangs it, so the counts are exact under concurrency.
+// Counts returns the tenant's counters.
 func (t *Tenant) Counts() Counts {
-	return Counts{
-		TokenRequests: t.tokenRequests.Load(),
-		TokenFailures: t.tokenFailures.Load(),
-		APIRequests:   t.apiRequests.Load(),
-	}
+	return Counts{t.requests[TargetToken].Load(), t.tokenFailures.Load(), t.requests[TargetAPI].Load()}
 }
 
-// ResetCounts sets the tenant's counters to zero. IssuedTokens is not affected.
+// ResetCounts sets the tenant's counters to zero.
 func (t *Tenant) ResetCounts() {
-	t.tokenRequests.Store(0)
-	t.tokenFailures.Store(0)
-	t.apiRequests.Store(0)
-}
-
-func (t *Tenant) counter(target Target) *atomic.Int64 {
-	if target == TargetToken {
-		return &t.tokenRequests
+	for _, c := range []*atomic.Int64{&t.requests[0], &t.requests[1], &t.tokenFailures} {
+		c.Store(0)
 	}
-	return &t.apiRequests
 }
 
-// IssuedTokens returns every access token handed out to the tenant so far, oldest first, so
-// tests can check that none of them leaks into logs or tool output.
+// IssuedTokens returns every access token issued to the tenant, oldest first.
 func (t *Tenant) IssuedTokens() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return append([]string(nil), t.issued...)
 }
 
-// RevokeTokens makes every token issued to the tenant so far invalid: the API answers 401
-// invalid_token to them. Tokens issued afterwards, and other tenants' tokens, stay valid.
+// RevokeTokens makes every token issued to the tenant so far invalid (401 invalid_token).
 func (t *Tenant) RevokeTokens() {
 	t.srv.mu.Lock()
 	defer t.srv.mu.Unlock()
@@ -178,21 +142,16 @@ func (t *Tenant) RevokeTokens() {
 	}
 }
 
-// RotateSecret replaces the client secret: from now on the old one gets 401 invalid_client and
-// the tenant's bindings carry the new one. Tokens already issued stay valid, as with XSUAA. An
-// empty newSecret means a random one.
+// RotateSecret replaces the client secret (empty: a random one); the old one gets 401
+// invalid_client from now on, tokens already issued stay valid, as with XSUAA.
 func (t *Tenant) RotateSecret(newSecret string) {
-	if newSecret == "" {
-		newSecret = randomSecret()
-	}
 	t.mu.Lock()
-	t.secret = newSecret
+	t.secret = cmp.Or(newSecret, randomSecret())
 	t.mu.Unlock()
 }
 
-// RotateCertificate issues a new X.509 client certificate and key (PEM) and makes them the
-// tenant's: the previous certificate is refused by the token endpoint from now on. Tokens
-// already issued stay valid. It fails without TLS.
+// RotateCertificate issues a new X.509 client certificate and key (PEM); the previous certificate
+// is refused from now on, tokens already issued stay valid. It fails without TLS.
 func (t *Tenant) RotateCertificate() (certPEM, keyPEM string, err error) {
 	c, err := t.certificate(true)
 	if err != nil {
@@ -209,18 +168,12 @@ func (t *Tenant) certificate(renew bool) (*clientCert, error) {
 	}
 	t.certMu.Lock()
 	defer t.certMu.Unlock()
-	t.mu.Lock()
-	c := t.client
-	t.mu.Unlock()
-	if c != nil && !renew {
-		return c, nil
+	if t.client == nil || renew {
+		c, err := t.srv.pki.issueClient(t.subaccountID)
+		if err != nil {
+			return nil, err
+		}
+		t.client = c
 	}
-	c, err := t.srv.pki.issueClient(t.subaccountID)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.Lock()
-	t.client = c
-	t.mu.Unlock()
-	return c, nil
+	return t.client, nil
 }
