@@ -73,7 +73,7 @@ func New(clients []*connectivity.Client, broken []*binding.Error, opts Options) 
 	}
 	for _, c := range clients {
 		f.subs = append(f.subs, &Subaccount{name: c.Binding().Name, client: c,
-			landscape: connectivity.NewLandscape([]*connectivity.Client{c}, opts.CacheTTL)})
+			landscape: connectivity.NewLandscape(c, opts.CacheTTL)})
 	}
 	for _, b := range broken {
 		f.subs = append(f.subs, &Subaccount{name: b.Name, broken: b, lastErr: b})
