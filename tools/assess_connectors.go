@@ -46,8 +46,8 @@ func (c Config) policy() assess.Policy {
 
 // assessSnapshot answers assess_connectors from a snapshot.
 func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachable, policy assess.Policy, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
-	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
-		return schemas.AssessConnectorsOutput{}, unknownClientID(snap, in.ClientID)
+	if err := checkClientID(snap, in.ClientID); err != nil {
+		return schemas.AssessConnectorsOutput{}, err
 	}
 	minSeverity := assess.Severity(in.MinSeverity)
 	if in.MinSeverity != "" && minSeverity.Rank() < 0 {

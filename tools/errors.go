@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,16 +107,12 @@ func explainStatus(e *connectivity.APIError) error {
 // sentence trims a trailing period, so a message can be continued.
 func sentence(s string) string { return strings.TrimSuffix(s, ".") }
 
-// unknownClientID is the error for a client_id filter that matches no connector.
-func unknownClientID(snap *connectivity.Snapshot, id string) error {
-	var known []string
-	seen := map[string]bool{}
-	for i := range snap.Connectors {
-		c := snap.Connectors[i].ClientID
-		if c != "" && !seen[c] {
-			seen[c] = true
-			known = append(known, c)
-		}
+// checkClientID returns the error for a client_id filter that matches no connector, naming the
+// connected ones; nil when id is empty or matches.
+func checkClientID(snap *connectivity.Snapshot, id string) error {
+	known := clientIDs(snap)
+	if id == "" || slices.Contains(known, id) {
+		return nil
 	}
 	const show = 20
 	list := strings.Join(known[:min(show, len(known))], ", ")
@@ -126,6 +123,19 @@ func unknownClientID(snap *connectivity.Snapshot, id string) error {
 		return fmt.Errorf("no Cloud Connector with client_id %q: no Cloud Connector is connected to the subaccount", id)
 	}
 	return fmt.Errorf("no Cloud Connector with client_id %q is connected; connected: %s (call list_cloud_connectors to see them)", id, list)
+}
+
+// clientIDs returns the distinct Connector IDs of a snapshot, in their order there.
+func clientIDs(snap *connectivity.Snapshot) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for i := range snap.Connectors {
+		if id := snap.Connectors[i].ClientID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // clampLimit applies the documented upper bound of every limit argument.

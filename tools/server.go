@@ -79,10 +79,7 @@ func fromSnapshot[Out any](ctx context.Context, cfg Config, scope schemas.Scope,
 		return zero, err
 	}
 	out, err := answer(r.Snapshot)
-	type freshener interface{ SetFreshness(schemas.Freshness) }
-	if f, ok := any(&out).(freshener); ok && err == nil {
-		f.SetFreshness(fresh)
-	} else if f, ok := any(out).(freshener); ok && err == nil { // a pointer in an interface (resources)
+	if f, ok := any(&out).(interface{ SetFreshness(schemas.Freshness) }); ok && err == nil {
 		f.SetFreshness(fresh)
 	}
 	return out, err
