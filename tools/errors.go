@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +24,7 @@ func explain(err error, timeout time.Duration) error {
 	var bindErr *binding.Error
 	var reqErr *connectivity.RequestError
 	var netErr net.Error
+	var certErr *tls.CertificateVerificationError // crypto/x509's reason in Err
 	// A failed request names its service; a call whose deadline ended while it waited for a read
 	// shared with other calls knows neither.
 	who, reach := "the Connectivity service or XSUAA", "the binding's connectivity_service.url and token URL"
@@ -45,8 +45,8 @@ func explain(err error, timeout time.Duration) error {
 		return fmt.Errorf("the service binding is not usable: %v", err)
 	case errors.As(err, &apiErr):
 		return explainStatus(apiErr)
-	case untrusted(err) != "":
-		return fmt.Errorf("the TLS certificate of %s is not trusted (%s). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, untrusted(err))
+	case errors.As(err, &certErr):
+		return fmt.Errorf("the TLS certificate of %s is not trusted (%v). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, certErr.Err)
 	case errors.Is(err, connectivity.ErrRequestTimeout):
 		// One request's own limit, shorter than the call's deadline.
 		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
@@ -62,22 +62,6 @@ func explain(err error, timeout time.Duration) error {
 		return fmt.Errorf("could not get a token from XSUAA: %s. Check that this machine reaches the binding's token URL", sentence(reqErr.Err.Error()))
 	}
 	return fmt.Errorf("reading Cloud Connector information failed: %v", err)
-}
-
-// untrusted returns crypto/x509's reason for refusing a server's TLS certificate (e.g.
-// "x509: certificate signed by unknown authority"), or "" when err is not such a refusal.
-func untrusted(err error) string {
-	var verifyErr *tls.CertificateVerificationError
-	var unknownCA x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invalidErr x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &verifyErr) && verifyErr.Err != nil:
-		return verifyErr.Err.Error()
-	case errors.As(err, &verifyErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalidErr):
-		return err.Error()
-	}
-	return ""
 }
 
 func explainStatus(e *connectivity.APIError) error {
