@@ -66,7 +66,11 @@ func (l *Landscape) Snapshot(ctx context.Context, refresh bool) (*Snapshot, erro
 		if !f.wait(ctx, &l.mu, &l.inflight) {
 			return nil, context.Cause(ctx)
 		}
-		if f.err == nil || ctx.Err() != nil || !errors.Is(f.ctx.Err(), context.DeadlineExceeded) {
+		// Fetch again only when the fetch ran out of the time of the caller that started it, and
+		// this caller has more.
+		fetchDeadline, _ := f.ctx.Deadline()
+		own, bounded := ctx.Deadline()
+		if f.err == nil || !errors.Is(f.ctx.Err(), context.DeadlineExceeded) || ctx.Err() != nil || bounded && !own.After(fetchDeadline) {
 			return f.val, f.err
 		}
 	}

@@ -105,11 +105,18 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 	f := join(&c.inflight, context.WithValue(context.Background(), oauth2.HTTPClient, cred.client),
 		func(f *flight[grant]) { c.fetchToken(f, cred) })
 	c.mu.Unlock()
+	var re *oauth2.RetrieveError
 	switch {
 	case !f.wait(ctx, &c.mu, &c.inflight):
 		return nil, 0, tokenWaitError(ctx)
-	case f.err != nil:
-		return nil, 0, tokenError(ctx, f.err)
+	case errors.As(f.err, &re): // XSUAA refused: name the cause without any secret
+		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		if re.Response != nil {
+			ae.Status = re.Response.StatusCode
+		}
+		return nil, 0, ae
+	case f.err != nil: // a transport error (*url.Error) names the token URL, which holds no secret
+		return nil, 0, newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", f.err)
 	}
 	return f.val.token, f.val.gen, nil
 }
@@ -146,18 +153,4 @@ func (c *Client) invalidate(gen uint64) {
 // tokenWaitError is the error of a caller whose context ended before it had a token.
 func tokenWaitError(ctx context.Context) error {
 	return &RequestError{Service: ServiceXSUAA, Op: "waiting for a token from XSUAA", Err: context.Cause(ctx)}
-}
-
-// tokenError turns what oauth2 returns into an error that names the cause without any secret.
-func tokenError(ctx context.Context, err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
-		if re.Response != nil {
-			ae.Status = re.Response.StatusCode
-		}
-		return ae
-	}
-	// Transport errors (*url.Error) name the token URL, which holds no secret.
-	return newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", err)
 }

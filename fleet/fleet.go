@@ -238,9 +238,6 @@ func merge(parts []*connectivity.Snapshot) *connectivity.Snapshot {
 			fetchedAt = p.FetchedAt
 		}
 	}
-	if connectors == nil {
-		connectors = []connectivity.Connector{}
-	}
 	return connectivity.NewSnapshot(fetchedAt, connectors, labels)
 }
 
