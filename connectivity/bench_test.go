@@ -65,7 +65,7 @@ func benchLandscape(b *testing.B, agents []simulator.Agent, ttl time.Duration) (
 	if err != nil {
 		b.Fatal(err)
 	}
-	return sim, connectivity.NewLandscape([]*connectivity.Client{c}, ttl)
+	return sim, connectivity.NewLandscape(c, ttl)
 }
 
 // BenchmarkLandscapeSnapshot measures what a tool call pays for its data: "warm" is a cache

@@ -259,7 +259,7 @@ func TestDecodeLandscapes(t *testing.T) {
 					t.Errorf("connector %s: problems %+v", c.ClientID, c.Problems)
 				}
 				var want []ExposedSystem
-				if json.Unmarshal([]byte(a.Attributes[simulator.AttrExposedSystems]), &want) != nil || len(want)+len(c.ExposedSystems) == 0 {
+				if json.Unmarshal([]byte(a.Attributes["exposed_systems"]), &want) != nil || len(want)+len(c.ExposedSystems) == 0 {
 					continue
 				}
 				if !reflect.DeepEqual(c.ExposedSystems, want) {

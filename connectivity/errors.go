@@ -49,9 +49,10 @@ func (e *APIError) Error() string {
 }
 
 // Temporary reports whether retrying the request later may succeed.
-func (e *APIError) Temporary() bool {
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
-}
+func (e *APIError) Temporary() bool { return temporary(e.Status) }
+
+// temporary reports whether an HTTP status is worth another attempt later: 429 or 5xx.
+func temporary(status int) bool { return status == http.StatusTooManyRequests || status >= 500 }
 
 // ErrResponseTooLarge is returned when a response body exceeds the configured cap.
 var ErrResponseTooLarge = errors.New("response body too large")

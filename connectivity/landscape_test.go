@@ -13,7 +13,7 @@ import (
 
 func TestLandscapeCoalescesAndCaches(t *testing.T) {
 	sim, c := newSim(t, simulator.Options{APILatency: 50 * time.Millisecond}, simulator.SecretCredentials, connectivity.Options{})
-	l := connectivity.NewLandscape([]*connectivity.Client{c}, time.Minute)
+	l := connectivity.NewLandscape(c, time.Minute)
 
 	var wg sync.WaitGroup
 	snaps := make([]*connectivity.Snapshot, 100)
@@ -51,7 +51,7 @@ func TestLandscapeCoalescesAndCaches(t *testing.T) {
 
 func TestLandscapeTTL(t *testing.T) {
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
-	uncached := connectivity.NewLandscape([]*connectivity.Client{c}, 0)
+	uncached := connectivity.NewLandscape(c, 0)
 	for range 3 {
 		if _, err := uncached.Snapshot(context.Background(), false); err != nil {
 			t.Fatal(err)
@@ -62,7 +62,7 @@ func TestLandscapeTTL(t *testing.T) {
 	}
 
 	sim.ResetCounts()
-	short := connectivity.NewLandscape([]*connectivity.Client{c}, 30*time.Millisecond)
+	short := connectivity.NewLandscape(c, 30*time.Millisecond)
 	first, _ := short.Snapshot(context.Background(), false)
 	time.Sleep(40 * time.Millisecond)
 	second, _ := short.Snapshot(context.Background(), false)
@@ -73,7 +73,7 @@ func TestLandscapeTTL(t *testing.T) {
 
 func TestLandscapeSnapshotNamesSubaccounts(t *testing.T) {
 	_, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
-	s, err := connectivity.NewLandscape([]*connectivity.Client{c}, time.Minute).Snapshot(context.Background(), false)
+	s, err := connectivity.NewLandscape(c, time.Minute).Snapshot(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestLandscapeSnapshotNamesSubaccounts(t *testing.T) {
 
 func TestLandscapeCancelledCallerStopsTheFetch(t *testing.T) {
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
-	l := connectivity.NewLandscape([]*connectivity.Client{c}, time.Minute)
+	l := connectivity.NewLandscape(c, time.Minute)
 	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, Hang: true, Times: 1})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,7 +124,7 @@ func TestLandscapeJoinerWaitsUpToItsOwnDeadline(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
-			l := connectivity.NewLandscape([]*connectivity.Client{c}, time.Minute)
+			l := connectivity.NewLandscape(c, time.Minute)
 			sim.InjectFault(tc.fault)
 
 			first := make(chan error, 1)

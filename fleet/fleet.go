@@ -73,7 +73,7 @@ func New(clients []*connectivity.Client, broken []*binding.Error, opts Options) 
 	}
 	for _, c := range clients {
 		f.subs = append(f.subs, &Subaccount{name: c.Binding().Name, client: c,
-			landscape: connectivity.NewLandscape([]*connectivity.Client{c}, opts.CacheTTL)})
+			landscape: connectivity.NewLandscape(c, opts.CacheTTL)})
 	}
 	for _, b := range broken {
 		f.subs = append(f.subs, &Subaccount{name: b.Name, broken: b, lastErr: b})
@@ -254,9 +254,6 @@ func merge(parts []*connectivity.Snapshot) *connectivity.Snapshot {
 		if fetchedAt.IsZero() || p.FetchedAt.Before(fetchedAt) {
 			fetchedAt = p.FetchedAt
 		}
-	}
-	if connectors == nil {
-		connectors = []connectivity.Connector{}
 	}
 	return connectivity.NewSnapshot(fetchedAt, connectors, labels)
 }

@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,8 +33,14 @@ import (
 	validator "github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// reflected caches the schema of each type, keyed by reflect.Type.
+// reflected caches the schema of each type, keyed by reflected.
 var reflected sync.Map
+
+// reflection names a cached schema: of an input type, or of an output type.
+type reflection struct {
+	t      reflect.Type
+	output bool
+}
 
 // Reflect returns the JSON schema of T, which must be a struct type (or a pointer to one).
 // The schema has "type": "object" at its root, is expanded inline (no $ref or $defs), and
@@ -42,67 +49,45 @@ var reflected sync.Map
 //
 // Results are cached per type; Reflect is safe for concurrent use and returns a fresh copy
 // that the caller may modify. It panics if T is not a struct, which is a programming error.
-func Reflect[T any]() json.RawMessage {
-	t := reflect.TypeFor[T]()
-	cached, ok := reflected.Load(t)
-	if !ok {
-		cached, _ = reflected.LoadOrStore(t, reflectType(t))
-	}
-	return bytes.Clone(cached.(json.RawMessage))
-}
+func Reflect[T any]() json.RawMessage { return cached(reflection{reflect.TypeFor[T](), false}) }
 
 // ReflectOutput returns the schema of an output type T: Reflect's, without
 // "additionalProperties": false, since a client must accept members a later version adds (and
 // the keyword costs a model's context in every tools/list).
-func ReflectOutput[T any]() json.RawMessage {
-	var v any
-	if err := json.Unmarshal(Reflect[T](), &v); err != nil {
-		panic(fmt.Sprintf("schemas.ReflectOutput: %v", err))
+func ReflectOutput[T any]() json.RawMessage { return cached(reflection{reflect.TypeFor[T](), true}) }
+
+func cached(key reflection) json.RawMessage {
+	schema, ok := reflected.Load(key)
+	if !ok {
+		schema, _ = reflected.LoadOrStore(key, reflectType(key))
 	}
-	var open func(any)
-	open = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["additionalProperties"] == false {
-				delete(v, "additionalProperties")
-			}
-			for _, child := range v {
-				open(child)
-			}
-		case []any:
-			for _, child := range v {
-				open(child)
-			}
-		}
-	}
-	open(v)
-	data, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("schemas.ReflectOutput: %v", err))
-	}
-	return data
+	return bytes.Clone(schema.(json.RawMessage))
 }
 
-func reflectType(t reflect.Type) json.RawMessage {
-	base := t
-	if base.Kind() == reflect.Pointer {
-		base = base.Elem()
+func reflectType(key reflection) json.RawMessage {
+	t := key.t
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	if base.Kind() != reflect.Struct {
-		panic(fmt.Sprintf("schemas.Reflect: %v is not a struct type", t))
+	if t.Kind() != reflect.Struct {
+		panic(fmt.Sprintf("schemas.Reflect: %v is not a struct type", key.t))
 	}
-	checkTags(base, map[reflect.Type]bool{})
-	r := jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true, Anonymous: true}
-	s := r.ReflectFromType(base)
+	checkTags(t, map[reflect.Type]bool{})
+	r := jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true, Anonymous: true, AllowAdditionalProperties: key.output}
+	s := r.ReflectFromType(t)
 	if s.Type != "object" { // time.Time, url.URL and types with their own JSONSchema method
-		panic(fmt.Sprintf("schemas.Reflect: %v does not reflect to a JSON object but to %q", t, s.Type))
+		panic(fmt.Sprintf("schemas.Reflect: %v does not reflect to a JSON object but to %q", key.t, s.Type))
 	}
-	s.Version = ""
-	s.ID = ""
-	s.Definitions = nil
+	s.Version, s.ID, s.Definitions = "", "", nil
 	data, err := json.Marshal(s)
+	if key.output && err == nil { // output schemas have always been listed with sorted keys
+		var v any
+		if err = json.Unmarshal(data, &v); err == nil {
+			data, err = json.Marshal(v)
+		}
+	}
 	if err != nil {
-		panic(fmt.Sprintf("schemas.Reflect: marshal schema of %v: %v", t, err))
+		panic(fmt.Sprintf("schemas.Reflect: marshal schema of %v: %v", key.t, err))
 	}
 	return data
 }
@@ -120,27 +105,14 @@ func checkTags(t reflect.Type, seen map[reflect.Type]bool) {
 	seen[t] = true
 	for i := range t.NumField() {
 		f := t.Field(i)
-		var segment string
-		for part := range strings.SplitSeq(f.Tag.Get("jsonschema"), ",") {
-			if strings.HasSuffix(segment, `\`) { // an escaped comma continues the segment
-				segment = segment[:len(segment)-1] + "," + part
-				continue
+		for segment := range strings.SplitSeq(strings.ReplaceAll(f.Tag.Get("jsonschema"), `\,`, ""), ",") {
+			if !strings.Contains(segment, "=") && !slices.Contains([]string{"", "-", "required", "nullable"}, segment) {
+				panic(fmt.Sprintf("schemas.Reflect: field %v.%s: jsonschema tag segment %q is not key=value; "+
+					"write a comma in a description as \\\\, or use a jsonschema_description tag", t, f.Name, segment))
 			}
-			checkSegment(t, f, segment)
-			segment = part
 		}
-		checkSegment(t, f, segment)
 		checkTags(f.Type, seen)
 	}
-}
-
-func checkSegment(t reflect.Type, f reflect.StructField, segment string) {
-	switch {
-	case segment == "", segment == "-", segment == "required", segment == "nullable", strings.Contains(segment, "="):
-		return
-	}
-	panic(fmt.Sprintf("schemas.Reflect: field %v.%s: jsonschema tag segment %q is not key=value; "+
-		"write a comma in a description as \\\\, or use a jsonschema_description tag", t, f.Name, segment))
 }
 
 // compiled caches compiled schemas, keyed by the schema text.
@@ -170,8 +142,7 @@ func Validate(schema json.RawMessage, value any) error {
 }
 
 func compile(schema json.RawMessage) (*validator.Schema, error) {
-	key := string(schema)
-	if sch, ok := compiled.Load(key); ok {
+	if sch, ok := compiled.Load(string(schema)); ok {
 		return sch.(*validator.Schema), nil
 	}
 	doc, err := validator.UnmarshalJSON(bytes.NewReader(schema))
@@ -187,6 +158,6 @@ func compile(schema json.RawMessage) (*validator.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile schema: %w", err)
 	}
-	compiled.Store(key, sch)
+	compiled.Store(string(schema), sch)
 	return sch, nil
 }

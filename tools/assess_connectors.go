@@ -58,8 +58,8 @@ func (c Config) policy() assess.Policy {
 func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachable, policy assess.Policy, in schemas.AssessConnectorsInput,
 	seen func([]assess.Finding) (map[string]history.FirstSeen, error),
 ) (schemas.AssessConnectorsOutput, error) {
-	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
-		return schemas.AssessConnectorsOutput{}, unknownClientID(snap, in.ClientID)
+	if err := checkClientID(snap, in.ClientID); err != nil {
+		return schemas.AssessConnectorsOutput{}, err
 	}
 	minSeverity := assess.Severity(in.MinSeverity)
 	if in.MinSeverity != "" && minSeverity.Rank() < 0 {

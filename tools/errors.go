@@ -3,11 +3,11 @@ package tools
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +24,7 @@ func explain(err error, timeout time.Duration) error {
 	var bindErr *binding.Error
 	var reqErr *connectivity.RequestError
 	var netErr net.Error
+	var certErr *tls.CertificateVerificationError // crypto/x509's reason in Err
 	// A failed request names its service; a call whose deadline ended while it waited for a read
 	// shared with other calls knows neither.
 	who, reach := "the Connectivity service or XSUAA", "the binding's connectivity_service.url and token URL"
@@ -44,8 +45,8 @@ func explain(err error, timeout time.Duration) error {
 		return fmt.Errorf("the service binding is not usable: %v", err)
 	case errors.As(err, &apiErr):
 		return explainStatus(apiErr)
-	case untrusted(err) != "":
-		return fmt.Errorf("the TLS certificate of %s is not trusted (%s). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, untrusted(err))
+	case errors.As(err, &certErr):
+		return fmt.Errorf("the TLS certificate of %s is not trusted (%v). Certificate verification is always on: if a proxy inspects TLS traffic, add its CA certificate to this machine's trust store (or name it in SSL_CERT_FILE)", who, certErr.Err)
 	case errors.Is(err, connectivity.ErrRequestTimeout):
 		// One request's own limit, shorter than the call's deadline.
 		return fmt.Errorf("%s did not answer in time (timed out). Try again; if it keeps happening, check that this machine reaches %s", who, reach)
@@ -61,22 +62,6 @@ func explain(err error, timeout time.Duration) error {
 		return fmt.Errorf("could not get a token from XSUAA: %s. Check that this machine reaches the binding's token URL", sentence(reqErr.Err.Error()))
 	}
 	return fmt.Errorf("reading Cloud Connector information failed: %v", err)
-}
-
-// untrusted returns crypto/x509's reason for refusing a server's TLS certificate (e.g.
-// "x509: certificate signed by unknown authority"), or "" when err is not such a refusal.
-func untrusted(err error) string {
-	var verifyErr *tls.CertificateVerificationError
-	var unknownCA x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invalidErr x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &verifyErr) && verifyErr.Err != nil:
-		return verifyErr.Err.Error()
-	case errors.As(err, &verifyErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalidErr):
-		return err.Error()
-	}
-	return ""
 }
 
 func explainStatus(e *connectivity.APIError) error {
@@ -106,16 +91,12 @@ func explainStatus(e *connectivity.APIError) error {
 // sentence trims a trailing period, so a message can be continued.
 func sentence(s string) string { return strings.TrimSuffix(s, ".") }
 
-// unknownClientID is the error for a client_id filter that matches no connector.
-func unknownClientID(snap *connectivity.Snapshot, id string) error {
-	var known []string
-	seen := map[string]bool{}
-	for i := range snap.Connectors {
-		c := snap.Connectors[i].ClientID
-		if c != "" && !seen[c] {
-			seen[c] = true
-			known = append(known, c)
-		}
+// checkClientID returns the error for a client_id filter that matches no connector, naming the
+// connected ones; nil when id is empty or matches.
+func checkClientID(snap *connectivity.Snapshot, id string) error {
+	known := clientIDs(snap)
+	if id == "" || slices.Contains(known, id) {
+		return nil
 	}
 	const show = 20
 	list := strings.Join(known[:min(show, len(known))], ", ")
@@ -126,6 +107,19 @@ func unknownClientID(snap *connectivity.Snapshot, id string) error {
 		return fmt.Errorf("no Cloud Connector with client_id %q: no Cloud Connector is connected to the subaccount", id)
 	}
 	return fmt.Errorf("no Cloud Connector with client_id %q is connected; connected: %s (call list_cloud_connectors to see them)", id, list)
+}
+
+// clientIDs returns the distinct Connector IDs of a snapshot, in their order there.
+func clientIDs(snap *connectivity.Snapshot) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for i := range snap.Connectors {
+		if id := snap.Connectors[i].ClientID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // clampLimit applies the documented upper bound of every limit argument.

@@ -24,8 +24,8 @@ Example question: "Which Cloud Connector exposes s4h.internal:443?"`,
 
 // findSystems answers find_exposed_system from a snapshot and its system index.
 func findSystems(snap *connectivity.Snapshot, index *systemIndex, in schemas.FindExposedSystemInput) (schemas.FindExposedSystemOutput, error) {
-	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
-		return schemas.FindExposedSystemOutput{}, unknownClientID(snap, in.ClientID)
+	if err := checkClientID(snap, in.ClientID); err != nil {
+		return schemas.FindExposedSystemOutput{}, err
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.FindExposedSystemOutput{

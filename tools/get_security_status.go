@@ -23,8 +23,8 @@ Example question: "What are our Cloud Connector security findings, and how do we
 
 // securityStatus answers get_security_status from a snapshot.
 func securityStatus(snap *connectivity.Snapshot, in schemas.GetSecurityStatusInput) (schemas.GetSecurityStatusOutput, error) {
-	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
-		return schemas.GetSecurityStatusOutput{}, unknownClientID(snap, in.ClientID)
+	if err := checkClientID(snap, in.ClientID); err != nil {
+		return schemas.GetSecurityStatusOutput{}, err
 	}
 	minRank, checkRank := 0, connectivity.RiskLow.Rank() // by default connectors list the checks that are not ok
 	if in.MinRisk != "" {

@@ -19,8 +19,8 @@ Example question: "Are my Cloud Connectors healthy, and which versions do they r
 
 // listConnectors answers list_cloud_connectors from a snapshot.
 func listConnectors(snap *connectivity.Snapshot, in schemas.ListCloudConnectorsInput) (schemas.ListCloudConnectorsOutput, error) {
-	if in.ClientID != "" && !hasClientID(snap, in.ClientID) {
-		return schemas.ListCloudConnectorsOutput{}, unknownClientID(snap, in.ClientID)
+	if err := checkClientID(snap, in.ClientID); err != nil {
+		return schemas.ListCloudConnectorsOutput{}, err
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.ListCloudConnectorsOutput{

@@ -53,48 +53,34 @@ func Prompts(cfg Config) []server.ServerPrompt {
 	}
 }
 
-// textPrompt answers a prompt with one user message, written by text from the checked arguments.
+// textPrompt answers a prompt with one user message, written by text from its arguments: only
+// the known names, empty values taken as absent, min_severity one of the severities, client_id a
+// plausible Connector ID.
 func textPrompt(title string, text func(map[string]string) string, known ...string) server.PromptHandlerFunc {
 	return func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		args, err := promptArgs(req, known...)
-		if err != nil {
-			return nil, err
+		name, args := req.Params.Name, map[string]string{}
+		var unknown []string
+		for k, v := range req.Params.Arguments {
+			if !slices.Contains(known, k) {
+				unknown = append(unknown, strconv.Quote(k))
+			} else if v = strings.TrimSpace(v); v != "" {
+				args[k] = v
+			}
+		}
+		if len(unknown) > 0 {
+			slices.Sort(unknown)
+			return nil, fmt.Errorf("prompt %s: unknown argument %s; valid arguments: %s", name, strings.Join(unknown, ", "), strings.Join(known, ", "))
+		}
+		if s, ok := args["min_severity"]; ok {
+			if args["min_severity"] = strings.ToLower(s); assess.Severity(args["min_severity"]).Rank() < 0 {
+				return nil, fmt.Errorf("prompt %s: min_severity must be one of %s, got %q", name, strings.Join(severityNames(), ", "), s)
+			}
+		}
+		if id, ok := args["client_id"]; ok && (len(id) > 256 || strings.IndexFunc(id, unicode.IsControl) >= 0) {
+			return nil, fmt.Errorf("prompt %s: client_id must be a Connector ID (at most 256 characters, no control characters)", name)
 		}
 		return mcp.NewGetPromptResult(title, []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text(args)))}), nil
 	}
-}
-
-// promptArgs checks a prompt's arguments: only the known names, empty values taken as absent,
-// min_severity one of the severities, client_id a plausible Connector ID.
-func promptArgs(req mcp.GetPromptRequest, known ...string) (map[string]string, error) {
-	args := map[string]string{}
-	var unknown []string
-	for k, v := range req.Params.Arguments {
-		if !slices.Contains(known, k) {
-			unknown = append(unknown, strconv.Quote(k))
-			continue
-		}
-		if v = strings.TrimSpace(v); v != "" {
-			args[k] = v
-		}
-	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return nil, fmt.Errorf("prompt %s: unknown argument %s; valid arguments: %s", req.Params.Name, strings.Join(unknown, ", "), strings.Join(known, ", "))
-	}
-	if s, ok := args["min_severity"]; ok {
-		s = strings.ToLower(s)
-		if assess.Severity(s).Rank() < 0 {
-			return nil, fmt.Errorf("prompt %s: min_severity must be one of %s, got %q", req.Params.Name, strings.Join(severityNames(), ", "), args["min_severity"])
-		}
-		args["min_severity"] = s
-	}
-	if id, ok := args["client_id"]; ok {
-		if len(id) > 256 || strings.IndexFunc(id, unicode.IsControl) >= 0 {
-			return nil, fmt.Errorf("prompt %s: client_id must be a Connector ID (at most 256 characters, no control characters)", req.Params.Name)
-		}
-	}
-	return args, nil
 }
 
 // toolArgs renders the arguments for a tool call as JSON text, in a stable order.
@@ -165,16 +151,11 @@ const maxCompletions = 100
 
 // CompletePromptArgument completes client_id and min_severity of this server's prompts.
 func (c completer) CompletePromptArgument(ctx context.Context, prompt string, arg mcp.CompleteArgument, _ mcp.CompleteContext) (*mcp.Completion, error) {
-	if prompt != promptTriage && prompt != promptReport {
-		return complete(nil, ""), nil
-	}
-	switch arg.Name {
-	case "client_id":
+	switch {
+	case arg.Name == "client_id" && (prompt == promptTriage || prompt == promptReport):
 		return c.clientIDs(ctx, arg.Value), nil
-	case "min_severity":
-		if prompt == promptTriage {
-			return complete(severityNames(), arg.Value), nil
-		}
+	case arg.Name == "min_severity" && prompt == promptTriage:
+		return complete(severityNames(), arg.Value), nil
 	}
 	return complete(nil, ""), nil
 }
@@ -194,15 +175,7 @@ func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion
 	if c.cfg.Fleet == nil {
 		return complete(nil, "")
 	}
-	ids, err := fromSnapshot(ctx, c.cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) ([]string, error) {
-		ids := make([]string, 0, len(snap.Connectors))
-		for i := range snap.Connectors {
-			if id := snap.Connectors[i].ClientID; id != "" {
-				ids = append(ids, id)
-			}
-		}
-		return ids, nil
-	})
+	ids, err := fromSnapshot(ctx, c.cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) ([]string, error) { return clientIDs(snap), nil })
 	if err != nil {
 		if c.cfg.Logger != nil {
 			c.cfg.Logger.WarnContext(ctx, "client_id completion: landscape not readable", "error", err)
@@ -210,22 +183,19 @@ func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion
 		return complete(nil, "")
 	}
 	slices.Sort(ids)
-	return complete(slices.Compact(ids), prefix)
+	return complete(ids, prefix)
 }
 
 // complete returns the candidates that start with prefix (case-insensitive), at most
 // maxCompletions of them, with the total.
 func complete(candidates []string, prefix string) *mcp.Completion {
-	prefix = strings.ToLower(prefix)
 	values := []string{}
 	total := 0
 	for _, c := range candidates {
-		if !strings.HasPrefix(strings.ToLower(c), prefix) {
-			continue
-		}
-		total++
-		if len(values) < maxCompletions {
-			values = append(values, c)
+		if strings.HasPrefix(strings.ToLower(c), strings.ToLower(prefix)) {
+			if total++; len(values) < maxCompletions {
+				values = append(values, c)
+			}
 		}
 	}
 	return &mcp.Completion{Values: values, Total: total, HasMore: total > len(values)}

@@ -30,8 +30,10 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connectors"),
 				mcp.WithResourceDescription("Every Cloud Connector of the bound subaccount(s) with totals: the output of list_cloud_connectors (up to 500 connectors)."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: snapshotResource(cfg, func(snap *connectivity.Snapshot, _ mcp.ReadResourceRequest) (any, error) {
-				return document(listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit}))
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
+				return document(fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (schemas.ListCloudConnectorsOutput, error) {
+					return listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit})
+				}))
 			}),
 		},
 		{
@@ -39,62 +41,51 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connector findings"),
 				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings)."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-				out, err := RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
-				if err != nil {
-					return nil, err
-				}
-				return jsonResource(req, out)
-			},
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
+				return document(RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit}))
+			}),
 		},
 	}
 }
 
 // ResourceTemplates returns the server's resource templates.
 func ResourceTemplates(cfg Config) []server.ServerResourceTemplate {
-	connector := snapshotResource(cfg, func(snap *connectivity.Snapshot, req mcp.ReadResourceRequest) (any, error) {
-		id := templateArg(req, "client_id")
-		if !hasClientID(snap, id) {
-			return nil, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, unknownClientID(snap, id))
-		}
-		return document(listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit}))
-	})
 	return []server.ServerResourceTemplate{{
 		Template: mcp.NewResourceTemplate(connectorTemplateURI, "connector",
 			mcp.WithTemplateTitle("One Cloud Connector"),
 			mcp.WithTemplateDescription("The Cloud Connector(s) with this Connector ID: the output of list_cloud_connectors with client_id."),
 			mcp.WithTemplateMIMEType(jsonMIME)),
-		Handler: func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-			if templateArg(req, "client_id") == "" {
+		Handler: server.ResourceTemplateHandlerFunc(jsonResource(func(ctx context.Context, req mcp.ReadResourceRequest) (any, error) {
+			id := templateArg(req, "client_id")
+			if id == "" {
 				return nil, fmt.Errorf("%w: %s needs a Connector ID, e.g. %s/123456789", server.ErrResourceNotFound, req.Params.URI, connectorsURI)
 			}
-			return connector(ctx, req)
-		},
+			return document(fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (schemas.ListCloudConnectorsOutput, error) {
+				if err := checkClientID(snap, id); err != nil {
+					return schemas.ListCloudConnectorsOutput{}, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, err)
+				}
+				return listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit})
+			}))
+		})),
 	}}
 }
 
-// snapshotResource is a resource handler that answers from the cached snapshot with one JSON
-// document.
-func snapshotResource(cfg Config, answer func(*connectivity.Snapshot, mcp.ReadResourceRequest) (any, error)) server.ResourceHandlerFunc {
+// document makes a tool's answer a resource document.
+func document[T any](v T, err error) (any, error) { return v, err }
+
+// jsonResource is a resource handler that answers with answer's result as one JSON document.
+func jsonResource(answer func(context.Context, mcp.ReadResourceRequest) (any, error)) server.ResourceHandlerFunc {
 	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-		out, err := fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (any, error) { return answer(snap, req) })
+		out, err := answer(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		return jsonResource(req, out)
+		data, err := compactJSON(out)
+		if err != nil {
+			return nil, err
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: jsonMIME, Text: string(data)}}, nil
 	}
-}
-
-// document makes a tool's answer a resource document: a pointer, so that its freshness can be set.
-func document[T any](v T, err error) (any, error) { return &v, err }
-
-// jsonResource renders out as the one JSON document of a resource.
-func jsonResource(req mcp.ReadResourceRequest, out any) ([]mcp.ResourceContents, error) {
-	data, err := compactJSON(out)
-	if err != nil {
-		return nil, err
-	}
-	return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: jsonMIME, Text: string(data)}}, nil
 }
 
 // templateArg returns a variable the template matched: mcp-go passes the values of the URI

@@ -1,11 +1,12 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,12 +37,7 @@ type Config struct {
 	AcceptedRisks *assess.AcceptedRisks
 }
 
-func (c Config) callTimeout() time.Duration {
-	if c.CallTimeout > 0 {
-		return c.CallTimeout
-	}
-	return DefaultCallTimeout
-}
+func (c Config) callTimeout() time.Duration { return cmp.Or(max(c.CallTimeout, 0), DefaultCallTimeout) }
 
 // read is the skeleton of every tool and resource: read the subaccounts in scope within the
 // call's deadline, reporting progress when the client asked for it. A subaccount that fails
@@ -81,10 +77,7 @@ func fromSnapshot[Out any](ctx context.Context, cfg Config, scope schemas.Scope,
 		return zero, err
 	}
 	out, err := answer(r.Snapshot)
-	type freshener interface{ SetFreshness(schemas.Freshness) }
-	if f, ok := any(&out).(freshener); ok && err == nil {
-		f.SetFreshness(fresh)
-	} else if f, ok := any(out).(freshener); ok && err == nil { // a pointer in an interface (resources)
+	if f, ok := any(&out).(interface{ SetFreshness(schemas.Freshness) }); ok && err == nil {
 		f.SetFreshness(fresh)
 	}
 	return out, err
@@ -115,8 +108,7 @@ func Names() []string {
 	for _, t := range All(Config{}) {
 		names = append(names, t.Tool.Name)
 	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(slices.Values(names))
 }
 
 // Lookup returns the tool called name.
@@ -138,11 +130,7 @@ Answers share one read of each subaccount for a short time (fetched_at says when
 
 // NewServer returns the MCP server with every tool registered.
 func NewServer(cfg Config) *server.MCPServer {
-	version := cfg.Version
-	if version == "" {
-		version = "dev"
-	}
-	s := server.NewMCPServer("btp-connectivity-mcp", version,
+	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(false, false),

@@ -66,31 +66,18 @@ func problemsOf(c *connectivity.Connector) []schemas.Problem {
 
 // humanDuration renders d as "3d 4h 12m" (minutes precision).
 func humanDuration(d time.Duration) string {
-	d = d.Round(time.Minute)
-	days := d / (24 * time.Hour)
-	d -= days * 24 * time.Hour
-	hours := d / time.Hour
-	mins := (d - hours*time.Hour) / time.Minute
-	switch {
+	m := int(d.Round(time.Minute) / time.Minute)
+	switch days, hours, mins := m/(24*60), m/60%24, m%60; {
 	case days > 0:
 		return fmt.Sprintf("%dd %dh %dm", days, hours, mins)
 	case hours > 0:
 		return fmt.Sprintf("%dh %dm", hours, mins)
+	default:
+		return fmt.Sprintf("%dm", mins)
 	}
-	return fmt.Sprintf("%dm", mins)
 }
 
 // matchesClientID reports whether a connector passes an optional client_id filter.
 func matchesClientID(c *connectivity.Connector, filter string) bool {
 	return filter == "" || c.ClientID == filter
-}
-
-// hasClientID reports whether any connector of the snapshot has the client ID.
-func hasClientID(snap *connectivity.Snapshot, id string) bool {
-	for i := range snap.Connectors {
-		if snap.Connectors[i].ClientID == id {
-			return true
-		}
-	}
-	return false
 }

@@ -10,19 +10,16 @@ import (
 )
 
 // systemIndex is what find_exposed_system searches in one snapshot: the lower-cased host and
-// description of every exposed system, joined by a NUL, written back to back into one string
-// (one allocation instead of one per system). A high-availability shadow shares its master's
+// description of every exposed system, joined by a NUL, each a substring of one string (one
+// allocation instead of one per system). A high-availability shadow shares its master's
 // ExposedSystems slice (see connectivity.DecodeConnectors), so each distinct slice is indexed,
 // and searched, once.
 type systemIndex struct {
 	// snap is the snapshot indexed, held weakly: a tool keeps the index of the last snapshot it
 	// was asked about, which must not keep a replaced snapshot alive.
-	snap weak.Pointer[connectivity.Snapshot]
-	text string
-	// ends[k] is where the k-th distinct system's text ends in text, and first[i] is k of
-	// connector i's first system.
-	ends  []int
-	first []int
+	snap  weak.Pointer[connectivity.Snapshot]
+	texts []string // of each distinct system
+	first []int    // first[i] is where connector i's systems start in texts
 }
 
 func newSystemIndex(snap *connectivity.Snapshot) *systemIndex {
@@ -30,70 +27,64 @@ func newSystemIndex(snap *connectivity.Snapshot) *systemIndex {
 		first *connectivity.ExposedSystem
 		len   int
 	}
-	connectors := snap.Connectors
-	seen := make(map[list]int)            // where each distinct slice's systems start in ends
-	first := make([]int, len(connectors)) // where each connector's systems start in ends
-	distinct, size := 0, 0
-	for i := range connectors {
-		systems := connectors[i].ExposedSystems
+	x := &systemIndex{snap: weak.Make(snap), first: make([]int, len(snap.Connectors))}
+	seen := make(map[list]int) // where each distinct slice's systems start in texts
+	var distinct [][]connectivity.ExposedSystem
+	n, size := 0, 0
+	for i := range snap.Connectors {
+		systems := snap.Connectors[i].ExposedSystems
 		if len(systems) == 0 {
 			continue
 		}
-		key := list{&systems[0], len(systems)}
-		if at, ok := seen[key]; ok {
-			first[i] = at
-			continue
+		at, ok := seen[list{&systems[0], len(systems)}]
+		if !ok {
+			at, seen[list{&systems[0], len(systems)}] = n, n
+			n += len(systems)
+			distinct = append(distinct, systems)
+			for _, sys := range systems {
+				size += len(sys.Host) + 1 + len(sys.Description)
+			}
 		}
-		seen[key] = distinct
-		first[i] = distinct
-		distinct += len(systems)
+		x.first[i] = at
+	}
+	var text strings.Builder
+	text.Grow(size) // grows again only for non-ASCII text whose lower case is longer
+	ends := make([]int, 0, n)
+	for _, systems := range distinct {
 		for _, sys := range systems {
-			size += len(sys.Host) + 1 + len(sys.Description)
+			writeLower(&text, sys.Host)
+			text.WriteByte(0)
+			writeLower(&text, sys.Description)
+			ends = append(ends, text.Len())
 		}
 	}
-	text := make([]byte, 0, size) // grows only for non-ASCII text whose lower case is longer
-	ends := make([]int, 0, distinct)
-	for i := range connectors {
-		systems := connectors[i].ExposedSystems
-		if len(systems) == 0 || first[i] < len(ends) {
-			continue // no systems, or the same slice as an earlier connector's
-		}
-		for _, sys := range systems {
-			text = appendLower(text, sys.Host)
-			text = append(text, 0)
-			text = appendLower(text, sys.Description)
-			ends = append(ends, len(text))
-		}
+	all, start := text.String(), 0
+	x.texts = make([]string, n)
+	for k, end := range ends {
+		x.texts[k], start = all[start:end], end
 	}
-	return &systemIndex{snap: weak.Make(snap), text: string(text), ends: ends, first: first}
+	return x
 }
 
-// appendLower appends strings.ToLower(s) to dst, without allocating for ASCII.
-func appendLower(dst []byte, s string) []byte {
+// writeLower writes strings.ToLower(s) to b, without allocating for ASCII.
+func writeLower(b *strings.Builder, s string) {
+	start := 0 // s[:start] is written
 	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return append(dst, strings.ToLower(s)...)
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			b.WriteString(strings.ToLower(s[start:]))
+			return
+		case 'A' <= c && c <= 'Z':
+			b.WriteString(s[start:i])
+			b.WriteByte(c + 'a' - 'A')
+			start = i + 1
 		}
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
+	b.WriteString(s[start:])
 }
 
 // systemText returns the search text of system j of connector i.
-func (x *systemIndex) systemText(i, j int) string {
-	k := x.first[i] + j
-	start := 0
-	if k > 0 {
-		start = x.ends[k-1]
-	}
-	return x.text[start:x.ends[k]]
-}
+func (x *systemIndex) systemText(i, j int) string { return x.texts[x.first[i]+j] }
 
 // matcher returns a function that reports whether system j of connector i has lowerQuery in
 // its virtual host or description. It searches each distinct system text once.
@@ -101,11 +92,9 @@ func (x *systemIndex) matcher(lowerQuery string) func(i, j int) bool {
 	if lowerQuery == "" {
 		return func(int, int) bool { return true }
 	}
-	matched := make([]bool, len(x.ends))
-	start := 0
-	for k, end := range x.ends {
-		matched[k] = strings.Contains(x.text[start:end], lowerQuery)
-		start = end
+	matched := make([]bool, len(x.texts))
+	for k, text := range x.texts {
+		matched[k] = strings.Contains(text, lowerQuery)
 	}
 	return func(i, j int) bool { return matched[x.first[i]+j] }
 }

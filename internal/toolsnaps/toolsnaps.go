@@ -34,23 +34,20 @@ func Test(tool mcp.Tool) error {
 // object keys sorted and a final newline.
 func Snapshot(tool mcp.Tool) ([]byte, error) {
 	data, err := json.Marshal(tool)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		err = dec.Decode(&v)
 	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil { // maps are encoded with sorted keys
-		return nil, err
+	if err == nil {
+		err = enc.Encode(v) // maps are encoded with sorted keys
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), err
 }
 
 // check compares tool with dir/<name>.snap, or writes that file when update is set. It
@@ -86,15 +83,9 @@ func check(dir string, tool mcp.Tool, update bool) (bool, error) {
 func CheckAnnotations(tool mcp.Tool) error {
 	a := tool.Annotations
 	var problems []string
-	for _, hint := range []struct {
-		name string
-		v    *bool
-	}{
-		{"readOnlyHint", a.ReadOnlyHint}, {"destructiveHint", a.DestructiveHint},
-		{"idempotentHint", a.IdempotentHint}, {"openWorldHint", a.OpenWorldHint},
-	} {
-		if hint.v == nil {
-			problems = append(problems, hint.name+" is not set")
+	for i, hint := range []*bool{a.ReadOnlyHint, a.DestructiveHint, a.IdempotentHint, a.OpenWorldHint} {
+		if hint == nil {
+			problems = append(problems, []string{"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}[i]+" is not set")
 		}
 	}
 	if a.ReadOnlyHint != nil && !*a.ReadOnlyHint {
