@@ -251,6 +251,7 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 			return nil, nil, fmt.Errorf("starting the demo simulator: %w", err)
 		}
 		cleanup = sim.Close
+		sim.SetLandscapes(simulator.DemoLandscapes()...) // one change a read: refresh=true shows history at work
 		found = binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "demo simulator")
 		logger.Info("demo mode: serving the embedded Cloud Connector simulator, not SAP", "url", sim.URL())
 	} else {
@@ -344,11 +345,10 @@ func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHi
 	return h
 }
 
-// Close waits for records under way and closes the store.
+// Close stops retention and closes the store.
 func (h *openedHistory) Close() {
 	h.stop()
 	if h.store != nil {
-		h.History.Wait()
 		h.store.Close()
 	}
 }

@@ -2,8 +2,10 @@ package simulator
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -227,4 +229,53 @@ func largeSystems(loc, n int) string {
 			fmt.Sprintf("%s system %d of location %d", typ, j, loc), typ, "exposed"}
 	}
 	return systems(list...)
+}
+
+// DemoLandscapes is the demo landscape changing between reads, one change a read, for --demo's
+// history: the sample, then a system exposed over plain HTTP on the healthy pair (284610375 and
+// its shadow), then payload_trace worsened to high_risk on 630174285, then 517203948 upgraded
+// to 2.18.2 on Java 21, then 745019363 gone (disconnected).
+func DemoLandscapes() [][]Agent {
+	steps := [][]Agent{SampleLandscape()}
+	next := func(change func(byID map[string]map[string]string) []Agent) {
+		prev := steps[len(steps)-1]
+		agents := make([]Agent, 0, len(prev))
+		byID := map[string]map[string]string{}
+		for _, a := range prev {
+			attrs := maps.Clone(a.Attributes)
+			byID[attrs["client_id"]] = attrs
+			agents = append(agents, Agent{Attributes: attrs})
+		}
+		if out := change(byID); out != nil {
+			agents = out
+		}
+		steps = append(steps, agents)
+	}
+	next(func(byID map[string]map[string]string) []Agent {
+		for _, id := range []string{"284610375", "284610376"} {
+			byID[id]["exposed_systems"] = strings.Replace(byID[id]["exposed_systems"], "[",
+				`[{"protocol":"HTTP","host":"hr-portal.internal:8080","description":"HR portal, exposed for a pilot","type":"nonSAPsys","status":"exposed"},`, 1)
+		}
+		return nil
+	})
+	next(func(byID map[string]map[string]string) []Agent {
+		byID["630174285"]["security_status"] = strings.Replace(byID["630174285"]["security_status"], `"payload_trace":"ok"`, `"payload_trace":"high_risk"`, 1)
+		return nil
+	})
+	next(func(byID map[string]map[string]string) []Agent {
+		a := byID["517203948"]
+		rt := javaRuntime(21)
+		a["agent_version"], a["java_version"], a["jvm_vendor_version"] = "2.18.2", rt[0], rt[1]
+		return nil
+	})
+	next(func(byID map[string]map[string]string) []Agent {
+		var out []Agent
+		for _, a := range steps[len(steps)-1] {
+			if id := a.Attributes["client_id"]; id != "745019363" {
+				out = append(out, Agent{Attributes: byID[id]})
+			}
+		}
+		return out
+	})
+	return steps
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -288,5 +289,49 @@ func BenchmarkInfoEndpoint(b *testing.B) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+// TestDemoLandscapes checks the demo's changes, one per read, and that they stay.
+func TestDemoLandscapes(t *testing.T) {
+	t.Parallel()
+	steps := simulator.DemoLandscapes()
+	if len(steps) != 5 || !reflect.DeepEqual(steps[0], simulator.SampleLandscape()) {
+		t.Fatalf("%d steps, the first not the sample", len(steps))
+	}
+	find := func(agents []simulator.Agent, id string) map[string]string {
+		for _, a := range agents {
+			if a.Attributes["client_id"] == id {
+				return a.Attributes
+			}
+		}
+		return nil
+	}
+	if !strings.Contains(find(steps[1], "284610376")["exposed_systems"], "hr-portal.internal:8080") || strings.Contains(find(steps[0], "284610375")["exposed_systems"], "hr-portal") {
+		t.Error("step 1 exposes no system")
+	}
+	if !strings.Contains(find(steps[2], "630174285")["security_status"], `"payload_trace":"high_risk"`) {
+		t.Error("step 2 worsens no check")
+	}
+	if find(steps[3], "517203948")["agent_version"] != "2.18.2" || find(steps[2], "517203948")["agent_version"] != "2.15.0" {
+		t.Error("step 3 upgrades nothing")
+	}
+	if find(steps[4], "745019363") != nil || len(steps[4]) != len(steps[3])-1 || !strings.Contains(find(steps[4], "630174285")["security_status"], "high_risk") {
+		t.Error("step 4 removes no connector, or loses an earlier change")
+	}
+
+	s := start(t, simulator.Options{})
+	s.SetLandscapes(steps...)
+	c := client(s)
+	tok := token(t, c, s)
+	for i := range 7 {
+		_, body, err := getInfo(t, c, s, tok)
+		var got []simulator.Agent
+		if err != nil || json.Unmarshal(body, &got) != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		if want := steps[min(i, 4)]; len(got) != len(want) {
+			t.Errorf("read %d: %d agents, want %d", i, len(got), len(want))
+		}
 	}
 }

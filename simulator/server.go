@@ -309,6 +309,10 @@ func apiReply(r *http.Request, tok *tokenState) reply {
 	t := tok.tenant
 	t.mu.Lock()
 	body := t.landscape
+	if len(t.script) > 0 {
+		body = t.script[min(t.reads, len(t.script)-1)]
+		t.reads++
+	}
 	t.mu.Unlock()
 	return reply{status: http.StatusOK, body: body,
 		header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}}}

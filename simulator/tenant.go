@@ -41,6 +41,8 @@ type Tenant struct {
 
 	mu        sync.Mutex
 	landscape []byte
+	script    [][]byte // landscapes served in turn, the last one from then on (SetLandscapes)
+	reads     int      // API answers served from script
 	secret    string
 	issued    []string
 	faults    [2][]*Fault // pending, by Target
@@ -91,11 +93,23 @@ func (s *Server) tenantByClientID(id string) *Tenant {
 // Name returns the tenant's name.
 func (t *Tenant) Name() string { return t.name }
 
+// SetLandscapes makes the info endpoint answer each landscape in turn, one per request, and the
+// last one from then on: a landscape that changes between reads.
+func (t *Tenant) SetLandscapes(steps ...[]Agent) {
+	script := make([][]byte, len(steps))
+	for i, a := range steps {
+		script[i] = encodeJSON(append([]Agent{}, a...))
+	}
+	t.mu.Lock()
+	t.script, t.reads = script, 0
+	t.mu.Unlock()
+}
+
 // SetLandscape replaces what the info endpoint returns to the tenant; nil serves an empty array.
 func (t *Tenant) SetLandscape(a []Agent) {
 	body := encodeJSON(append([]Agent{}, a...))
 	t.mu.Lock()
-	t.landscape = body
+	t.landscape, t.script = body, nil
 	t.mu.Unlock()
 }
 

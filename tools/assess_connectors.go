@@ -36,7 +36,6 @@ func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsI
 	for _, e := range fresh.Errors {
 		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
 	}
-	cfg.History.record(ctx, r.Parts, cfg.policy()) // first_seen and new need this read recorded
 	var seen func([]assess.Finding) (map[string]history.FirstSeen, error)
 	if cfg.History != nil {
 		seen = func(findings []assess.Finding) (map[string]history.FirstSeen, error) {

@@ -275,9 +275,6 @@ func memoryHistory(t testing.TB) *History {
 		t.Fatal(err)
 	}
 	h := NewHistory(store, nil, nil)
-	t.Cleanup(func() {
-		h.Wait()
-		store.Close()
-	})
+	t.Cleanup(func() { store.Close() })
 	return h
 }

@@ -22,7 +22,6 @@ type History struct {
 
 	mu      sync.Mutex
 	entries map[string]*recorded // per subaccount identity
-	wg      sync.WaitGroup
 }
 
 // recorded serialises the records of one subaccount and remembers the last one.
@@ -56,25 +55,6 @@ func (h *History) Unavailable() error {
 		return h.unavailable
 	}
 	return nil
-}
-
-// Wait waits for the records started in the background.
-func (h *History) Wait() {
-	if h != nil {
-		h.wg.Wait()
-	}
-}
-
-// recordLater records the new reads among parts in the background: an answer never waits for it.
-func (h *History) recordLater(parts []fleet.Part, policy assess.Policy) {
-	if h == nil || h.store == nil {
-		return
-	}
-	h.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		h.record(ctx, parts, policy)
-	})
 }
 
 // record stores the reads among parts that are newer than the last one recorded for their

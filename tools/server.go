@@ -52,7 +52,7 @@ func read(ctx context.Context, cfg Config, scope schemas.Scope) (*fleet.Read, sc
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r := cfg.Fleet.Read(ctx, subs, scope.Refresh, progressOf(ctx))
-	cfg.History.recordLater(r.Parts, cfg.policy())
+	cfg.History.record(ctx, r.Parts, cfg.policy()) // only new reads: an answer from the cache records nothing
 	fresh := schemas.Freshness{FetchedAt: rfc3339(r.Snapshot.FetchedAt), Partial: len(r.Failures) > 0}
 	var reasons []string
 	for _, f := range r.Failures {

@@ -47,10 +47,7 @@ func changesSince(ctx context.Context, cfg Config, in schemas.WhatChangedInput, 
 	}
 	// Read first, so that the latest state is recorded; history answers even when no subaccount
 	// can be read now (fresh then lists every failure).
-	r, fresh, err := read(ctx, cfg, in.Scope)
-	if err == nil {
-		cfg.History.record(ctx, r.Parts, cfg.policy())
-	}
+	_, fresh, _ := read(ctx, cfg, in.Scope)
 	label := map[string]string{}
 	for _, s := range cfg.Fleet.Subaccounts() {
 		label[s.Identity()] = s.Label()
