@@ -177,7 +177,7 @@ func assessRun(args ...string) (code int, stdout, stderr string) {
 func TestAssessCheckCommand(t *testing.T) {
 	// The demo landscape has a critical finding, so every threshold fails.
 	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "check")
-	if code != 1 || !strings.Contains(stdout, "critical  security.payload_trace") ||
+	if code != 1 || !strings.Contains(stdout, "critical (new)  security.payload_trace") ||
 		!strings.HasSuffix(stdout, "FAIL: 4 finding(s) at or above high (--fail-on high)\n") {
 		t.Errorf("check --demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -212,7 +212,7 @@ func TestAssessCheckCommand(t *testing.T) {
 	if err := os.WriteFile(lowKey, lowSim.ServiceKeyJSON(simulator.SecretCredentials), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, _ := assessRun("--binding", lowKey, "--log-level", "error", "check", "--fail-on", "MEDIUM"); code != 0 || !strings.Contains(stdout, "low       security.ciphers") {
+	if code, stdout, _ := assessRun("--binding", lowKey, "--log-level", "error", "check", "--fail-on", "MEDIUM"); code != 0 || !strings.Contains(stdout, "security.ciphers") {
 		t.Errorf("low finding with --fail-on medium: exit %d\n%s", code, stdout)
 	}
 	if code, _, _ := assessRun("--binding", lowKey, "--log-level", "error", "check", "--fail-on", "low"); code != 1 {

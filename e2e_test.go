@@ -49,7 +49,7 @@ func e2eServe(t *testing.T, bin string) {
 
 	cmd := exec.Command(bin, "--log-level", "debug")
 	// Only what Cloud Foundry would give the app's binding; no VCAP_APPLICATION, no HOME.
-	cmd.Env = []string{"VCAP_SERVICES=" + sim.VCAPServices(simulator.SecretCredentials)}
+	cmd.Env = []string{"VCAP_SERVICES=" + sim.VCAPServices(simulator.SecretCredentials), "XDG_STATE_HOME=" + t.TempDir()}
 	var stderr bytes.Buffer // written by exec's copier; read only after the process is waited for
 	cmd.Stderr = &stderr
 	transport := &mcp.CommandTransport{Command: cmd, TerminateDuration: e2eExitWithin}

@@ -38,6 +38,8 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	stdioBin = filepath.Join(dir, "btp-connectivity-mcp")
+	// History goes to a folder of the test run, never to the real state folder of this machine.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
