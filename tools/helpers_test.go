@@ -48,6 +48,12 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T, opts simEnvOptions) *simEnv {
 	t.Helper()
+	return newSimEnvWith(t, opts, nil)
+}
+
+// newSimEnvWith is newSimEnv with a change to the tools' Config before the server starts.
+func newSimEnvWith(t *testing.T, opts simEnvOptions, change func(*Config)) *simEnv {
+	t.Helper()
 	sim, err := simulator.New(simulator.Options{Landscape: opts.Landscape})
 	if err != nil {
 		t.Fatalf("simulator: %v", err)
@@ -76,6 +82,9 @@ func newSimEnv(t *testing.T, opts simEnvOptions) *simEnv {
 			Version: "1.2.3-test", CallTimeout: timeout},
 		tools: map[string]server.ServerTool{},
 	}
+	if change != nil {
+		change(&env.cfg)
+	}
 	for _, tool := range All(env.cfg) {
 		env.tools[tool.Tool.Name] = tool
 	}
@@ -85,6 +94,12 @@ func newSimEnv(t *testing.T, opts simEnvOptions) *simEnv {
 
 // startInProcess connects an mcp-go client to srv and initialises the session.
 func startInProcess(t *testing.T, srv *server.MCPServer) (*client.Client, *mcp.InitializeResult) {
+	t.Helper()
+	return startInProcessAt(t, srv, mcp.LATEST_PROTOCOL_VERSION)
+}
+
+// startInProcessAt is startInProcess speaking the given protocol version.
+func startInProcessAt(t *testing.T, srv *server.MCPServer, version string) (*client.Client, *mcp.InitializeResult) {
 	t.Helper()
 	c, err := client.NewInProcessClient(srv)
 	if err != nil {
@@ -96,7 +111,7 @@ func startInProcess(t *testing.T, srv *server.MCPServer) (*client.Client, *mcp.I
 		t.Fatalf("Start: %v", err)
 	}
 	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	init.Params.ProtocolVersion = version
 	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "0"}
 	res, err := c.Initialize(ctx, init)
 	if err != nil {
@@ -277,4 +292,14 @@ func memoryHistory(t testing.TB) *History {
 	h := NewHistory(store, nil, nil)
 	t.Cleanup(func() { store.Close() })
 	return h
+}
+
+// containsAll reports whether s contains every one of parts.
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -19,6 +20,7 @@ const (
 	connectorsURI        = "connectivity://connectors"
 	connectorTemplateURI = "connectivity://connectors/{client_id}"
 	findingsURI          = "connectivity://findings"
+	changesURI           = "connectivity://changes"
 	jsonMIME             = "application/json"
 )
 
@@ -39,10 +41,19 @@ func Resources(cfg Config) []server.ServerResource {
 		{
 			Resource: mcp.NewResource(findingsURI, "findings",
 				mcp.WithResourceTitle("Cloud Connector findings"),
-				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings)."),
+				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings). Subscribe to be told when findings change."),
 				mcp.WithMIMEType(jsonMIME)),
 			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
 				return document(RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit}))
+			}),
+		},
+		{
+			Resource: mcp.NewResource(changesURI, "changes",
+				mcp.WithResourceTitle("Cloud Connector changes"),
+				mcp.WithResourceDescription("What changed in the last 24 hours, worst first: the output of what_changed with since=24h (up to 500 changes). Subscribe to be told when it changes."),
+				mcp.WithMIMEType(jsonMIME)),
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
+				return document(changesSince(ctx, cfg, schemas.WhatChangedInput{Since: "24h", Limit: schemas.MaxLimit}, time.Now()))
 			}),
 		},
 	}

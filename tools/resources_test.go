@@ -67,7 +67,7 @@ func TestResourcesList(t *testing.T) {
 		}
 	}
 	slices.Sort(uris)
-	if !slices.Equal(uris, []string{connectorsURI, findingsURI}) {
+	if !slices.Equal(uris, []string{changesURI, connectorsURI, findingsURI}) {
 		t.Errorf("resources %v", uris)
 	}
 	templates, err := c.ListResourceTemplates(t.Context(), mcp.ListResourceTemplatesRequest{})

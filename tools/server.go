@@ -25,6 +25,13 @@ const DefaultCallTimeout = 20 * time.Second
 type Config struct {
 	Fleet       *fleet.Fleet // every bound subaccount
 	History     *History     // nil: history is off
+	// Hooks, when not nil, are the MCP server's hooks (callers add audit and metrics hooks);
+	// NewServer adds the resource-subscription hooks to them.
+	Hooks *server.Hooks
+	// CacheTTL is --cache-ttl, the floor of WatchInterval.
+	CacheTTL time.Duration
+	// WatchInterval is how often subscribed resources are re-read; 0 means DefaultWatchInterval.
+	WatchInterval time.Duration
 	Version     string
 	CallTimeout time.Duration // 0 means DefaultCallTimeout
 	Logger      *slog.Logger  // nil discards
@@ -130,10 +137,17 @@ Answers share one read of each subaccount for a short time (fetched_at says when
 
 // NewServer returns the MCP server with every tool registered.
 func NewServer(cfg Config) *server.MCPServer {
+	hooks := cfg.Hooks
+	if hooks == nil {
+		hooks = &server.Hooks{}
+	}
+	w := &watcher{cfg: cfg, subs: map[string]map[string]bool{}}
+	w.hook(hooks)
 	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"),
+		server.WithHooks(hooks),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
-		server.WithResourceCapabilities(false, false),
+		server.WithResourceCapabilities(true, false),
 		server.WithCompletions(),
 		server.WithPromptCompletionProvider(completer{cfg}),
 		server.WithResourceCompletionProvider(completer{cfg}),
@@ -143,5 +157,14 @@ func NewServer(cfg Config) *server.MCPServer {
 	s.AddPrompts(Prompts(cfg)...)
 	s.AddResources(Resources(cfg)...)
 	s.AddResourceTemplates(ResourceTemplates(cfg)...)
+	w.srv = s
 	return s
+}
+
+// logger returns the configured logger, or one that discards.
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
 }

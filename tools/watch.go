@@ -1,0 +1,181 @@
+package tools
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+)
+
+// DefaultWatchInterval is how often subscribed resources are re-read (--watch-interval).
+const DefaultWatchInterval = 5 * time.Minute
+
+// watchable are the resources a client can subscribe to.
+var watchable = []string{findingsURI, changesURI}
+
+// watcher keeps the resource subscriptions of every session. While at least one session is
+// subscribed it re-reads every subaccount each interval and sends notifications/resources/updated
+// to the subscribers of findings and of changes when they differ from the last read. Without a
+// subscriber nothing polls.
+type watcher struct {
+	cfg Config
+	srv *server.MCPServer
+
+	mu       sync.Mutex
+	subs     map[string]map[string]bool // session ID → subscribed URIs
+	stop     context.CancelFunc         // the poller's, while it runs
+	findings [sha256.Size]byte          // digest of the findings at the last poll
+	polled   time.Time                  // when the last poll's read was recorded
+}
+
+// hook registers the watcher's subscription hooks.
+func (w *watcher) hook(h *server.Hooks) {
+	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
+		if s := server.ClientSessionFromContext(ctx); s != nil && slices.Contains(watchable, req.Params.URI) {
+			w.set(s.SessionID(), req.Params.URI, true)
+		}
+	})
+	h.AddAfterUnsubscribe(func(ctx context.Context, _ any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {
+		if s := server.ClientSessionFromContext(ctx); s != nil {
+			w.set(s.SessionID(), req.Params.URI, false)
+		}
+	})
+	h.AddOnUnregisterSession(func(_ context.Context, s server.ClientSession) {
+		w.mu.Lock()
+		delete(w.subs, s.SessionID())
+		w.mu.Unlock()
+		w.set("", "", false) // stops the poller when that was the last subscriber
+	})
+}
+
+// set records a subscription change and starts or stops the poller.
+func (w *watcher) set(session, uri string, on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if session != "" {
+		if w.subs[session] == nil {
+			w.subs[session] = map[string]bool{}
+		}
+		if on {
+			w.subs[session][uri] = true
+		} else {
+			delete(w.subs[session], uri)
+		}
+	}
+	subscribed := false
+	for _, uris := range w.subs {
+		subscribed = subscribed || len(uris) > 0
+	}
+	switch {
+	case subscribed && w.stop == nil:
+		ctx, stop := context.WithCancel(context.Background())
+		w.stop = stop
+		go w.poll(ctx)
+	case !subscribed && w.stop != nil:
+		w.stop()
+		w.stop = nil
+	}
+}
+
+// interval is --watch-interval, never below the cache TTL.
+func (w *watcher) interval() time.Duration {
+	return max(cmpOr(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.CacheTTL)
+}
+
+// poll re-reads the landscape every interval until ctx ends.
+func (w *watcher) poll(ctx context.Context) {
+	w.check(ctx) // the first read sets what later ones are compared with
+	t := time.NewTicker(w.interval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			w.check(ctx)
+		}
+	}
+}
+
+// check reads every subaccount anew (recording the read) and notifies the subscribers of what
+// differs: the findings (by fingerprint, severity and acceptance), and changes recorded since
+// the last poll.
+func (w *watcher) check(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.callTimeout())
+	defer cancel()
+	started := time.Now()
+	r, fresh, err := read(ctx, w.cfg, schemas.Scope{Refresh: true})
+	if err != nil {
+		w.cfg.logger().Warn("watching the subscribed resources: no subaccount could be read", "error", err)
+		return
+	}
+	var unreachable []assess.Unreachable
+	for _, e := range fresh.Errors {
+		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
+	}
+	res, err := assess.Run(r.Snapshot, unreachable, w.cfg.policy())
+	if err != nil {
+		return
+	}
+	h := sha256.New()
+	for _, f := range res.Findings {
+		fmt.Fprintf(h, "%s %s %v\n", f.Fingerprint, f.Severity, f.Accepted != nil)
+	}
+	var digest [sha256.Size]byte
+	h.Sum(digest[:0])
+
+	w.mu.Lock()
+	first := w.polled.IsZero()
+	findingsChanged := !first && digest != w.findings
+	since := w.polled
+	w.findings, w.polled = digest, started
+	w.mu.Unlock()
+	if first {
+		return
+	}
+	changed := false
+	if store := w.cfg.History.Store(); store != nil {
+		if set, err := store.Changes(ctx, history.Query{Since: since, Limit: 1}); err == nil {
+			changed = set.Total > 0
+		}
+	}
+	if findingsChanged {
+		w.notify(findingsURI)
+	}
+	if changed || findingsChanged {
+		w.notify(changesURI)
+	}
+}
+
+// notify sends notifications/resources/updated for uri to every session subscribed to it.
+func (w *watcher) notify(uri string) {
+	w.mu.Lock()
+	var sessions []string
+	for id, uris := range w.subs {
+		if uris[uri] {
+			sessions = append(sessions, id)
+		}
+	}
+	w.mu.Unlock()
+	for _, id := range sessions {
+		if err := w.srv.SendNotificationToSpecificClient(id, mcp.MethodNotificationResourceUpdated, map[string]any{"uri": uri}); err != nil {
+			w.cfg.logger().Debug("resource update not sent", "session", id, "uri", uri, "error", err)
+		}
+	}
+}
+
+func cmpOr(d, fallback time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return fallback
+}
