@@ -45,8 +45,8 @@ func Text(w io.Writer, out schemas.AssessConnectorsOutput) error {
 		switch {
 		case f.Accepted != nil:
 			severity += " (accepted)"
-		case f.AcceptanceExpired != nil:
-			severity += " (acceptance expired " + f.AcceptanceExpired.Expires + ")"
+		case f.AcceptanceExpired != "":
+			severity += " (acceptance expired " + f.AcceptanceExpired + ")"
 		case f.New:
 			severity += " (new)"
 		}

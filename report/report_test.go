@@ -21,7 +21,7 @@ func TestText(t *testing.T) {
 			{ID: "ha.no_shadow", Severity: "medium", Subaccount: "prod", ClientID: "1", Title: "Master\nwithout a shadow",
 				Accepted: &schemas.Acceptance{Reason: "lab", Owner: "me", Expires: "2027-01-01"}},
 			{ID: "version.outdated", Severity: "low", Subaccount: "prod", ClientID: "2", Title: "old",
-				AcceptanceExpired: &schemas.Acceptance{Reason: "r", Owner: "o", Expires: "2026-01-01"}},
+				AcceptanceExpired: "2026-01-01"},
 		},
 		AcceptedRisks: &schemas.AcceptedRisks{File: "risks.yaml", Unused: []schemas.AcceptedEntry{{Line: 7, Rule: "version.java"}}},
 	}

@@ -3,7 +3,7 @@ package schemas
 // AssessConnectorsInput are the arguments of assess_connectors.
 type AssessConnectorsInput struct {
 	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe."`
-	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about or naming this Connector ID."`
+	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about this Connector ID."`
 	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return (1-500)."`
 	Scope
 }
@@ -14,13 +14,13 @@ type AssessConnectorsOutput struct {
 	Page
 	ConnectorsAssessed int                 `json:"connectors_assessed"`
 	WorstSeverity      string              `json:"worst_severity" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info,enum=none"`
-	NewCounts          *SeverityCounts     `json:"new_counts,omitempty" jsonschema_description:"Of counts, the findings new since the previous read (with history)."`
+	NewCounts          *SeverityCounts     `json:"new_counts,omitempty" jsonschema_description:"Of counts, those new since the previous read."`
 	Counts             SeverityCounts      `json:"counts" jsonschema_description:"Over all matches; accepted ones apart."`
 	Policy             AssessmentPolicy    `json:"policy"`
 	Findings           []Finding           `json:"findings"`
 	Rules              map[string]RuleHelp `json:"rules"`
 	AcceptedRisks      *AcceptedRisks      `json:"accepted_risks,omitempty"`
-	History            string              `json:"history,omitempty" jsonschema_description:"Why first_seen and new are missing, when history is unavailable."`
+	History            string              `json:"history,omitempty" jsonschema_description:"Why first_seen and new are missing."`
 }
 
 // SeverityCounts counts findings per severity; accepted findings are counted only in Accepted.
@@ -61,7 +61,7 @@ type Finding struct {
 	Title             string            `json:"title"`
 	Evidence          map[string]string `json:"evidence"`
 	Accepted          *Acceptance       `json:"accepted,omitempty"`
-	AcceptanceExpired *Acceptance       `json:"acceptance_expired,omitempty"`
+	AcceptanceExpired string            `json:"acceptance_expired,omitempty" jsonschema_description:"Expiry of an accepted-risk entry that no longer applies."`
 	FirstSeen         string            `json:"first_seen,omitempty" jsonschema:"format=date-time" jsonschema_description:"When first recorded; absent when first seen in this read."`
 	New               bool              `json:"new,omitempty" jsonschema_description:"Not in the previous read of its subaccount."`
 }
@@ -87,10 +87,7 @@ type AcceptedRisks struct {
 
 // AcceptedEntry is an entry of the accepted-risks file.
 type AcceptedEntry struct {
-	Line       int    `json:"line"`
-	Rule       string `json:"rule"`
-	Subaccount string `json:"subaccount,omitempty"`
-	ClientID   string `json:"client_id,omitempty"`
-	Subject    string `json:"subject,omitempty"`
-	Expires    string `json:"expires"`
+	Line    int    `json:"line"`
+	Rule    string `json:"rule"`
+	Expires string `json:"expires"`
 }

@@ -22,8 +22,8 @@ type Problem struct {
 // Freshness says when the data of an answer was read from the Connectivity service, and which
 // subaccounts could not be read: an answer covers every subaccount that could be.
 type Freshness struct {
-	FetchedAt string            `json:"fetched_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When the data was read from SAP."`
-	Partial   bool              `json:"partial,omitempty" jsonschema_description:"Some subaccounts failed; see errors."`
+	FetchedAt string            `json:"fetched_at,omitempty" jsonschema:"format=date-time"`
+	Partial   bool              `json:"partial,omitempty"`
 	Errors    []SubaccountError `json:"errors,omitempty"`
 }
 
@@ -40,8 +40,8 @@ type SubaccountError struct {
 
 // Scope is the part of every tool's arguments that says what to read.
 type Scope struct {
-	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"A name or label from list_subaccounts; default all."`
-	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now instead of the cached read."`
+	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Name or label from list_subaccounts."`
+	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now, not the cache."`
 }
 
 // ReadScope returns the scope of a tool's arguments.

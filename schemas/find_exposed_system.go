@@ -2,7 +2,7 @@ package schemas
 
 // FindExposedSystemInput are the arguments of find_exposed_system.
 type FindExposedSystemInput struct {
-	Query    string `json:"query,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Substring of the virtual host:port or description, e.g. s4h.internal:443."`
+	Query    string `json:"query,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Substring of virtual host:port or description."`
 	Protocol string `json:"protocol,omitempty" jsonschema:"enum=HTTP,enum=HTTPS,enum=RFC,enum=RFCS,enum=LDAP,enum=LDAPS,enum=TCP,enum=TCPS" jsonschema_description:"Only this protocol."`
 	Type     string `json:"type,omitempty" jsonschema:"enum=abapSys,enum=netweaverCE,enum=netweaverGW,enum=applServerJava,enum=BC,enum=PI,enum=hana,enum=otherSAPsys,enum=nonSAPsys" jsonschema_description:"Only this back-end type."`
 	Status   string `json:"status,omitempty" jsonschema:"maxLength=64" jsonschema_description:"Only this status, e.g. exposed."`

@@ -45,7 +45,7 @@ type ConnectorSummary struct {
 	JVMVendorVersion string `json:"jvm_vendor_version,omitempty" jsonschema_description:"Only when java_version is missing."`
 	ConnectedBy      string `json:"connected_by"`
 	LocationID       string `json:"location_id,omitempty"`
-	Connected        bool   `json:"connected" jsonschema_description:"False when the API reports no valid connected_since: the connector shows no connection."`
+	Connected        bool   `json:"connected" jsonschema_description:"False when connected_since is missing or invalid."`
 	ConnectedSince   string `json:"connected_since,omitempty" jsonschema:"format=date-time"`
 	LastStart        string `json:"last_start,omitempty" jsonschema:"format=date-time"`
 	Uptime           string `json:"uptime,omitempty" jsonschema_description:"Since last_start, e.g. 3d 4h 12m."`

@@ -12,7 +12,7 @@ type ListSubaccountsOutput struct {
 
 // SubaccountInfo is one bound subaccount.
 type SubaccountInfo struct {
-	Name               string `json:"name" jsonschema_description:"The binding's name; a subaccount argument takes it or the label."`
+	Name               string `json:"name" jsonschema_description:"Binding name; the subaccount argument takes it or the label."`
 	Label              string `json:"label"`
 	SubaccountID       string `json:"subaccount_id,omitempty"`
 	Subdomain          string `json:"subdomain,omitempty"`

@@ -73,7 +73,8 @@ func reflectType(key reflection) json.RawMessage {
 		panic(fmt.Sprintf("schemas.Reflect: %v is not a struct type", key.t))
 	}
 	checkTags(t, map[reflect.Type]bool{})
-	r := jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true, Anonymous: true, AllowAdditionalProperties: key.output}
+	r := jsonschema.Reflector{ExpandedStruct: true, DoNotReference: true, Anonymous: true, AllowAdditionalProperties: key.output,
+		RequiredFromJSONSchemaTags: key.output} // outputs: members always present need no "required" in every tools/list
 	s := r.ReflectFromType(t)
 	if s.Type != "object" { // time.Time, url.URL and types with their own JSONSchema method
 		panic(fmt.Sprintf("schemas.Reflect: %v does not reflect to a JSON object but to %q", key.t, s.Type))

@@ -17,8 +17,8 @@ func assessConnectors(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
-		Description: `Assesses every Cloud Connector: findings worst first with rule id, severity, fingerprint, connector, subject, evidence, new/first_seen; each rule's remediation once under rules. Accepted risks are marked and counted apart.
-Use it first to triage; narrow with min_severity or client_id.
+		Description: `Assesses every Cloud Connector: findings worst first (rule id, severity, fingerprint, connector, evidence, new, first_seen), each rule's remediation once under rules; accepted risks marked and counted apart.
+Use it first to triage.
 Example question: "Which of our Cloud Connectors need attention, and what do we do first?"`,
 	}, func(ctx context.Context, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
 		return RunAssessment(ctx, cfg, in)
@@ -127,7 +127,7 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 		out.AcceptedRisks = &schemas.AcceptedRisks{File: policy.Accepted.File}
 		for _, e := range result.Unused {
 			out.AcceptedRisks.Unused = append(out.AcceptedRisks.Unused, schemas.AcceptedEntry{
-				Line: e.Line, Rule: e.Rule, Subaccount: e.Subaccount, ClientID: e.ClientID, Subject: e.Subject, Expires: e.Expires,
+				Line: e.Line, Rule: e.Rule, Expires: e.Expires,
 			})
 		}
 	}
@@ -135,12 +135,16 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 }
 
 func finding(f *assess.Finding) schemas.Finding {
-	return schemas.Finding{
+	out := schemas.Finding{
 		ID: f.Rule, Severity: string(f.Severity), Fingerprint: f.Fingerprint,
 		Subaccount: f.Subaccount, ClientID: f.ClientID, LocationID: f.LocationID,
 		Subject: f.Subject, RelatedClientIDs: f.Related, Title: f.Title, Evidence: f.Evidence,
-		Accepted: acceptance(f.Accepted), AcceptanceExpired: acceptance(f.Expired),
+		Accepted: acceptance(f.Accepted),
 	}
+	if f.Expired != nil {
+		out.AcceptanceExpired = f.Expired.Expires
+	}
+	return out
 }
 
 func acceptance(a *assess.Acceptance) *schemas.Acceptance {

@@ -15,7 +15,7 @@ func getSecurityStatus(cfg Config) server.ServerTool {
 	return snapshotTool(cfg, Definition{
 		Name:  "get_security_status",
 		Title: "Get Cloud Connector security status",
-		Description: `Each Cloud Connector's security summary and check ratings, and findings: every check not ok, worst first, with each check's remediation once under checks (security_status unknown: unreadable).
+		Description: `Each Cloud Connector's security summary and check ratings, and findings: every check not ok, worst first, with each check's remediation once under checks.
 Use it for a security review; min_risk (ok < low_risk < medium_risk < unknown < high_risk) keeps what matters.
 Example question: "What are our Cloud Connector security findings, and how do we fix them?"`,
 	}, securityStatus)

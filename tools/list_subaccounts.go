@@ -12,8 +12,8 @@ func listSubaccounts(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "list_subaccounts",
 		Title: "List subaccounts",
-		Description: `Lists the bound subaccounts: name and label (values for the subaccount argument), ids, region, credential and certificate expiry, last read, connectors then, last error. Sends no request unless refresh.
-Use it to learn which subaccounts exist and which fail.
+		Description: `Lists the bound subaccounts: name and label (values for the subaccount argument), ids, region, credential and certificate expiry, last read and error. Sends no request unless refresh.
+Use it to learn which subaccounts exist.
 Example question: "Which subaccounts do you see?"`,
 	}, func(ctx context.Context, in schemas.ListSubaccountsInput) (schemas.ListSubaccountsOutput, error) {
 		if in.Refresh {

@@ -19,9 +19,9 @@ func whatChanged(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "what_changed",
 		Title: "What changed",
-		Description: `What changed in the Cloud Connectors since a time or duration (default: the previous read), from the history of every read: connectors, versions, roles, reconnects, restarts, security ratings, exposed systems, findings. Worst first.
-Use it for "what is new since yesterday?" or "since when is the payload trace on?".
-Example question: "What changed in our Cloud Connectors since yesterday?"`,
+		Description: `What changed since a time or duration (default: the previous read), from the history of every read: connectors, versions, roles, reconnects, security ratings, exposed systems, findings. Worst first.
+Use it for "what is new since yesterday?".
+Example question: "Since when is the payload trace on?"`,
 	}, func(ctx context.Context, in schemas.WhatChangedInput) (schemas.WhatChangedOutput, error) {
 		return changesSince(ctx, cfg, in, time.Now())
 	})
