@@ -23,8 +23,8 @@ const DefaultCallTimeout = 20 * time.Second
 
 // Config is what the tools need from the outside world.
 type Config struct {
-	Fleet       *fleet.Fleet // every bound subaccount
-	History     *History     // nil: history is off
+	Fleet   *fleet.Fleet // every bound subaccount
+	History *History     // nil: history is off
 	// Hooks, when not nil, are the MCP server's hooks (callers add audit and metrics hooks);
 	// NewServer adds the resource-subscription hooks to them.
 	Hooks *server.Hooks
@@ -32,9 +32,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// WatchInterval is how often subscribed resources are re-read; 0 means DefaultWatchInterval.
 	WatchInterval time.Duration
-	Version     string
-	CallTimeout time.Duration // 0 means DefaultCallTimeout
-	Logger      *slog.Logger  // nil discards
+	Version       string
+	CallTimeout   time.Duration // 0 means DefaultCallTimeout
+	Logger        *slog.Logger  // nil discards
 	// MinSCCVersion is the lowest Cloud Connector version assess_connectors does not report as
 	// outdated (--min-scc-version); empty derives it from the landscape (see docs/assessment.md).
 	MinSCCVersion string

@@ -29,6 +29,8 @@ func TestAnswerSizes(t *testing.T) {
 	for name, landscape := range sizeLandscapes() {
 		t.Run(name, func(t *testing.T) {
 			env := newSimEnv(t, simEnvOptions{Landscape: landscape})
+			// A second read, with history: findings seen before carry first_seen.
+			env.callTool(t, "list_cloud_connectors", map[string]any{"refresh": true})
 			for _, tool := range Names() {
 				res := env.callTool(t, tool, nil)
 				n := len(resultText(t, res))
