@@ -85,7 +85,8 @@ type options struct {
 	maxParallel int    // --max-parallel
 	history     string // --history: a file, a postgres:// URL or "off"
 	retention   time.Duration
-	newOnly     bool // check only
+	watch       time.Duration // --watch-interval
+	newOnly     bool          // check only
 	extraArgs   []string
 }
 
@@ -106,6 +107,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxParallel, "max-parallel", fleet.DefaultMaxParallel, "subaccounts read at once")
 	fs.StringVar(&o.history, "history", os.Getenv("CONNECTIVITY_HISTORY"), "history store: a SQLite `file`, a postgres:// URL, or off (env CONNECTIVITY_HISTORY; default: a bound PostgreSQL service, else $XDG_STATE_HOME/btp-connectivity-mcp/history.db; in memory with --demo)")
 	fs.DurationVar(&o.retention, "history-retention", 400*24*time.Hour, "how long history keeps changes")
+	fs.DurationVar(&o.watch, "watch-interval", tools.DefaultWatchInterval, "how often subscribed resources are re-read (never below --cache-ttl)")
 	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings new since the previous read")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
 	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
@@ -218,6 +220,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	hist := openHistory(ctx, o, logger)
 	defer hist.Close()
 	cfg := tools.Config{Fleet: subaccounts, History: hist.History, Version: version, CallTimeout: o.timeout, Logger: logger,
+		CacheTTL: o.cacheTTL, WatchInterval: o.watch,
 		MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, AcceptedRisks: accepted}
 
 	switch mode {
