@@ -18,21 +18,28 @@ import (
 // server is one running server process spoken to over stdio, newline-delimited JSON-RPC 2.0, as
 // an MCP client does it.
 type server struct {
-	cmd        *exec.Cmd
-	stdin      io.WriteCloser
-	stdout     *bufio.Reader
-	stderr     *tail
-	nextID     int
-	answeredAt time.Time     // when the last response line was read
-	initTime   time.Duration // of the initialize request
+	cmd               *exec.Cmd
+	stdin             io.WriteCloser
+	stdout            *bufio.Reader
+	stderr            *tail
+	nextID            int
+	startup, initTime time.Duration // spawn → initialize response; the initialize request alone
 }
 
-// startServer starts binary with env, its stderr also copied to stderr unless nil.
-func startServer(binary string, args, env []string, stderr io.Writer) (*server, error) {
-	s := &server{cmd: exec.Command(binary, args...), stderr: &tail{}}
-	s.cmd.Env, s.cmd.Stderr = env, s.stderr
-	if stderr != nil {
-		s.cmd.Stderr = io.MultiWriter(s.stderr, stderr)
+// start spawns the server with binding (KEY=VALUE) in this process's environment without any
+// other binding source, passes --cache-ttl and args, and performs the MCP handshake.
+func start(cfg config, binding string, args ...string) (*server, error) {
+	s := &server{cmd: exec.Command(cfg.binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...)...), stderr: &tail{}}
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
+		default:
+			s.cmd.Env = append(s.cmd.Env, kv)
+		}
+	}
+	s.cmd.Env, s.cmd.Stderr = append(append(s.cmd.Env, cfg.env...), binding), s.stderr
+	if cfg.stderr != nil {
+		s.cmd.Stderr = io.MultiWriter(s.stderr, cfg.stderr)
 	}
 	stdin, err1 := s.cmd.StdinPipe()
 	stdout, err2 := s.cmd.StdoutPipe()
@@ -40,24 +47,36 @@ func startServer(binary string, args, env []string, stderr io.Writer) (*server, 
 		return nil, err
 	}
 	s.stdin, s.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
-	return s, s.cmd.Start()
+	spawn := time.Now()
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	asked := time.Now()
+	_, d, err := s.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "btp-connectivity-mcp-bench", "version": "1"}})
+	s.startup, s.initTime = asked.Sub(spawn)+d, d
+	if err == nil {
+		_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+	}
+	if err != nil {
+		_ = s.stop()
+		return nil, fmt.Errorf("start-up: %w", err)
+	}
+	return s, nil
 }
 
 // request sends one request and waits for its response. The duration runs from just before the
 // request is written to just after the response line is read: the server's time plus the pipes.
 func (s *server) request(method string, params any) (json.RawMessage, time.Duration, error) {
 	s.nextID++
-	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.nextID, "method": method, "params": params})
-	if err != nil {
-		return nil, 0, err
-	}
+	line, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.nextID, "method": method, "params": params})
 	start := time.Now()
 	if _, err := s.stdin.Write(append(line, '\n')); err != nil {
 		return nil, 0, fmt.Errorf("%s: writing the request: %w%s", method, err, s.stderr.hint())
 	}
 	for {
 		out, err := s.stdout.ReadBytes('\n')
-		s.answeredAt = time.Now()
+		d := time.Since(start)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: reading the response: %w%s", method, err, s.stderr.hint())
 		}
@@ -77,19 +96,9 @@ func (s *server) request(method string, params any) (json.RawMessage, time.Durat
 		case resp.Error != nil:
 			return nil, 0, fmt.Errorf("%s: JSON-RPC error %d: %s", method, resp.Error.Code, resp.Error.Message)
 		default:
-			return resp.Result, s.answeredAt.Sub(start), nil
+			return resp.Result, d, nil
 		}
 	}
-}
-
-// initialize performs the MCP handshake.
-func (s *server) initialize() (err error) {
-	_, s.initTime, err = s.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-		"clientInfo": map[string]any{"name": "btp-connectivity-mcp-bench", "version": "1"}})
-	if err == nil {
-		_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
-	}
-	return err
 }
 
 // toolResult is what the bench checks of a tools/call result.
@@ -100,9 +109,6 @@ type toolResult struct {
 		Partial            bool   `json:"partial"`
 		ConnectorsAssessed int    `json:"connectors_assessed"`
 	} `json:"structuredContent"`
-	Content []struct {
-		Text string `json:"text"`
-	} `json:"content"`
 }
 
 // callTool calls a tool and fails unless it answers without error, with a fetched_at.

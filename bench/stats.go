@@ -16,10 +16,8 @@ func (s sample) percentile(p float64) time.Duration {
 	if len(s) == 0 {
 		return 0
 	}
-	sorted := slices.Clone(s)
-	slices.Sort(sorted)
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[min(max(rank, 1), len(sorted))-1]
+	sorted := slices.Sorted(slices.Values(s))
+	return sorted[min(max(int(math.Ceil(p/100*float64(len(s)))), 1), len(s))-1]
 }
 
 func (s sample) p50() time.Duration { return s.percentile(50) }
