@@ -20,12 +20,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -36,8 +38,8 @@ import (
 
 // config holds the command-line settings.
 type config struct {
-	binary, stderrPath                        string
-	stderr                                    io.Writer // opened from stderrPath
+	binary                                    string
+	stderr                                    io.Writer // -server-stderr
 	connectors, systems, warm, cold, startups int
 	latency, tokenDelay, cacheTTL             time.Duration
 	sample                                    bool
@@ -65,7 +67,10 @@ func main() {
 		cfg.env = append(cfg.env, kv)
 		return nil
 	})
-	flag.StringVar(&cfg.stderrPath, "server-stderr", "", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`")
+	flag.Func("server-stderr", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`", func(path string) (err error) {
+		cfg.stderr, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		return err
+	})
 	flag.Func("subaccounts", "measure only fleets of these `sizes` (e.g. 10,100,500): assess_connectors over that many simulated subaccounts", func(v string) error {
 		for f := range strings.SplitSeq(v, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -106,14 +111,6 @@ func run(cfg config, w io.Writer) (err error) {
 	}
 	if cfg.binary, err = filepath.Abs(cfg.binary); err != nil {
 		return err
-	}
-	if cfg.stderrPath != "" {
-		f, err := os.OpenFile(cfg.stderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		cfg.stderr = f
 	}
 	printMachine(w, cfg.binary, how)
 	fmt.Fprintf(w, "simulator: latency %v on the Connectivity API, %v on the token endpoint; server flags: --cache-ttl %v\n",
@@ -360,3 +357,40 @@ func printTable(w io.Writer, rows [][]string) {
 	}
 	tw.Flush()
 }
+
+// sample is a set of measured durations.
+type sample []time.Duration
+
+// percentile returns the nearest-rank percentile p (0 < p ≤ 100): the smallest measurement that
+// at least p% of the measurements do not exceed.
+func (s sample) percentile(p float64) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	sorted := slices.Sorted(slices.Values(s))
+	return sorted[min(max(int(math.Ceil(p/100*float64(len(s)))), 1), len(s))-1]
+}
+
+func (s sample) p50() time.Duration { return s.percentile(50) }
+func (s sample) p99() time.Duration { return s.percentile(99) }
+
+// sig3 formats v (not below 0.0001) with three significant digits, no exponent, and unit; "-"
+// for a v that is not positive and finite.
+func sig3(v float64, unit string) string {
+	switch {
+	case !(v > 0) || math.IsInf(v, 0):
+		return "-"
+	case v >= 100:
+		return fmt.Sprintf("%.0f%s", v, unit)
+	}
+	return fmt.Sprintf("%#.3g%s", v, unit)
+}
+
+// ms formats a duration in milliseconds with three significant digits.
+func ms(d time.Duration) string { return sig3(float64(d)/float64(time.Millisecond), " ms") }
+
+// ratio formats a/b as "12.3×".
+func ratio(a, b time.Duration) string { return sig3(float64(a)/float64(b), "×") }
+
+// mib formats a byte count in MiB.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -21,7 +20,7 @@ type server struct {
 	cmd               *exec.Cmd
 	stdin             io.WriteCloser
 	stdout            *bufio.Reader
-	stderr            *tail
+	stderr            *os.File // a temporary file, removed by stop
 	nextID            int
 	startup, initTime time.Duration // spawn → initialize response; the initialize request alone
 }
@@ -29,7 +28,11 @@ type server struct {
 // start spawns the server with binding (KEY=VALUE) in this process's environment without any
 // other binding source, passes --cache-ttl and args, and performs the MCP handshake.
 func start(cfg config, binding string, args ...string) (*server, error) {
-	s := &server{cmd: exec.Command(cfg.binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...)...), stderr: &tail{}}
+	stderr, err := os.CreateTemp("", "btp-connectivity-mcp-bench-stderr-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cmd: exec.Command(cfg.binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...)...), stderr: stderr}
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); name {
 		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
@@ -43,12 +46,11 @@ func start(cfg config, binding string, args ...string) (*server, error) {
 	}
 	stdin, err1 := s.cmd.StdinPipe()
 	stdout, err2 := s.cmd.StdoutPipe()
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, err
-	}
 	s.stdin, s.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
 	spawn := time.Now()
-	if err := s.cmd.Start(); err != nil {
+	if err := errors.Join(err1, err2, s.cmd.Start()); err != nil {
+		stderr.Close()
+		os.Remove(stderr.Name())
 		return nil, err
 	}
 	asked := time.Now()
@@ -72,21 +74,18 @@ func (s *server) request(method string, params any) (json.RawMessage, time.Durat
 	line, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.nextID, "method": method, "params": params})
 	start := time.Now()
 	if _, err := s.stdin.Write(append(line, '\n')); err != nil {
-		return nil, 0, fmt.Errorf("%s: writing the request: %w%s", method, err, s.stderr.hint())
+		return nil, 0, fmt.Errorf("%s: writing the request: %w%s", method, err, s.hint())
 	}
 	for {
 		out, err := s.stdout.ReadBytes('\n')
 		d := time.Since(start)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: reading the response: %w%s", method, err, s.stderr.hint())
+			return nil, 0, fmt.Errorf("%s: reading the response: %w%s", method, err, s.hint())
 		}
 		var resp struct {
 			ID     *int            `json:"id"`
 			Result json.RawMessage `json:"result"`
-			Error  *struct {
-				Code    int    `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
+			Error  json.RawMessage `json:"error"`
 		}
 		if err := json.Unmarshal(out, &resp); err != nil {
 			return nil, 0, fmt.Errorf("%s: the server wrote something that is not JSON-RPC on stdout: %.200q", method, out)
@@ -94,7 +93,7 @@ func (s *server) request(method string, params any) (json.RawMessage, time.Durat
 		switch {
 		case resp.ID == nil || *resp.ID != s.nextID: // a notification, or an answer to something else
 		case resp.Error != nil:
-			return nil, 0, fmt.Errorf("%s: JSON-RPC error %d: %s", method, resp.Error.Code, resp.Error.Message)
+			return nil, 0, fmt.Errorf("%s: JSON-RPC error %s", method, resp.Error)
 		default:
 			return resp.Result, d, nil
 		}
@@ -163,32 +162,19 @@ func (s *server) stop() error {
 	s.stdin.Close()
 	kill := time.AfterFunc(10*time.Second, func() { _ = s.cmd.Process.Kill() })
 	defer kill.Stop()
+	defer os.Remove(s.stderr.Name())
+	defer s.stderr.Close()
 	if err := s.cmd.Wait(); err != nil {
-		return fmt.Errorf("server exit: %w%s", err, s.stderr.hint())
+		return fmt.Errorf("server exit: %w%s", err, s.hint())
 	}
 	return nil
 }
 
-// tail keeps the last 4 KiB a process wrote, for error messages.
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	t.buf = t.buf[max(0, len(t.buf)-4096):]
-	return len(p), nil
-}
-
-// hint returns the server's last stderr lines, prefixed for appending to an error.
-func (t *tail) hint() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(bytes.TrimSpace(t.buf)) == 0 {
+// hint returns the end of the server's stderr, prefixed for appending to an error.
+func (s *server) hint() string {
+	data, _ := os.ReadFile(s.stderr.Name())
+	if len(bytes.TrimSpace(data)) == 0 {
 		return ""
 	}
-	return "\nserver stderr (last lines):\n" + string(t.buf)
+	return "\nserver stderr (last lines):\n" + string(data[max(0, len(data)-4096):])
 }
