@@ -302,10 +302,7 @@ type Rotation struct {
 // NewRotation watches the source of the binding current returns and hands a changed one to apply,
 // looking at most once per interval (negative: only on Refused). A nil logger discards.
 func NewRotation(current func() *Binding, apply func(*Binding) error, interval time.Duration, logger *slog.Logger) *Rotation {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Rotation{current: current, apply: apply, interval: interval, logger: logger,
+	return &Rotation{current: current, apply: apply, interval: interval, logger: cmp.Or(logger, slog.New(slog.DiscardHandler)),
 		checked: time.Now(), stamp: stamp(current().path)}
 }
 
