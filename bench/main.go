@@ -208,16 +208,13 @@ func measureStartup(w io.Writer, cfg config) error {
 	return nil
 }
 
-// question is one question asked of the server: a tool and its arguments.
-type question struct {
-	label, tool string
-	args        map[string]any
-}
-
 // measureLandscape runs one server against one landscape and prints its table.
 func measureLandscape(w io.Writer, cfg config, name string, agents []simulator.Agent, large bool) error {
 	query := map[bool]string{false: "s4h.internal", true: "sys42.loc7.internal"}[large]
-	qs := []question{
+	qs := []struct { // the questions asked of the server: a tool and its arguments
+		label, tool string
+		args        map[string]any
+	}{
 		{"list_cloud_connectors", "list_cloud_connectors", map[string]any{}},
 		{"get_security_status", "get_security_status", map[string]any{}},
 		{"find_exposed_system filter", "find_exposed_system", map[string]any{"protocol": "HTTPS", "type": "abapSys"}},
