@@ -12,7 +12,7 @@
 package main
 
 import (
-	"bufio"
+	"cmp"
 	"debug/buildinfo"
 	"encoding/json"
 	"errors"
@@ -20,10 +20,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,8 +38,8 @@ import (
 
 // config holds the command-line settings.
 type config struct {
-	binary, stderrPath                        string
-	stderr                                    io.Writer // opened from stderrPath
+	binary                                    string
+	stderr                                    io.Writer // -server-stderr
 	connectors, systems, warm, cold, startups int
 	latency, tokenDelay, cacheTTL             time.Duration
 	sample                                    bool
@@ -62,10 +67,19 @@ func main() {
 		cfg.env = append(cfg.env, kv)
 		return nil
 	})
-	flag.StringVar(&cfg.stderrPath, "server-stderr", "", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`")
-	flag.Func("subaccounts", "measure only fleets of these `sizes` (e.g. 10,100,500): assess_connectors over that many simulated subaccounts", func(v string) (err error) {
-		cfg.fleets, err = parseSizes(v)
+	flag.Func("server-stderr", "append the servers' stderr (logs; GODEBUG=gctrace=1 output) to this `file`", func(path string) (err error) {
+		cfg.stderr, err = os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		return err
+	})
+	flag.Func("subaccounts", "measure only fleets of these `sizes` (e.g. 10,100,500): assess_connectors over that many simulated subaccounts", func(v string) error {
+		for f := range strings.SplitSeq(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return errors.New("want positive numbers separated by commas")
+			}
+			cfg.fleets = append(cfg.fleets, n)
+		}
+		return nil
 	})
 	flag.IntVar(&cfg.maxParallel, "max-parallel", 32, "--max-parallel passed to the server in fleet mode")
 	flag.Parse()
@@ -82,74 +96,42 @@ func main() {
 	}
 }
 
-// question is one question asked of the server: a tool and its arguments.
-type question struct {
-	label, tool string
-	args        map[string]any
-}
-
-// questions returns the questions asked of the sample or of the large landscape.
-func questions(large bool) []question {
-	query := "s4h.internal"
-	if large {
-		query = "sys42.loc7.internal"
-	}
-	return []question{
-		{"list_cloud_connectors", "list_cloud_connectors", map[string]any{}},
-		{"get_security_status", "get_security_status", map[string]any{}},
-		{"find_exposed_system filter", "find_exposed_system", map[string]any{"protocol": "HTTPS", "type": "abapSys"}},
-		{"find_exposed_system query", "find_exposed_system", map[string]any{"query": query}},
-		{"find_exposed_system query, 500 rows", "find_exposed_system", map[string]any{"query": "internal", "limit": 500}},
-	}
-}
-
-func run(cfg config, out io.Writer) error {
-	started, binary, how := time.Now(), cfg.binary, "given with -binary"
-	if binary == "" {
+func run(cfg config, w io.Writer) (err error) {
+	started, how := time.Now(), "given with -binary"
+	if cfg.binary == "" {
 		dir, err := os.MkdirTemp("", "btp-connectivity-mcp-bench-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		if binary, err = build(dir); err != nil {
+		if cfg.binary, err = build(dir); err != nil {
 			return err
 		}
 		how = "built by the bench"
 	}
-	binary, err := filepath.Abs(binary)
-	if err != nil {
+	if cfg.binary, err = filepath.Abs(cfg.binary); err != nil {
 		return err
 	}
-	if cfg.stderrPath != "" {
-		f, err := os.OpenFile(cfg.stderrPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		cfg.stderr = f
-	}
-	w := bufio.NewWriter(out)
-	defer w.Flush()
-	printMachine(w, binary, how)
+	printMachine(w, cfg.binary, how)
 	fmt.Fprintf(w, "simulator: latency %v on the Connectivity API, %v on the token endpoint; server flags: --cache-ttl %v\n",
 		cfg.latency, cfg.tokenDelay, cfg.cacheTTL)
 	if len(cfg.env) > 0 {
 		fmt.Fprintf(w, "server environment: %s\n", strings.Join(cfg.env, " "))
 	}
 	if len(cfg.fleets) > 0 {
-		return measureFleets(w, cfg, binary)
+		return measureFleets(w, cfg)
 	}
-	if err := measureStartup(w, cfg, binary); err != nil {
+	if err := measureStartup(w, cfg); err != nil {
 		return err
 	}
 	if cfg.sample {
-		if err := measureLandscape(w, cfg, binary, "demo (simulator.SampleLandscape)", simulator.SampleLandscape(), false); err != nil {
+		if err := measureLandscape(w, cfg, "demo (simulator.SampleLandscape)", simulator.SampleLandscape(), false); err != nil {
 			return fmt.Errorf("demo landscape: %w", err)
 		}
 	}
 	if cfg.connectors > 0 {
 		name := fmt.Sprintf("large (simulator.LargeLandscape(%d, %d))", cfg.connectors, cfg.systems)
-		if err := measureLandscape(w, cfg, binary, name, simulator.LargeLandscape(cfg.connectors, cfg.systems), true); err != nil {
+		if err := measureLandscape(w, cfg, name, simulator.LargeLandscape(cfg.connectors, cfg.systems), true); err != nil {
 			return fmt.Errorf("large landscape: %w", err)
 		}
 	}
@@ -157,31 +139,25 @@ func run(cfg config, out io.Writer) error {
 	return nil
 }
 
-// build compiles the server from the module the bench belongs to.
+// build compiles the server of the module the bench belongs to into dir.
 func build(dir string) (string, error) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	mod := strings.TrimSpace(string(gomod))
-	if err != nil || mod == "" || mod == os.DevNull {
-		return "", errors.New("not inside the module (go env GOMOD): run from the checkout, or pass -binary")
-	}
 	binary := filepath.Join(dir, "btp-connectivity-mcp")
-	cmd := exec.Command("go", "build", "-o", binary, ".")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = filepath.Dir(mod), os.Stderr, os.Stderr
-	fmt.Fprintf(os.Stderr, "bench: building %s …\n", cmd.Dir)
+	fmt.Fprintln(os.Stderr, "bench: building the server …")
+	cmd := exec.Command("go", "build", "-o", binary, "github.com/btp-connectivity-mcp/btp-connectivity-mcp")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build: %w", err)
+		return "", fmt.Errorf("go build (run from the checkout, or pass -binary): %w", err)
 	}
 	return binary, nil
 }
 
 // printMachine describes where the numbers come from.
-func printMachine(w *bufio.Writer, binary, how string) {
+func printMachine(w io.Writer, binary, how string) {
 	cpu, goVersion, load := "unknown CPU", "unknown Go", ""
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		if _, rest, ok := strings.Cut(string(data), "model name"); ok {
-			line, _, _ := strings.Cut(rest, "\n")
-			cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":"))
-		}
+		_, rest, _ := strings.Cut(string(data), "model name")
+		line, _, _ := strings.Cut(rest, "\n")
+		cpu = cmp.Or(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), ":")), cpu)
 	}
 	if info, err := buildinfo.ReadFile(binary); err == nil {
 		goVersion = info.GoVersion
@@ -189,49 +165,19 @@ func printMachine(w *bufio.Writer, binary, how string) {
 	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = ", load average " + strings.Join(strings.Fields(string(data))[:3], " ")
 	}
-	fmt.Fprintf(w, "btp-connectivity-mcp bench, %s\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "machine: %d CPUs (%s), %s/%s%s\n", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, load)
-	fmt.Fprintf(w, "server: %s (%s, %s)\n", binary, how, goVersion)
-	w.Flush()
+	fmt.Fprintf(w, "btp-connectivity-mcp bench, %s\nmachine: %d CPUs (%s), %s/%s%s\nserver: %s (%s, %s)\n",
+		time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, load, binary, how, goVersion)
 }
 
-// serverEnv is this process's environment without any binding source, plus extra and binding
-// (KEY=VALUE).
-func serverEnv(binding string, extra []string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		switch name, _, _ := strings.Cut(kv, "="); name {
-		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
-		default:
-			env = append(env, kv)
-		}
-	}
-	return append(append(env, extra...), binding)
-}
-
-// newSim starts a simulator with the configured latency whose default tenant serves agents.
-func newSim(cfg config, agents []simulator.Agent) (*simulator.Server, error) {
+// sim starts a simulator with the configured latency whose default tenant serves agents.
+func (cfg config) sim(agents []simulator.Agent) (*simulator.Server, error) {
 	return simulator.New(simulator.Options{Landscape: agents, APILatency: cfg.latency, TokenLatency: cfg.tokenDelay})
-}
-
-// startFor starts a server with binding (KEY=VALUE), --cache-ttl and args, and performs the
-// handshake.
-func startFor(cfg config, binary, binding string, args ...string) (*server, error) {
-	s, err := startServer(binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...), serverEnv(binding, cfg.env), cfg.stderr)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.initialize(); err != nil {
-		_ = s.stop()
-		return nil, fmt.Errorf("start-up: %w", err)
-	}
-	return s, nil
 }
 
 // measureStartup spawns processes one after another and times each from spawn to the initialize
 // response. It also checks that start-up, initialize and tools/list make no network I/O.
-func measureStartup(w *bufio.Writer, cfg config, binary string) error {
-	sim, err := newSim(cfg, nil)
+func measureStartup(w io.Writer, cfg config) error {
+	sim, err := cfg.sim(nil)
 	if err != nil {
 		return err
 	}
@@ -239,12 +185,11 @@ func measureStartup(w *bufio.Writer, cfg config, binary string) error {
 	var startup, initOnly sample
 	maxSockets, binding := 0, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials)
 	for range cfg.startups {
-		start := time.Now()
-		s, err := startFor(cfg, binary, binding)
+		s, err := start(cfg, binding)
 		if err != nil {
 			return err
 		}
-		startup, initOnly = append(startup, s.answeredAt.Sub(start)), append(initOnly, s.initTime)
+		startup, initOnly = append(startup, s.startup), append(initOnly, s.initTime)
 		_, _, err = s.request("tools/list", map[string]any{})
 		n, err2 := s.sockets()
 		maxSockets = max(maxSockets, n)
@@ -260,37 +205,46 @@ func measureStartup(w *bufio.Writer, cfg config, binary string) error {
 	if counts.APIRequests+counts.TokenRequests != 0 || maxSockets != 0 {
 		return errors.New("the server did network I/O before the first tool call")
 	}
-	return w.Flush()
+	return nil
 }
 
 // measureLandscape runs one server against one landscape and prints its table.
-func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents []simulator.Agent, large bool) error {
-	sim, err := newSim(cfg, agents)
+func measureLandscape(w io.Writer, cfg config, name string, agents []simulator.Agent, large bool) error {
+	query := map[bool]string{false: "s4h.internal", true: "sys42.loc7.internal"}[large]
+	qs := []struct { // the questions asked of the server: a tool and its arguments
+		label, tool string
+		args        map[string]any
+	}{
+		{"list_cloud_connectors", "list_cloud_connectors", map[string]any{}},
+		{"get_security_status", "get_security_status", map[string]any{}},
+		{"find_exposed_system filter", "find_exposed_system", map[string]any{"protocol": "HTTPS", "type": "abapSys"}},
+		{"find_exposed_system query", "find_exposed_system", map[string]any{"query": query}},
+		{"find_exposed_system query, 500 rows", "find_exposed_system", map[string]any{"query": "internal", "limit": 500}},
+	}
+	sim, err := cfg.sim(agents)
 	if err != nil {
 		return err
 	}
 	defer sim.Close()
-	var counts [4]simulator.Counts // first call, warm calls, cold calls, curl recipe
-	var peaks [3]int64             // after the first call, the warm calls, the cold calls
-	var current int64
-	phase := func(i int, s *server) (err error) {
-		counts[i] = sim.Counts()
-		sim.ResetCounts()
-		if s != nil {
-			peaks[i], current, err = s.memory()
-		}
-		return err
-	}
-
-	s, err := startFor(cfg, binary, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials))
+	s, err := start(cfg, "VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials))
 	if err != nil {
 		return err
 	}
 	defer s.stop()
+	var counts [4]simulator.Counts // first call, warm calls, cold calls, curl recipe
+	var peaks [3]int64             // after the first call, the warm calls, the cold calls
+	var current int64
+	phase := func(i int) (err error) {
+		counts[i] = sim.Counts()
+		sim.ResetCounts()
+		if i < len(peaks) {
+			peaks[i], current, err = s.memory()
+		}
+		return err
+	}
 	// The first call reads the API (with a new token) and builds the snapshot.
-	qs := questions(large)
 	first, firstTime, err := s.callTool(qs[0].tool, qs[0].args)
-	if err := errors.Join(err, phase(0, s)); err != nil {
+	if err := errors.Join(err, phase(0)); err != nil {
 		return err
 	}
 	times := make([][2]sample, len(qs)) // per question: warm, cold
@@ -312,24 +266,18 @@ func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents [
 				times[i][p] = append(times[i][p], d)
 			}
 		}
-		if err := phase(p+1, s); err != nil {
+		if err := phase(p + 1); err != nil {
 			return err
 		}
 	}
 	if err := s.stop(); err != nil {
 		return err
 	}
-
-	var curl sample
-	recipe, bodyBytes := newCurlRecipe(sim.Credentials(simulator.SecretCredentials)), 0
-	for range cfg.cold {
-		d, n, err := recipe.ask()
-		if err != nil {
-			return fmt.Errorf("curl recipe: %w", err)
-		}
-		curl, bodyBytes = append(curl, d), n
+	curl, bodyBytes, err := curlRecipe(sim.Credentials(simulator.SecretCredentials), cfg.cold)
+	if err != nil {
+		return fmt.Errorf("curl recipe: %w", err)
 	}
-	_ = phase(3, nil)
+	_ = phase(3)
 
 	systems := 0
 	for _, a := range agents {
@@ -356,7 +304,46 @@ func measureLandscape(w *bufio.Writer, cfg config, binary, name string, agents [
 		cfg.cold*len(qs), counts[2].APIRequests, counts[2].TokenRequests, cfg.cold, counts[3].APIRequests, counts[3].TokenRequests)
 	fmt.Fprintf(w, "server peak RSS (VmHWM): %s after the first call, %s after the warm calls, %s after the cold calls (RSS then %s)\n",
 		mib(peaks[0]), mib(peaks[1]), mib(peaks[2]), mib(current))
-	return w.Flush()
+	return nil
+}
+
+// curlRecipe asks n questions the way SAP's "Calling the Connectivity Service REST API" page
+// shows with curl: a token POST with the binding's client credentials (creds, the simulator's
+// secret ones), then a GET of the Cloud Connector info with the token, reading the whole body.
+// Like separate curl runs it shares nothing between questions (new connections, a new token) and
+// does not parse the answer. It returns each question's time and the size of the answer.
+func curlRecipe(creds map[string]any, n int) (times sample, size int64, err error) {
+	svc := creds["connectivity_service"].(map[string]any)
+	info := svc["url"].(string) + svc["scc_info_path"].(string)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {creds["clientid"].(string)}, "client_secret": {creds["clientsecret"].(string)}}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Minute}
+	for range n {
+		start := time.Now()
+		resp, err := client.PostForm(creds["token_service_url"].(string)+"/oauth/token", form)
+		if err != nil {
+			return nil, 0, fmt.Errorf("token request: %w", err)
+		}
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+			return nil, 0, fmt.Errorf("token request: HTTP %d, no access token (%v)", resp.StatusCode, err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, info, nil) // the simulator's URL is valid
+		req.Header = http.Header{"Accept": {"application/json"}, "Authorization": {"Bearer " + tok.AccessToken}}
+		if resp, err = client.Do(req); err != nil {
+			return nil, 0, fmt.Errorf("info request: %w", err)
+		}
+		size, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return nil, 0, fmt.Errorf("info request: HTTP %d (%v)", resp.StatusCode, err)
+		}
+		times = append(times, time.Since(start))
+	}
+	return times, size, nil
 }
 
 // printTable prints rows in columns.
@@ -367,3 +354,40 @@ func printTable(w io.Writer, rows [][]string) {
 	}
 	tw.Flush()
 }
+
+// sample is a set of measured durations.
+type sample []time.Duration
+
+// percentile returns the nearest-rank percentile p (0 < p ≤ 100): the smallest measurement that
+// at least p% of the measurements do not exceed.
+func (s sample) percentile(p float64) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	sorted := slices.Sorted(slices.Values(s))
+	return sorted[min(max(int(math.Ceil(p/100*float64(len(s)))), 1), len(s))-1]
+}
+
+func (s sample) p50() time.Duration { return s.percentile(50) }
+func (s sample) p99() time.Duration { return s.percentile(99) }
+
+// sig3 formats v (not below 0.0001) with three significant digits, no exponent, and unit; "-"
+// for a v that is not positive and finite.
+func sig3(v float64, unit string) string {
+	switch {
+	case !(v > 0) || math.IsInf(v, 0):
+		return "-"
+	case v >= 100:
+		return fmt.Sprintf("%.0f%s", v, unit)
+	}
+	return fmt.Sprintf("%#.3g%s", v, unit)
+}
+
+// ms formats a duration in milliseconds with three significant digits.
+func ms(d time.Duration) string { return sig3(float64(d)/float64(time.Millisecond), " ms") }
+
+// ratio formats a/b as "12.3×".
+func ratio(a, b time.Duration) string { return sig3(float64(a)/float64(b), "×") }
+
+// mib formats a byte count in MiB.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -11,63 +11,81 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // server is one running server process spoken to over stdio, newline-delimited JSON-RPC 2.0, as
 // an MCP client does it.
 type server struct {
-	cmd        *exec.Cmd
-	stdin      io.WriteCloser
-	stdout     *bufio.Reader
-	stderr     *tail
-	nextID     int
-	answeredAt time.Time     // when the last response line was read
-	initTime   time.Duration // of the initialize request
+	cmd               *exec.Cmd
+	stdin             io.WriteCloser
+	stdout            *bufio.Reader
+	stderr            *os.File // a temporary file, removed by stop
+	nextID            int
+	startup, initTime time.Duration // spawn → initialize response; the initialize request alone
 }
 
-// startServer starts binary with env, its stderr also copied to stderr unless nil.
-func startServer(binary string, args, env []string, stderr io.Writer) (*server, error) {
-	s := &server{cmd: exec.Command(binary, args...), stderr: &tail{}}
-	s.cmd.Env, s.cmd.Stderr = env, s.stderr
-	if stderr != nil {
-		s.cmd.Stderr = io.MultiWriter(s.stderr, stderr)
+// start spawns the server with binding (KEY=VALUE) in this process's environment without any
+// other binding source, passes --cache-ttl and args, and performs the MCP handshake.
+func start(cfg config, binding string, args ...string) (*server, error) {
+	stderr, err := os.CreateTemp("", "btp-connectivity-mcp-bench-stderr-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cmd: exec.Command(cfg.binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...)...), stderr: stderr}
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":
+		default:
+			s.cmd.Env = append(s.cmd.Env, kv)
+		}
+	}
+	s.cmd.Env, s.cmd.Stderr = append(append(s.cmd.Env, cfg.env...), binding), s.stderr
+	if cfg.stderr != nil {
+		s.cmd.Stderr = io.MultiWriter(s.stderr, cfg.stderr)
 	}
 	stdin, err1 := s.cmd.StdinPipe()
 	stdout, err2 := s.cmd.StdoutPipe()
-	if err := errors.Join(err1, err2); err != nil {
+	s.stdin, s.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
+	spawn := time.Now()
+	if err := errors.Join(err1, err2, s.cmd.Start()); err != nil {
+		stderr.Close()
+		os.Remove(stderr.Name())
 		return nil, err
 	}
-	s.stdin, s.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
-	return s, s.cmd.Start()
+	asked := time.Now()
+	_, d, err := s.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "btp-connectivity-mcp-bench", "version": "1"}})
+	s.startup, s.initTime = asked.Sub(spawn)+d, d
+	if err == nil {
+		_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+	}
+	if err != nil {
+		_ = s.stop()
+		return nil, fmt.Errorf("start-up: %w", err)
+	}
+	return s, nil
 }
 
 // request sends one request and waits for its response. The duration runs from just before the
 // request is written to just after the response line is read: the server's time plus the pipes.
 func (s *server) request(method string, params any) (json.RawMessage, time.Duration, error) {
 	s.nextID++
-	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.nextID, "method": method, "params": params})
-	if err != nil {
-		return nil, 0, err
-	}
+	line, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.nextID, "method": method, "params": params})
 	start := time.Now()
 	if _, err := s.stdin.Write(append(line, '\n')); err != nil {
-		return nil, 0, fmt.Errorf("%s: writing the request: %w%s", method, err, s.stderr.hint())
+		return nil, 0, fmt.Errorf("%s: writing the request: %w%s", method, err, s.hint())
 	}
 	for {
 		out, err := s.stdout.ReadBytes('\n')
-		s.answeredAt = time.Now()
+		d := time.Since(start)
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: reading the response: %w%s", method, err, s.stderr.hint())
+			return nil, 0, fmt.Errorf("%s: reading the response: %w%s", method, err, s.hint())
 		}
 		var resp struct {
 			ID     *int            `json:"id"`
 			Result json.RawMessage `json:"result"`
-			Error  *struct {
-				Code    int    `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
+			Error  json.RawMessage `json:"error"`
 		}
 		if err := json.Unmarshal(out, &resp); err != nil {
 			return nil, 0, fmt.Errorf("%s: the server wrote something that is not JSON-RPC on stdout: %.200q", method, out)
@@ -75,21 +93,11 @@ func (s *server) request(method string, params any) (json.RawMessage, time.Durat
 		switch {
 		case resp.ID == nil || *resp.ID != s.nextID: // a notification, or an answer to something else
 		case resp.Error != nil:
-			return nil, 0, fmt.Errorf("%s: JSON-RPC error %d: %s", method, resp.Error.Code, resp.Error.Message)
+			return nil, 0, fmt.Errorf("%s: JSON-RPC error %s", method, resp.Error)
 		default:
-			return resp.Result, s.answeredAt.Sub(start), nil
+			return resp.Result, d, nil
 		}
 	}
-}
-
-// initialize performs the MCP handshake.
-func (s *server) initialize() (err error) {
-	_, s.initTime, err = s.request("initialize", map[string]any{"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
-		"clientInfo": map[string]any{"name": "btp-connectivity-mcp-bench", "version": "1"}})
-	if err == nil {
-		_, err = io.WriteString(s.stdin, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
-	}
-	return err
 }
 
 // toolResult is what the bench checks of a tools/call result.
@@ -100,9 +108,6 @@ type toolResult struct {
 		Partial            bool   `json:"partial"`
 		ConnectorsAssessed int    `json:"connectors_assessed"`
 	} `json:"structuredContent"`
-	Content []struct {
-		Text string `json:"text"`
-	} `json:"content"`
 }
 
 // callTool calls a tool and fails unless it answers without error, with a fetched_at.
@@ -157,32 +162,19 @@ func (s *server) stop() error {
 	s.stdin.Close()
 	kill := time.AfterFunc(10*time.Second, func() { _ = s.cmd.Process.Kill() })
 	defer kill.Stop()
+	defer os.Remove(s.stderr.Name())
+	defer s.stderr.Close()
 	if err := s.cmd.Wait(); err != nil {
-		return fmt.Errorf("server exit: %w%s", err, s.stderr.hint())
+		return fmt.Errorf("server exit: %w%s", err, s.hint())
 	}
 	return nil
 }
 
-// tail keeps the last 4 KiB a process wrote, for error messages.
-type tail struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	t.buf = t.buf[max(0, len(t.buf)-4096):]
-	return len(p), nil
-}
-
-// hint returns the server's last stderr lines, prefixed for appending to an error.
-func (t *tail) hint() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(bytes.TrimSpace(t.buf)) == 0 {
+// hint returns the end of the server's stderr, prefixed for appending to an error.
+func (s *server) hint() string {
+	data, _ := os.ReadFile(s.stderr.Name())
+	if len(bytes.TrimSpace(data)) == 0 {
 		return ""
 	}
-	return "\nserver stderr (last lines):\n" + string(t.buf)
+	return "\nserver stderr (last lines):\n" + string(data[max(0, len(data)-4096):])
 }

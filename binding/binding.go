@@ -16,9 +16,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,14 +40,11 @@ func (s Secret) String() string {
 	return "[redacted]"
 }
 
-// GoString redacts the secret for %#v.
-func (s Secret) GoString() string { return strconv.Quote(s.String()) }
-
 // Format redacts the secret for every fmt verb, including %x and %q.
 func (s Secret) Format(f fmt.State, verb rune) {
 	out := s.String()
 	if verb == 'q' || (verb == 'v' && f.Flag('#')) {
-		out = s.GoString()
+		out = strconv.Quote(out)
 	}
 	_, _ = io.WriteString(f, out)
 }
@@ -279,4 +279,98 @@ func clip(s string, max int) string {
 		return string(r[:max]) + "…"
 	}
 	return s
+}
+
+// DefaultCheckInterval is how often, at most, a Rotation looks at its binding's file or folder.
+const DefaultCheckInterval = 5 * time.Second
+
+// Rotation lets a long-running client pick up a new secret or certificate written to its binding's
+// file or Kyma folder. It reads the source again during calls, never in the background: on Check
+// when its files changed (size or modification time, looked at once per interval at most), and
+// on Refused. A source that cannot be read or holds an invalid binding is logged and ignored.
+type Rotation struct {
+	current  func() *Binding
+	apply    func(*Binding) error
+	interval time.Duration // < 0: no periodic look
+	logger   *slog.Logger
+
+	mu      sync.Mutex
+	checked time.Time // last periodic look
+	stamp   string    // fingerprint of the source at the last reload
+}
+
+// NewRotation watches the source of the binding current returns and hands a changed one to apply,
+// looking at most once per interval (negative: only on Refused). A nil logger discards.
+func NewRotation(current func() *Binding, apply func(*Binding) error, interval time.Duration, logger *slog.Logger) *Rotation {
+	return &Rotation{current: current, apply: apply, interval: interval, logger: cmp.Or(logger, slog.New(slog.DiscardHandler)),
+		checked: time.Now(), stamp: stamp(current().path)}
+}
+
+// Check reloads the binding when its source changed since the last look, if the interval has passed.
+func (r *Rotation) Check() {
+	cur := r.current()
+	if r.interval < 0 || cur.path == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := time.Now(); now.Sub(r.checked) >= r.interval {
+		r.checked = now
+		if s := stamp(cur.path); s != r.stamp {
+			r.reloadLocked(cur, s, "its source changed")
+		}
+	}
+}
+
+// Refused is called when XSUAA refused the credentials of binding used. It reports whether to
+// repeat the token request once: the binding was replaced meanwhile, or its source changed it.
+func (r *Rotation) Refused(used *Binding) bool {
+	if cur := r.current(); cur != used || cur.path == "" {
+		return cur != used
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current() != used || r.reloadLocked(used, stamp(used.path), "XSUAA refused its credentials")
+}
+
+// reloadLocked switches to the binding in cur's source (stamped stamp) if it differs; r.mu is held.
+func (r *Rotation) reloadLocked(cur *Binding, stamp, why string) bool {
+	nb, err := cur.Reload()
+	if err == nil {
+		r.stamp = stamp // only on success: a file caught half written is read again at the next look
+		if *nb == *cur {
+			r.logger.Debug("binding source read again: unchanged", "binding", cur.String(), "reason", why)
+			return false
+		}
+		err = r.apply(nb)
+	}
+	if err != nil {
+		r.logger.Warn("binding not reloaded: keeping the one in use", "binding", cur.String(), "reason", why, "error", err)
+		return false
+	}
+	r.logger.Info("binding reloaded", "binding", nb.String(), "reason", why, "credentials_changed",
+		cur.ClientID != nb.ClientID || cur.ClientSecret != nb.ClientSecret || cur.Certificate != nb.Certificate ||
+			cur.Key != nb.Key || cur.CredentialType != nb.CredentialType)
+	return true
+}
+
+// stamp fingerprints a file, or a folder's files, by name, size and modification time.
+func stamp(path string) string {
+	file := func(path string) string {
+		if info, err := os.Stat(path); err == nil {
+			return fmt.Sprintf("%d@%d", info.Size(), info.ModTime().UnixNano())
+		}
+		return "?"
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return file(path) // a file, or a folder that cannot be read
+	}
+	var parts []string
+	for _, e := range entries { // sorted by name
+		if name := e.Name(); !strings.HasPrefix(name, ".") || name == ".metadata" {
+			parts = append(parts, name+"="+file(filepath.Join(path, name)))
+		}
+	}
+	return strings.Join(parts, ";")
 }

@@ -813,7 +813,7 @@ func TestSecretsNeverShow(t *testing.T) {
 			fmt.Sprintf("%v|%+v|%#v", *b, *b, *b),
 			fmt.Sprintf("%v|%+v|%#v|%s|%q|%x|%X|%d|%10s", b.ClientSecret, b.ClientSecret, b.ClientSecret, b.ClientSecret, b.ClientSecret, b.ClientSecret, b.ClientSecret, b.ClientSecret, b.ClientSecret),
 			fmt.Sprintf("%v|%#v|%q|%x", b.Key, b.Key, b.Key, b.Key),
-			fmt.Sprint(b.Key, b.ClientSecret), b.Key.String(), b.ClientSecret.GoString(),
+			fmt.Sprint(b.Key, b.ClientSecret), b.Key.String(), fmt.Sprintf("%#v", b.ClientSecret),
 		)
 		for _, v := range []any{b, *b, []*binding.Binding{b}, map[string]any{"b": b}} {
 			data, err := json.Marshal(v)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -145,6 +144,35 @@ func (r *Result) loadArg(arg string) string {
 		rename(&r.Skipped[i].Name)
 	}
 	return source
+}
+
+// Reload reads the binding's file or Kyma folder again and returns the binding of the same name,
+// validated; one from VCAP_SERVICES (which changes only with a restart) or Parse is returned as is.
+func (b *Binding) Reload() (*Binding, error) {
+	if b.path == "" {
+		return b, nil
+	}
+	r := &Result{}
+	r.loadPath(b.path)
+	var errs []error
+	for _, nb := range r.Usable {
+		if nb.own == b.own {
+			nb.Name, nb.Source = b.Name, b.Source // as NAME=PATH named it, and as found
+			return nb, nil
+		}
+	}
+	for _, e := range r.Broken {
+		if e.Name == b.own {
+			e.Name, e.Source = b.Name, b.Source
+		}
+		errs = append(errs, e)
+	}
+	for _, s := range r.Skipped {
+		if s.Name == b.own {
+			errs = append(errs, fmt.Errorf("binding %q (%s) can no longer be used: %s", b.Name, b.Source, s.Reason))
+		}
+	}
+	return nil, cmp.Or(errors.Join(errs...), fmt.Errorf("binding %q is no longer in %s", b.Name, b.Source))
 }
 
 // loadPath loads a service key file or a folder and returns the source.
@@ -415,15 +443,10 @@ const maxFileBytes = 16 << 20
 
 // readFile reads a file of at most maxFileBytes.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	if info, err := os.Stat(path); err == nil && info.Size() > maxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
 	}
-	defer f.Close()
-	if data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1)); err != nil || len(data) <= maxFileBytes {
-		return data, err
-	}
-	return nil, fmt.Errorf("%s is larger than %d MiB, too large for a binding", path, maxFileBytes>>20)
+	return os.ReadFile(path)
 }
 
 // osProblem describes a file system error without repeating the path.

@@ -31,24 +31,20 @@ const (
 
 // Options tune a Client. The zero value is ready for production use.
 type Options struct {
-	// RootCAs replaces the system trust roots (tests and the simulator use their own CA).
-	// Certificate verification is always on.
+	// RootCAs replaces the system trust roots (the simulator has its own CA); verification is always on.
 	RootCAs *x509.CertPool
 	// RequestTimeout bounds each HTTP request, token or API, including reading its body.
 	RequestTimeout time.Duration
 	// MaxBodyBytes caps the size of an API response body.
 	MaxBodyBytes int64
-	// RetryBudget bounds the time spent retrying 429 and 5xx answers when the caller's context
-	// has no deadline of its own.
+	// RetryBudget bounds retrying 429 and 5xx answers when the caller's context has no deadline.
 	RetryBudget time.Duration
 	// Logger receives debug records of requests; never tokens or secrets. Nil discards.
 	Logger *slog.Logger
 	// UserAgent is sent with every request.
 	UserAgent string
-	// BindingCheckInterval is how often, at most, the file or folder the binding was loaded
-	// from is looked at for a rotated secret or certificate (see binding.Rotation); 0 means
-	// binding.DefaultCheckInterval, negative disables the periodic look (credentials refused by
-	// XSUAA still make the client read the source again).
+	// BindingCheckInterval is binding.Rotation's interval: 0 means binding.DefaultCheckInterval,
+	// negative that the binding's source is read again only when XSUAA refuses its credentials.
 	BindingCheckInterval time.Duration
 }
 
@@ -108,15 +104,6 @@ func (c *Client) httpClient(certs []tls.Certificate) *http.Client {
 // 5xx are retried with exponential backoff and jitter, honouring Retry-After, until the context's
 // deadline (or Options.RetryBudget); a 401 drops the cached token and retries once with a new one.
 func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
-	body, err := c.fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeConnectors(body)
-}
-
-// fetch returns the raw body of the Cloud Connector info endpoint, with retries.
-func (c *Client) fetch(ctx context.Context) ([]byte, error) {
 	c.rotation.Check()
 	budget := c.opts.RetryBudget
 	if deadline, ok := ctx.Deadline(); ok {
@@ -147,7 +134,7 @@ func (c *Client) fetch(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}, backoff.WithBackOff(policy), backoff.WithMaxElapsedTime(budget), backoff.WithMaxTries(8))
 	if err == nil {
-		return body, nil
+		return DecodeConnectors(body)
 	}
 	if ctxErr := context.Cause(ctx); ctxErr != nil && retryable && !errors.Is(last, ctxErr) {
 		// The context ended while waiting to try again: report both.
@@ -167,7 +154,7 @@ func isTransient(ctx context.Context, err error) bool {
 	var opErr *net.OpError
 	switch {
 	case errors.As(err, &apiErr):
-		return apiErr.Temporary()
+		return temporary(apiErr.Status)
 	case ctx.Err() != nil:
 		return false
 	case errors.As(err, &authErr):
@@ -260,4 +247,85 @@ func parseRetryAfter(v string) time.Duration {
 		return max(time.Until(t), 0)
 	}
 	return 0
+}
+
+// AuthError reports that XSUAA refused to issue a token. It never carries the client secret, the
+// private key or any token.
+type AuthError struct {
+	Status      int    // HTTP status of the token endpoint, 0 when unknown
+	Code        string // OAuth error code, e.g. "invalid_client"
+	Description string // OAuth error_description, e.g. "Bad credentials"
+}
+
+func (e *AuthError) Error() string {
+	msg := "authentication with XSUAA failed"
+	switch {
+	case e.Code != "" && e.Description != "":
+		msg += fmt.Sprintf(": %s (%s)", e.Code, e.Description)
+	case e.Code != "":
+		msg += ": " + e.Code
+	case e.Status != 0:
+		msg += fmt.Sprintf(": HTTP %d %s", e.Status, http.StatusText(e.Status))
+	}
+	return msg
+}
+
+// APIError reports an unsuccessful HTTP status from the Connectivity service.
+type APIError struct {
+	Status     int
+	RetryAfter time.Duration // from a Retry-After header, 0 when absent
+	Attempts   int           // how many requests were made before giving up
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("the Connectivity service answered HTTP %d %s", e.Status, http.StatusText(e.Status))
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", e.Attempts)
+	}
+	if e.RetryAfter > 0 {
+		msg += fmt.Sprintf("; it asks to retry after %s", e.RetryAfter.Round(time.Second))
+	}
+	return msg
+}
+
+// temporary reports whether an HTTP status is worth another attempt later: 429 or 5xx.
+func temporary(status int) bool { return status == http.StatusTooManyRequests || status >= 500 }
+
+// ErrResponseTooLarge is returned when a response body exceeds the configured cap.
+var ErrResponseTooLarge = errors.New("response body too large")
+
+// Service names the endpoint a request went to.
+type Service string
+
+// The two services a Client talks to.
+const (
+	ServiceXSUAA        Service = "XSUAA"
+	ServiceConnectivity Service = "the Connectivity service"
+)
+
+// RequestError is a request that got no usable answer (a network failure, a timeout, an
+// untrusted certificate, a body that broke off) and names the service it went to, so callers can
+// say which side failed without reading error text.
+type RequestError struct {
+	Service Service
+	Op      string // what was being done, e.g. "requesting a token from XSUAA"
+	Err     error
+}
+
+func (e *RequestError) Error() string { return e.Op + ": " + e.Err.Error() }
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ErrRequestTimeout marks a request that hit its own limit (Options.RequestTimeout) while the
+// caller's context was still alive, as opposed to the caller's deadline ending.
+var ErrRequestTimeout = errors.New("request timed out")
+
+// newRequestError wraps err from a request to service, marking a timeout that was the request's
+// own (ctx still alive) with ErrRequestTimeout.
+func newRequestError(ctx context.Context, service Service, op string, err error) *RequestError {
+	var netErr net.Error
+	if ctx.Err() == nil && errors.As(err, &netErr) && netErr.Timeout() {
+		err = fmt.Errorf("%w: %w", ErrRequestTimeout, err)
+	}
+	return &RequestError{Service: service, Op: op, Err: err}
 }

@@ -16,20 +16,6 @@ import (
 	"github.com/buger/jsonparser"
 )
 
-// The attribute names of the Cloud Connector info endpoint.
-const (
-	attrClientID         = "client_id"
-	attrAgentType        = "agent_type"
-	attrAgentVersion     = "agent_version"
-	attrJavaVersion      = "java_version"
-	attrJVMVendorVersion = "jvm_vendor_version"
-	attrConnectedBy      = "connected_by"
-	attrConnectedSince   = "connected_since"
-	attrRecentStart      = "agent_recent_start_ms"
-	attrSecurityStatus   = "security_status"
-	attrExposedSystems   = "exposed_systems"
-)
-
 // locationKeys are the names a location ID attribute may carry. The API does not document one yet;
 // whichever appears first is surfaced as Connector.LocationID (the others stay in Extra).
 var locationKeys = [...]string{"location_id", "locationId", "location"}
@@ -56,7 +42,7 @@ func DecodeConnectors(body []byte) ([]Connector, error) {
 		}
 		return nil, fmt.Errorf("%w: expected a JSON array, got %s%s", ErrMalformedResponse, kind, quoteShort(string(doc[:min(len(doc), 80)])))
 	}
-	d := decoder{seed: maphash.MakeSeed(), shared: map[uint64][]sharedSystems{}, interned: map[string]string{}}
+	d := decoder{seed: maphash.MakeSeed(), shared: map[uint64]sharedSystems{}, interned: map[string]string{}}
 	connectors := []Connector{}
 	end, err := jsonparser.ArrayEach(doc, func(value []byte, typ jsonparser.ValueType, _ int, _ error) {
 		connectors = append(connectors, d.connector(value, typ, len(connectors)))
@@ -73,9 +59,9 @@ func DecodeConnectors(body []byte) ([]Connector, error) {
 // decoder holds what one DecodeConnectors call reuses from one connector to the next.
 type decoder struct {
 	seed     maphash.Seed
-	shared   map[uint64][]sharedSystems // decoded exposed_systems values by the hash of their text
-	interned map[string]string          // attribute names; protocol, type and status values
-	buf      []byte                     // the string being unescaped
+	shared   map[uint64]sharedSystems // decoded exposed_systems values by the hash of their text
+	interned map[string]string        // attribute names; protocol, type and status values
+	buf      []byte                   // the string being unescaped
 }
 
 // sharedSystems is one decoded exposed_systems value, raw being its text in the document.
@@ -99,7 +85,7 @@ func (d *decoder) connector(elem []byte, typ jsonparser.ValueType, i int) Connec
 		c.Problems = append([]Problem{{Attribute: "attributes", Message: problem}}, c.Problems...)
 	}
 	if c.ClientID == "" {
-		c.report(attrClientID, "missing; this is element %d of the response", i)
+		c.report("client_id", "missing; this is element %d of the response", i)
 	}
 	return c
 }
@@ -129,10 +115,10 @@ func (d *decoder) attributes(c *Connector, data []byte, keys ...string) (string,
 	exposedType := jsonparser.NotExist
 	var notStrings []string
 	err := jsonparser.ObjectEach(data, func(key, value []byte, typ jsonparser.ValueType, _ int) error {
-		if string(key) == attrExposedSystems { // decoded last, and once for a master and its shadow
+		if string(key) == "exposed_systems" { // decoded last, and once for a master and its shadow
 			exposed, exposedType = value, typ
 			if typ != jsonparser.String && typ != jsonparser.Null {
-				notStrings = append(notStrings, attrExposedSystems)
+				notStrings = append(notStrings, "exposed_systems")
 			}
 			return nil
 		}
@@ -149,31 +135,31 @@ func (d *decoder) attributes(c *Connector, data []byte, keys ...string) (string,
 		delete(attrs, name)
 		return v, ok
 	}
-	c.ClientID, _ = take(attrClientID)
-	c.AgentType, _ = take(attrAgentType)
-	c.AgentVersion, _ = take(attrAgentVersion)
-	c.JavaVersion, _ = take(attrJavaVersion)
-	c.JVMVendorVersion, _ = take(attrJVMVendorVersion)
-	c.ConnectedBy, _ = take(attrConnectedBy)
+	c.ClientID, _ = take("client_id")
+	c.AgentType, _ = take("agent_type")
+	c.AgentVersion, _ = take("agent_version")
+	c.JavaVersion, _ = take("java_version")
+	c.JVMVendorVersion, _ = take("jvm_vendor_version")
+	c.ConnectedBy, _ = take("connected_by")
 	var bad error
-	if v, ok := take(attrConnectedSince); !ok {
-		c.report(attrConnectedSince, "missing")
+	if v, ok := take("connected_since"); !ok {
+		c.report("connected_since", "missing")
 	} else if c.ConnectedSince, bad = decodeEpochMillis(v); bad != nil {
-		c.report(attrConnectedSince, "%v", bad)
+		c.report("connected_since", "%v", bad)
 	}
-	if v, ok := take(attrRecentStart); ok {
+	if v, ok := take("agent_recent_start_ms"); ok {
 		if c.RecentStart, bad = decodeEpochMillis(v); bad != nil {
-			c.report(attrRecentStart, "%v", bad)
+			c.report("agent_recent_start_ms", "%v", bad)
 		}
 	}
-	if v, ok := take(attrSecurityStatus); !ok {
-		c.report(attrSecurityStatus, "missing: the security status is unknown")
+	if v, ok := take("security_status"); !ok {
+		c.report("security_status", "missing: the security status is unknown")
 	} else if c.Security, bad = decodeSecurityStatus([]byte(v)); bad != nil {
-		c.report(attrSecurityStatus, "%v", bad)
+		c.report("security_status", "%v", bad)
 	}
 	if exposedType != jsonparser.NotExist {
 		if c.ExposedSystems, bad = d.exposedSystems(exposed, exposedType); bad != nil {
-			c.report(attrExposedSystems, "%v", bad)
+			c.report("exposed_systems", "%v", bad)
 		}
 	}
 	for _, k := range locationKeys {
@@ -223,10 +209,8 @@ func (d *decoder) grow(n int) []byte {
 // and the two then share one slice (and half the memory).
 func (d *decoder) exposedSystems(value []byte, typ jsonparser.ValueType) ([]ExposedSystem, error) {
 	h := maphash.Bytes(d.seed, value)
-	for _, s := range d.shared[h] {
-		if bytes.Equal(s.raw, value) {
-			return s.systems, s.err
-		}
+	if s, ok := d.shared[h]; ok && bytes.Equal(s.raw, value) {
+		return s.systems, s.err
 	}
 	text := value // the JSON text of a value that is not a string
 	switch typ {
@@ -239,7 +223,7 @@ func (d *decoder) exposedSystems(value []byte, typ jsonparser.ValueType) ([]Expo
 		}
 	}
 	systems, err := decodeExposedSystems(text, d.interned)
-	d.shared[h] = append(d.shared[h], sharedSystems{value, systems, err})
+	d.shared[h] = sharedSystems{value, systems, err} // a hash collision only replaces one
 	return systems, err
 }
 
@@ -424,12 +408,7 @@ func unquote(raw, buf []byte) (value []byte, ok bool) {
 }
 
 // validString returns b as a string with invalid UTF-8 replaced.
-func validString(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	return string(bytes.ToValidUTF8(b, []byte(string(utf8.RuneError))))
-}
+func validString(b []byte) string { return strings.ToValidUTF8(string(b), "\uFFFD") }
 
 // quoteShort quotes a value for an error message, cut to a readable length and valid UTF-8.
 func quoteShort(s string) string {

@@ -66,7 +66,7 @@ func checkConnector(t *testing.T, c Connector) {
 	has := func(attr string) bool {
 		return slices.ContainsFunc(c.Problems, func(p Problem) bool { return p.Attribute == attr })
 	}
-	if (c.ClientID == "" && !has(attrClientID)) || (c.Security == nil && !has(attrSecurityStatus)) {
+	if (c.ClientID == "" && !has("client_id")) || (c.Security == nil && !has("security_status")) {
 		t.Fatalf("a missing field without a problem: %+v", c)
 	}
 	for _, p := range c.Problems {
@@ -84,15 +84,15 @@ func compareConnector(t *testing.T, c Connector, attrs map[string]string) {
 		rest[k] = v
 	}
 	for name, field := range map[string]string{
-		attrClientID: c.ClientID, attrAgentType: c.AgentType, attrAgentVersion: c.AgentVersion, attrJavaVersion: c.JavaVersion,
-		attrJVMVendorVersion: c.JVMVendorVersion, attrConnectedBy: c.ConnectedBy,
+		"client_id": c.ClientID, "agent_type": c.AgentType, "agent_version": c.AgentVersion, "java_version": c.JavaVersion,
+		"jvm_vendor_version": c.JVMVendorVersion, "connected_by": c.ConnectedBy,
 	} {
 		if field != attrs[name] {
 			t.Fatalf("%s = %q, encoding/json reads %q", name, field, attrs[name])
 		}
 		delete(rest, name)
 	}
-	for _, name := range []string{attrConnectedSince, attrRecentStart, attrSecurityStatus, attrExposedSystems} {
+	for _, name := range []string{"connected_since", "agent_recent_start_ms", "security_status", "exposed_systems"} {
 		delete(rest, name)
 	}
 	for _, k := range locationKeys {
@@ -110,7 +110,7 @@ func compareConnector(t *testing.T, c Connector, attrs map[string]string) {
 	if !reflect.DeepEqual(c.Extra, rest) {
 		t.Fatalf("extra = %v, want %v", c.Extra, rest)
 	}
-	if s, ok := attrs[attrSecurityStatus]; ok {
+	if s, ok := attrs["security_status"]; ok {
 		want, wantErr := decodeSecurityStatus([]byte(s))
 		if !reflect.DeepEqual(c.Security, want) {
 			t.Fatalf("security = %+v, want %+v (%v)", c.Security, want, wantErr)

@@ -1,8 +1,6 @@
 package connectivity
 
-import (
-	"time"
-)
+import "time"
 
 // Connector is one Cloud Connector as the Cloud Connector info endpoint reports it, with every
 // attribute decoded. Decoding never drops a connector: an attribute that is missing or malformed
@@ -102,13 +100,7 @@ func (r Risk) Rank() int {
 }
 
 // Known reports whether r is one of the four documented ratings.
-func (r Risk) Known() bool {
-	switch r {
-	case RiskOK, RiskLow, RiskMedium, RiskHigh:
-		return true
-	}
-	return false
-}
+func (r Risk) Known() bool { return r.Rank() != 3 }
 
 // ExposedSystem is one back-end system the connector exposes to the cloud.
 type ExposedSystem struct {

@@ -14,13 +14,10 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
 
-// A Client's XSUAA tokens: oauth2's clientcredentials makes each token request; the client
-// caches the token until shortly before it expires, lets concurrent callers share one request,
-// drops a token the API rejected, and swaps in a rotated binding.
-//
-// A caller that gives up (its context ends) never costs a token: it leaves the cached token
-// alone, and a request other callers still wait for goes on for them. Only a request that nobody
-// waits for any more is cancelled, so that a hung token endpoint holds nothing for long.
+// A Client's XSUAA tokens: oauth2's clientcredentials makes each request; the client caches the
+// token until shortly before it expires, lets concurrent callers share one request, drops a token
+// the API rejected, and swaps in a rotated binding. A caller that gives up never costs a token:
+// the cached one stays, and a request is cancelled only when nobody waits for it any more.
 
 // tokenEarlyExpiry is how long before its expiry a cached token is replaced, so that a request
 // never leaves with a token that expires on the way.

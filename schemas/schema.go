@@ -125,12 +125,25 @@ var compiled sync.Map
 // would receive. Compiled schemas are cached; Validate is safe for concurrent use. The error
 // names the offending location, for example "at '/items': got null, want array".
 func Validate(schema json.RawMessage, value any) error {
-	sch, err := compile(schema)
-	if err != nil {
-		return err
+	sch, ok := compiled.Load(string(schema))
+	if !ok {
+		doc, err := validator.UnmarshalJSON(bytes.NewReader(schema))
+		if err != nil {
+			return fmt.Errorf("decode schema: %w", err)
+		}
+		c := validator.NewCompiler()
+		c.AssertFormat() // date-time fields must hold RFC 3339 times
+		if err := c.AddResource("mem:///schema.json", doc); err != nil {
+			return fmt.Errorf("add schema: %w", err)
+		}
+		if sch, err = c.Compile("mem:///schema.json"); err != nil {
+			return fmt.Errorf("compile schema: %w", err)
+		}
+		compiled.Store(string(schema), sch)
 	}
 	data, ok := value.(json.RawMessage)
 	if !ok {
+		var err error
 		if data, err = json.Marshal(value); err != nil {
 			return fmt.Errorf("marshal value: %w", err)
 		}
@@ -139,26 +152,5 @@ func Validate(schema json.RawMessage, value any) error {
 	if err != nil {
 		return fmt.Errorf("decode value: %w", err)
 	}
-	return sch.Validate(instance)
-}
-
-func compile(schema json.RawMessage) (*validator.Schema, error) {
-	if sch, ok := compiled.Load(string(schema)); ok {
-		return sch.(*validator.Schema), nil
-	}
-	doc, err := validator.UnmarshalJSON(bytes.NewReader(schema))
-	if err != nil {
-		return nil, fmt.Errorf("decode schema: %w", err)
-	}
-	c := validator.NewCompiler()
-	c.AssertFormat() // date-time fields must hold RFC 3339 times
-	if err := c.AddResource("mem:///schema.json", doc); err != nil {
-		return nil, fmt.Errorf("add schema: %w", err)
-	}
-	sch, err := c.Compile("mem:///schema.json")
-	if err != nil {
-		return nil, fmt.Errorf("compile schema: %w", err)
-	}
-	compiled.Store(string(schema), sch)
-	return sch, nil
+	return sch.(*validator.Schema).Validate(instance)
 }
