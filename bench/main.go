@@ -46,6 +46,7 @@ type config struct {
 	env                                       []string // extra KEY=VALUE for the server processes
 	fleets                                    []int    // -subaccounts: fleet sizes, instead of the other measurements
 	maxParallel                               int
+	history                                   string // -history
 }
 
 func main() {
@@ -82,6 +83,7 @@ func main() {
 		return nil
 	})
 	flag.IntVar(&cfg.maxParallel, "max-parallel", 32, "--max-parallel passed to the server in fleet mode")
+	flag.StringVar(&cfg.history, "history", "", "--history passed to the servers (default: a SQLite file in a temporary folder, as a deployment records every read; off measures without history)")
 	flag.Parse()
 	if cfg.tokenDelay < 0 {
 		cfg.tokenDelay = cfg.latency
@@ -98,6 +100,14 @@ func main() {
 
 func run(cfg config, w io.Writer) (err error) {
 	started, how := time.Now(), "given with -binary"
+	if cfg.history == "" {
+		dir, err := os.MkdirTemp("", "btp-connectivity-mcp-bench-history-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.history = filepath.Join(dir, "history.db") // each server appends its reads; ids differ per landscape
+	}
 	if cfg.binary == "" {
 		dir, err := os.MkdirTemp("", "btp-connectivity-mcp-bench-")
 		if err != nil {

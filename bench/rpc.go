@@ -26,13 +26,14 @@ type server struct {
 }
 
 // start spawns the server with binding (KEY=VALUE) in this process's environment without any
-// other binding source, passes --cache-ttl and args, and performs the MCP handshake.
+// other binding source, passes --cache-ttl, --history and args, and performs the MCP handshake.
 func start(cfg config, binding string, args ...string) (*server, error) {
 	stderr, err := os.CreateTemp("", "btp-connectivity-mcp-bench-stderr-")
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cmd: exec.Command(cfg.binary, append([]string{"--cache-ttl", cfg.cacheTTL.String()}, args...)...), stderr: stderr}
+	flags := []string{"--cache-ttl", cfg.cacheTTL.String(), "--history", cfg.history}
+	s := &server{cmd: exec.Command(cfg.binary, append(flags, args...)...), stderr: stderr}
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); name {
 		case "VCAP_SERVICES", "VCAP_SERVICES_FILE_PATH", "VCAP_APPLICATION", "CONNECTIVITY_BINDING", "SERVICE_BINDING_ROOT":

@@ -27,6 +27,7 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		return nil, &UnavailableError{Store: "PostgreSQL", Reason: "the URL cannot be parsed; use postgres://user@host:5432/database"}
 	}
 	s := &sqlStore{d: postgresDialect, describe: fmt.Sprintf("PostgreSQL database %q on %s:%d as user %q", cfg.Database, cfg.Host, cfg.Port, cfg.User)}
+	listenCfg := cfg.Copy()
 	s.db = stdlib.OpenDB(*cfg)
 	s.db.SetMaxOpenConns(8)
 	if err := s.Ping(ctx); err != nil {
@@ -37,7 +38,7 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 		s.db.Close()
 		return nil, err
 	}
-	return s, nil
+	return &postgresStore{sqlStore: s, cfg: listenCfg}, nil
 }
 
 // postgresReason says in words why PostgreSQL refused.

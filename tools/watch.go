@@ -91,17 +91,51 @@ func (w *watcher) interval() time.Duration {
 	return max(cmpOr(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.CacheTTL)
 }
 
-// poll re-reads the landscape every interval until ctx ends.
+// pollTask and updatesTopic name the coordination of instances sharing a PostgreSQL history.
+const (
+	pollTask     = "subscription-poller"
+	updatesTopic = "resources_updated"
+)
+
+// poll re-reads the landscape every interval until ctx ends. With a history that coordinates
+// instances (PostgreSQL), only the instance that leads polls, and it publishes what changed to
+// every instance, each of which tells its own subscribers; alone, it tells them directly.
 func (w *watcher) poll(ctx context.Context) {
-	w.check(ctx) // the first read sets what later ones are compared with
+	coord, _ := w.cfg.History.Store().(history.Coordinator)
+	if coord != nil {
+		go func() {
+			for ctx.Err() == nil {
+				if err := coord.Listen(ctx, updatesTopic, w.notify); err != nil && ctx.Err() == nil {
+					w.cfg.logger().Warn("listening for resource updates of other instances", "error", err)
+					time.Sleep(5 * time.Second)
+				}
+			}
+		}()
+	}
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	t := time.NewTicker(w.interval())
 	defer t.Stop()
 	for {
+		if coord != nil && release == nil {
+			if r, ok, err := coord.TryLead(ctx, pollTask); err != nil {
+				w.cfg.logger().Warn("cannot tell which instance polls", "error", err)
+			} else if ok {
+				release = r
+				w.cfg.logger().Info("this instance polls for the subscribed resources")
+			}
+		}
+		if coord == nil || release != nil {
+			w.check(ctx, coord)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			w.check(ctx)
 		}
 	}
 }
@@ -109,7 +143,7 @@ func (w *watcher) poll(ctx context.Context) {
 // check reads every subaccount anew (recording the read) and notifies the subscribers of what
 // differs: the findings (by fingerprint, severity and acceptance), and changes recorded since
 // the last poll.
-func (w *watcher) check(ctx context.Context) {
+func (w *watcher) check(ctx context.Context, coord history.Coordinator) {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.callTimeout())
 	defer cancel()
 	started := time.Now()
@@ -148,11 +182,19 @@ func (w *watcher) check(ctx context.Context) {
 			changed = set.Total > 0
 		}
 	}
+	tell := w.notify
+	if coord != nil {
+		tell = func(uri string) {
+			if err := coord.Publish(ctx, updatesTopic, uri); err != nil {
+				w.cfg.logger().Warn("publishing a resource update", "uri", uri, "error", err)
+			}
+		}
+	}
 	if findingsChanged {
-		w.notify(findingsURI)
+		tell(findingsURI)
 	}
 	if changed || findingsChanged {
-		w.notify(changesURI)
+		tell(changesURI)
 	}
 }
 
