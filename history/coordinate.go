@@ -83,4 +83,3 @@ func lockKey(task string) int64 {
 	fmt.Fprint(h, "btp-connectivity-mcp/", task)
 	return int64(h.Sum64())
 }
-
