@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestHistoryAcrossRuns runs check twice on one SQLite file: the first run finds every finding
@@ -88,4 +92,44 @@ func TestConcurrentHistoryWriters(t *testing.T) {
 			t.Errorf("process %d: exit %d\n%s", i, codes[i], out)
 		}
 	}
+}
+
+// TestSubscriptionOverStdio subscribes with the official Go SDK to the findings of the demo
+// server, whose landscape changes one step a read: the server polls (every 50 ms here) and tells
+// the client when the findings change.
+func TestSubscriptionOverStdio(t *testing.T) {
+	updates := make(chan string, 16)
+	client := sdk.NewClient(&sdk.Implementation{Name: "subscription-e2e", Version: "0"}, &sdk.ClientOptions{
+		ResourceUpdatedHandler: func(_ context.Context, req *sdk.ResourceUpdatedNotificationRequest) {
+			updates <- req.Params.URI
+		},
+	})
+	cmd := exec.Command(stdioBin, "--demo", "--log-level", "error", "--cache-ttl", "10ms", "--watch-interval", "50ms")
+	cmd.Env = stdioEnv()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	session, err := client.Connect(ctx, &sdk.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	if caps := session.InitializeResult().Capabilities; caps.Resources == nil || !caps.Resources.Subscribe {
+		t.Fatalf("resources capability %+v: subscribe not offered", caps.Resources)
+	}
+	// Under protocol 2026-07-28 Subscribe holds a subscriptions/listen stream open until
+	// Unsubscribe; under earlier versions it returns at once.
+	subscribed := make(chan error, 1)
+	go func() { subscribed <- session.Subscribe(ctx, &sdk.SubscribeParams{URI: "connectivity://findings"}) }()
+	select {
+	case uri := <-updates:
+		if uri != "connectivity://findings" {
+			t.Errorf("update of %s", uri)
+		}
+	case <-ctx.Done():
+		t.Fatal("no notifications/resources/updated within a minute")
+	}
+	if err := session.Unsubscribe(ctx, &sdk.UnsubscribeParams{URI: "connectivity://findings"}); err != nil {
+		t.Error(err)
+	}
+	t.Logf("protocol %s", session.InitializeResult().ProtocolVersion)
 }

@@ -141,7 +141,7 @@ func NewServer(cfg Config) *server.MCPServer {
 	if hooks == nil {
 		hooks = &server.Hooks{}
 	}
-	w := &watcher{cfg: cfg, subs: map[string]map[string]bool{}}
+	w := &watcher{cfg: cfg, subs: map[subscriber]map[string]bool{}}
 	w.hook(hooks)
 	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"),
 		server.WithHooks(hooks),
@@ -157,7 +157,6 @@ func NewServer(cfg Config) *server.MCPServer {
 	s.AddPrompts(Prompts(cfg)...)
 	s.AddResources(Resources(cfg)...)
 	s.AddResourceTemplates(ResourceTemplates(cfg)...)
-	w.srv = s
 	return s
 }
 

@@ -28,47 +28,77 @@ var watchable = []string{findingsURI, changesURI}
 // subscriber nothing polls.
 type watcher struct {
 	cfg Config
-	srv *server.MCPServer
 
 	mu       sync.Mutex
-	subs     map[string]map[string]bool // session ID → subscribed URIs
+	subs     map[subscriber]map[string]bool // subscribed URIs
 	stop     context.CancelFunc         // the poller's, while it runs
 	findings [sha256.Size]byte          // digest of the findings at the last poll
 	polled   time.Time                  // when the last poll's read was recorded
 }
 
-// hook registers the watcher's subscription hooks.
+// subscriber is a session that subscribed, and the subscriptions/listen request that did so
+// (protocol 2026-07-28; nil for resources/subscribe of earlier versions), whose ID tags the
+// notifications of its stream.
+type subscriber struct {
+	session server.ClientSession
+	listen  any
+}
+
+// hook registers the watcher's subscription hooks: resources/subscribe and unsubscribe (protocol
+// versions up to 2025-11-25), and subscriptions/listen streams (2026-07-28).
 func (w *watcher) hook(h *server.Hooks) {
 	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
-		if s := server.ClientSessionFromContext(ctx); s != nil && slices.Contains(watchable, req.Params.URI) {
-			w.set(s.SessionID(), req.Params.URI, true)
+		if s := server.ClientSessionFromContext(ctx); s != nil {
+			w.set(subscriber{s, nil}, []string{req.Params.URI}, true)
 		}
 	})
 	h.AddAfterUnsubscribe(func(ctx context.Context, _ any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {
 		if s := server.ClientSessionFromContext(ctx); s != nil {
-			w.set(s.SessionID(), req.Params.URI, false)
+			w.set(subscriber{s, nil}, []string{req.Params.URI}, false)
 		}
 	})
+	h.AddBeforeSubscriptionsListen(func(ctx context.Context, id any, req *mcp.SubscriptionsListenRequest) {
+		if s := server.ClientSessionFromContext(ctx); s != nil {
+			w.set(subscriber{s, id}, req.Params.Notifications.ResourceSubscriptions, true)
+		}
+	})
+	ended := func(ctx context.Context, id any, method mcp.MCPMethod) {
+		if s := server.ClientSessionFromContext(ctx); s != nil && method == mcp.MethodSubscriptionsListen {
+			w.set(subscriber{s, id}, nil, false)
+		}
+	}
+	h.AddOnSuccess(func(ctx context.Context, id any, method mcp.MCPMethod, _, _ any) { ended(ctx, id, method) })
+	h.AddOnError(func(ctx context.Context, id any, method mcp.MCPMethod, _ any, _ error) { ended(ctx, id, method) })
 	h.AddOnUnregisterSession(func(_ context.Context, s server.ClientSession) {
 		w.mu.Lock()
-		delete(w.subs, s.SessionID())
+		for sub := range w.subs {
+			if sub.session == s {
+				delete(w.subs, sub)
+			}
+		}
 		w.mu.Unlock()
-		w.set("", "", false) // stops the poller when that was the last subscriber
+		w.set(subscriber{}, nil, false) // stops the poller when that was the last subscriber
 	})
 }
 
-// set records a subscription change and starts or stops the poller.
-func (w *watcher) set(session, uri string, on bool) {
+// set records subscriptions to uris (nil with on=false: all of them) and starts or stops the
+// poller.
+func (w *watcher) set(sub subscriber, uris []string, on bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if session != "" {
-		if w.subs[session] == nil {
-			w.subs[session] = map[string]bool{}
+	if sub.session != nil {
+		if w.subs[sub] == nil {
+			w.subs[sub] = map[string]bool{}
 		}
-		if on {
-			w.subs[session][uri] = true
-		} else {
-			delete(w.subs[session], uri)
+		for _, uri := range uris {
+			if on && slices.Contains(watchable, uri) {
+				w.subs[sub][uri] = true
+			} else if !on {
+				delete(w.subs[sub], uri)
+			}
+		}
+		if !on && uris == nil || len(w.subs[sub]) == 0 {
+			delete(w.subs, sub)
 		}
 	}
 	subscribed := false
@@ -198,19 +228,32 @@ func (w *watcher) check(ctx context.Context, coord history.Coordinator) {
 	}
 }
 
-// notify sends notifications/resources/updated for uri to every session subscribed to it.
+// notify sends notifications/resources/updated for uri to every session subscribed to it, on
+// its subscriptions/listen stream when it opened one.
 func (w *watcher) notify(uri string) {
 	w.mu.Lock()
-	var sessions []string
-	for id, uris := range w.subs {
+	var subs []subscriber
+	for sub, uris := range w.subs {
 		if uris[uri] {
-			sessions = append(sessions, id)
+			subs = append(subs, sub)
 		}
 	}
 	w.mu.Unlock()
-	for _, id := range sessions {
-		if err := w.srv.SendNotificationToSpecificClient(id, mcp.MethodNotificationResourceUpdated, map[string]any{"uri": uri}); err != nil {
-			w.cfg.logger().Debug("resource update not sent", "session", id, "uri", uri, "error", err)
+	for _, sub := range subs {
+		n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{
+			Method: mcp.MethodNotificationResourceUpdated,
+			Params: mcp.NotificationParams{AdditionalFields: map[string]any{"uri": uri}},
+		}}
+		if sub.listen != nil {
+			n.Params.Meta = map[string]any{mcp.MetaKeySubscriptionID: sub.listen}
+		}
+		if s, ok := sub.session.(server.SessionWithStreamableHTTPConfig); ok {
+			s.UpgradeToSSEWhenReceiveNotification()
+		}
+		select {
+		case sub.session.NotificationChannel() <- n:
+		default:
+			w.cfg.logger().Debug("resource update dropped: the session's notification channel is full", "session", sub.session.SessionID(), "uri", uri)
 		}
 	}
 }
