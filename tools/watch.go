@@ -31,9 +31,9 @@ type watcher struct {
 
 	mu       sync.Mutex
 	subs     map[subscriber]map[string]bool // subscribed URIs
-	stop     context.CancelFunc         // the poller's, while it runs
-	findings [sha256.Size]byte          // digest of the findings at the last poll
-	polled   time.Time                  // when the last poll's read was recorded
+	stop     context.CancelFunc             // the poller's, while it runs
+	findings [sha256.Size]byte              // digest of the findings at the last poll
+	polled   time.Time                      // when the last poll's read was recorded
 }
 
 // subscriber is a session that subscribed, and the subscriptions/listen request that did so
