@@ -35,6 +35,9 @@ type Config struct {
 	MinJavaMajor int
 	// AcceptedRisks are the findings a team accepted (--accepted-risks); nil accepts none.
 	AcceptedRisks *assess.AcceptedRisks
+	// ServerOptions are added to the MCP server's own (for example the HTTP server's audit and
+	// metrics middleware).
+	ServerOptions []server.ServerOption
 }
 
 func (c Config) callTimeout() time.Duration { return cmp.Or(max(c.CallTimeout, 0), DefaultCallTimeout) }
@@ -130,7 +133,7 @@ Answers share one read of each subaccount for a short time (fetched_at says when
 
 // NewServer returns the MCP server with every tool registered.
 func NewServer(cfg Config) *server.MCPServer {
-	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"),
+	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(false, false),
@@ -138,7 +141,8 @@ func NewServer(cfg Config) *server.MCPServer {
 		server.WithPromptCompletionProvider(completer{cfg}),
 		server.WithResourceCompletionProvider(completer{cfg}),
 		server.WithInstructions(instructions),
-	)
+	}
+	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"), append(opts, cfg.ServerOptions...)...)
 	s.AddTools(All(cfg)...)
 	s.AddPrompts(Prompts(cfg)...)
 	s.AddResources(Resources(cfg)...)
