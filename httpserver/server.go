@@ -137,8 +137,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.metrics != nil {
 		go func() { errc <- s.metrics.Serve(s.mln) }()
 	}
-	s.logger.Info("serving MCP over Streamable HTTP", "url", s.publicURL(nil)+MCPPath,
-		"auth", s.authKind(), "metrics", s.MetricsAddr())
+	metrics := "behind the authentication at " + MetricsPath
+	switch {
+	case s.cfg.Metrics == nil:
+		metrics = "off"
+	case s.mln != nil:
+		metrics = s.mln.Addr().String()
+	}
+	s.logger.Info("serving MCP over Streamable HTTP", "url", s.publicURL(nil)+MCPPath, "auth", s.authKind(), "metrics", metrics)
 	var err error
 	select {
 	case <-ctx.Done():

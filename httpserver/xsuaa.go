@@ -183,12 +183,20 @@ func (x *XSUAA) Verify(ctx context.Context, token string) (Identity, error) {
 	var id Identity
 	_ = tok.Get("user_name", &id.UserName)
 	_ = tok.Get("client_id", &id.ClientID)
+	var raw any
+	_ = tok.Get("scope", &raw)
 	var scopes []string
-	if err := tok.Get("scope", &scopes); err != nil {
-		var one string // some issuers send a space-separated string
-		if tok.Get("scope", &one) == nil {
-			scopes = strings.Fields(one)
+	switch v := raw.(type) {
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				scopes = append(scopes, s)
+			}
 		}
+	case []string:
+		scopes = v
+	case string: // some issuers send one space-separated string
+		scopes = strings.Fields(v)
 	}
 	if !slices.Contains(scopes, x.opts.Scope) {
 		return id, &ScopeError{Scope: x.opts.Scope}
