@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -78,9 +79,20 @@ func XSUAAFromVCAP(vcap string) (*XSUAABinding, error) {
 	return nil, nil
 }
 
-// XSUAAFromFile reads an xsuaa service key (JSON, as `cf service-key` prints it, optionally
-// wrapped in {"credentials": …}).
+// XSUAAFromFile reads an xsuaa service key: a JSON file (as `cf service-key` prints it,
+// optionally wrapped in {"credentials": …}) or a Kubernetes binding folder of the SAP BTP
+// service operator (one file per credential: url, clientid, xsappname, uaadomain, …).
 func XSUAAFromFile(path string) (*XSUAABinding, error) {
+	source := "--xsuaa-binding " + path
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		var b XSUAABinding
+		for name, dst := range map[string]*string{"url": &b.URL, "clientid": &b.ClientID, "xsappname": &b.XSAppName, "uaadomain": &b.UAADomain} {
+			if data, err := os.ReadFile(filepath.Join(path, name)); err == nil {
+				*dst = strings.TrimSpace(string(data))
+			}
+		}
+		return &b, b.validate(source)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--xsuaa-binding: %w", err)
@@ -90,14 +102,14 @@ func XSUAAFromFile(path string) (*XSUAABinding, error) {
 	}
 	var b XSUAABinding
 	if err := json.Unmarshal(data, &wrapped); err != nil {
-		return nil, fmt.Errorf("--xsuaa-binding %s is not a JSON service key: %w", path, err)
+		return nil, fmt.Errorf("%s is not a JSON service key: %w", source, err)
 	}
 	if wrapped.Credentials != nil {
 		b = *wrapped.Credentials
 	} else if err := json.Unmarshal(data, &b); err != nil {
-		return nil, fmt.Errorf("--xsuaa-binding %s is not a JSON service key: %w", path, err)
+		return nil, fmt.Errorf("%s is not a JSON service key: %w", source, err)
 	}
-	return &b, b.validate("--xsuaa-binding " + path)
+	return &b, b.validate(source)
 }
 
 // XSUAAOptions configure an XSUAA verifier.
