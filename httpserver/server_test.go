@@ -479,3 +479,20 @@ func TestStaticTokenFileRotates(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysUnavailable(t *testing.T) {
+	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
+	token, err := ts.id.Token(ts.id.DefaultClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.id.Close() // XSUAA is down before the keys were ever fetched
+	resp, body := ts.get(t, http.MethodPost, httpserver.MCPPath, "Authorization", "Bearer "+token)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q: want 503 with Retry-After (the token may be fine): %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	// The static token does not depend on XSUAA.
+	if resp, body := ts.get(t, http.MethodPost, httpserver.MCPPath, "Authorization", "Bearer "+staticToken); resp.StatusCode != http.StatusOK {
+		t.Errorf("static token while XSUAA is down: %d %s", resp.StatusCode, body)
+	}
+}

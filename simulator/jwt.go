@@ -35,7 +35,7 @@ type Identity struct {
 	mu        sync.Mutex
 	keys      []signingKey // published at /token_keys; the last one signs
 	stray     signingKey   // never published: signs tokens whose signature cannot verify
-	keyFetchs int
+	keyFetches int
 }
 
 // IdentityOptions configure an Identity. The zero value is ready to use.
@@ -133,7 +133,7 @@ func (id *Identity) RotateKey() (string, error) {
 func (id *Identity) KeyFetches() int {
 	id.mu.Lock()
 	defer id.mu.Unlock()
-	return id.keyFetchs
+	return id.keyFetches
 }
 
 // Claims are the claims of a token an Identity issues. Zero times and nil slices are left out
@@ -221,7 +221,7 @@ func (id *Identity) sign(k signingKey, c Claims) (string, error) {
 // serveKeys answers GET /token_keys with the published public keys, as XSUAA does.
 func (id *Identity) serveKeys(w http.ResponseWriter, _ *http.Request) {
 	id.mu.Lock()
-	id.keyFetchs++
+	id.keyFetches++
 	keys := make([]map[string]string, 0, len(id.keys))
 	for _, k := range id.keys {
 		enc := base64.RawURLEncoding
