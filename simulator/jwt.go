@@ -32,9 +32,9 @@ type Identity struct {
 	url  string
 	srv  *http.Server
 
-	mu        sync.Mutex
-	keys      []signingKey // published at /token_keys; the last one signs
-	stray     signingKey   // never published: signs tokens whose signature cannot verify
+	mu         sync.Mutex
+	keys       []signingKey // published at /token_keys; the last one signs
+	stray      signingKey   // never published: signs tokens whose signature cannot verify
 	keyFetches int
 }
 
