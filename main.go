@@ -87,6 +87,7 @@ type options struct {
 	retention   time.Duration
 	watch       time.Duration // --watch-interval
 	newOnly     bool          // check only
+	http        httpOptions
 	extraArgs   []string
 }
 
@@ -115,6 +116,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.minSCC, "min-scc-version", "", "Cloud Connector `version` below which assess_connectors reports version.outdated in every subaccount (default: derived per subaccount, see docs/assessment.md)")
 	fs.IntVar(&o.minJava, "min-java", assess.DefaultMinJava, "Java `major` version below which assess_connectors reports version.java")
 	fs.StringVar(&o.accepted, "accepted-risks", os.Getenv("CONNECTIVITY_ACCEPTED_RISKS"), "YAML or JSON `file` of accepted risks (env CONNECTIVITY_ACCEPTED_RISKS; see docs/assessment.md)")
+	registerHTTPFlags(fs, &o.http)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, usage, strings.Join(tools.Names(), ", "))
 		fs.PrintDefaults()
@@ -229,6 +231,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "check":
 		return runCheck(ctx, cfg, o, stdout, stderr)
 	}
+	if o.http.addr != "" {
+		return serveHTTP(ctx, o, cfg, hist, stderr)
+	}
 	srv := tools.NewServer(cfg)
 	stdio := server.NewStdioServer(srv)
 	stdio.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
@@ -245,7 +250,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // source for the tools. No network I/O happens here: the first tool call reads the API. Broken
 // bindings are logged and left out while at least one binding is usable.
 func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
-	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version}
+	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version, Observe: o.http.observer()}
 	var found *binding.Result
 	cleanup := func() {}
 	if o.demo {

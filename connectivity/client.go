@@ -46,6 +46,10 @@ type Options struct {
 	// BindingCheckInterval is binding.Rotation's interval: 0 means binding.DefaultCheckInterval,
 	// negative that the binding's source is read again only when XSUAA refuses its credentials.
 	BindingCheckInterval time.Duration
+	// Observe, when set, is told of every request to the Connectivity service and XSUAA, every
+	// snapshot answered from the cache and every failed read (for metrics). It is called on the
+	// request's goroutine, so it must be quick and safe for concurrent use. Nil: nobody is told.
+	Observe func(Event)
 }
 
 func (o Options) withDefaults() Options {
@@ -195,8 +199,10 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 		start := time.Now()
 		resp, err := c.api.Do(req)
 		if err != nil {
+			c.observe(Event{Kind: EventRequest, Service: ServiceConnectivity})
 			return nil, newRequestError(ctx, ServiceConnectivity, "calling the Connectivity service", err)
 		}
+		c.observe(Event{Kind: EventRequest, Service: ServiceConnectivity, Status: resp.StatusCode})
 		c.opts.Logger.Debug("connectivity API", "status", resp.StatusCode, "duration", time.Since(start), "binding", c.Binding().Name)
 		if resp.StatusCode != http.StatusOK {
 			_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // so the connection can be reused

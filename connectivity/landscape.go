@@ -59,6 +59,7 @@ func (l *Landscape) Snapshot(ctx context.Context, refresh bool) (*Snapshot, erro
 		l.mu.Lock()
 		if s := l.snapshot; s != nil && !refresh && l.ttl > 0 && l.now().Sub(s.FetchedAt) < l.ttl {
 			l.mu.Unlock()
+			l.client.observe(Event{Kind: EventCacheHit})
 			return s, nil
 		}
 		f := join(&l.inflight, ctx, l.fetch)
@@ -81,7 +82,9 @@ func (l *Landscape) fetch(f *flight[*Snapshot]) {
 	fetchedAt := l.now()
 	connectors, err := l.client.CloudConnectors(f.ctx)
 	var snap *Snapshot
-	if err == nil {
+	if err != nil {
+		l.client.observe(Event{Kind: EventReadError})
+	} else {
 		snap = NewSnapshot(fetchedAt, connectors, slices.Repeat([]string{l.client.Binding().Label()}, len(connectors)))
 	}
 	l.mu.Lock()

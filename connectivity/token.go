@@ -122,6 +122,7 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 // in use, and wakes the callers waiting for it.
 func (c *Client) fetchToken(f *flight[grant], cred *credential) {
 	t, err := cred.config.Token(f.ctx)
+	c.observe(Event{Kind: EventTokenFetch, Service: ServiceXSUAA, Status: tokenStatus(err)})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g := grant{token: t}
@@ -150,4 +151,17 @@ func (c *Client) invalidate(gen uint64) {
 // tokenWaitError is the error of a caller whose context ended before it had a token.
 func tokenWaitError(ctx context.Context) error {
 	return &RequestError{Service: ServiceXSUAA, Op: "waiting for a token from XSUAA", Err: context.Cause(ctx)}
+}
+
+// tokenStatus is the HTTP status of a token request that ended with err: 200 on success, XSUAA's
+// status when it refused, 0 when no answer came.
+func tokenStatus(err error) int {
+	var re *oauth2.RetrieveError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &re) && re.Response != nil:
+		return re.Response.StatusCode
+	}
+	return 0
 }

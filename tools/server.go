@@ -42,6 +42,9 @@ type Config struct {
 	MinJavaMajor int
 	// AcceptedRisks are the findings a team accepted (--accepted-risks); nil accepts none.
 	AcceptedRisks *assess.AcceptedRisks
+	// ServerOptions are added to the MCP server's own (for example the HTTP server's audit and
+	// metrics middleware).
+	ServerOptions []server.ServerOption
 }
 
 func (c Config) callTimeout() time.Duration { return cmp.Or(max(c.CallTimeout, 0), DefaultCallTimeout) }
@@ -143,7 +146,7 @@ func NewServer(cfg Config) *server.MCPServer {
 	}
 	w := &watcher{cfg: cfg, subs: map[subscriber]map[string]bool{}}
 	w.hook(hooks)
-	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"),
+	opts := []server.ServerOption{
 		server.WithHooks(hooks),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
@@ -152,7 +155,8 @@ func NewServer(cfg Config) *server.MCPServer {
 		server.WithPromptCompletionProvider(completer{cfg}),
 		server.WithResourceCompletionProvider(completer{cfg}),
 		server.WithInstructions(instructions),
-	)
+	}
+	s := server.NewMCPServer("btp-connectivity-mcp", cmp.Or(cfg.Version, "dev"), append(opts, cfg.ServerOptions...)...)
 	s.AddTools(All(cfg)...)
 	s.AddPrompts(Prompts(cfg)...)
 	s.AddResources(Resources(cfg)...)

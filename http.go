@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
+)
+
+// httpOptions are the flags of the Streamable HTTP server.
+type httpOptions struct {
+	addr           string     // --http
+	tokenFile      string     // --auth-token-file
+	xsuaaBinding   string     // --xsuaa-binding
+	scope          string     // --auth-scope
+	allowedOrigins stringList // --allowed-origin
+	baseURL        string     // --base-url
+	metricsAddr    string     // --metrics-addr
+
+	metrics *httpserver.Metrics // created with the flags; fed by the connectivity clients
+}
+
+// registerHTTPFlags adds the flags of the HTTP server to fs.
+func registerHTTPFlags(fs *flag.FlagSet, h *httpOptions) {
+	h.metrics = httpserver.NewMetrics()
+	fs.StringVar(&h.addr, "http", "", "serve MCP over Streamable HTTP at `ADDR` (e.g. 127.0.0.1:8080 or :8080) instead of stdio; anything but loopback needs authentication")
+	fs.StringVar(&h.tokenFile, "auth-token-file", "", "`file` holding the static bearer token clients must send (read again when it changes); env MCP_AUTH_TOKEN gives it directly")
+	fs.StringVar(&h.xsuaaBinding, "xsuaa-binding", "", "xsuaa service key `file`: clients must send a JWT of that XSUAA (default: an xsuaa binding in VCAP_SERVICES)")
+	fs.StringVar(&h.scope, "auth-scope", "", "`scope` an XSUAA token must carry (default <xsappname>.Read)")
+	fs.Var(&h.allowedOrigins, "allowed-origin", "browser `origin` allowed to call the HTTP server, e.g. https://app.example.com (repeatable)")
+	fs.StringVar(&h.baseURL, "base-url", "", "public `URL` of the HTTP server behind a router, for the OAuth metadata (default: from each request)")
+	fs.StringVar(&h.metricsAddr, "metrics-addr", "", "serve /metrics unauthenticated on this `ADDR` instead of behind the authentication of --http")
+}
+
+// observer is the connectivity clients' Observe hook: the metrics, when serving HTTP.
+func (h *httpOptions) observer() func(connectivity.Event) {
+	if h.addr == "" {
+		return nil
+	}
+	return h.metrics.Observe
+}
+
+// httpAuth reads the authentication the HTTP server needs: the static token (MCP_AUTH_TOKEN or
+// --auth-token-file) and the XSUAA binding (--xsuaa-binding, else VCAP_SERVICES).
+func httpAuth(h *httpOptions, getenv func(string) string, logger *slog.Logger) (*httpserver.StaticToken, *httpserver.XSUAA, error) {
+	var static *httpserver.StaticToken
+	var err error
+	switch env := getenv("MCP_AUTH_TOKEN"); {
+	case h.tokenFile != "" && env != "":
+		return nil, nil, errors.New("both MCP_AUTH_TOKEN and --auth-token-file are set: use one")
+	case h.tokenFile != "":
+		static, err = httpserver.StaticTokenFile(h.tokenFile, logger)
+	case env != "":
+		static, err = httpserver.NewStaticToken(env)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var b *httpserver.XSUAABinding
+	if h.xsuaaBinding != "" {
+		b, err = httpserver.XSUAAFromFile(h.xsuaaBinding)
+	} else {
+		b, err = httpserver.XSUAAFromVCAP(getenv("VCAP_SERVICES"))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var x *httpserver.XSUAA
+	if b != nil {
+		x = httpserver.NewXSUAA(httpserver.XSUAAOptions{Binding: b, Scope: h.scope, Logger: logger})
+	} else if h.scope != "" {
+		return nil, nil, errors.New("--auth-scope needs an xsuaa binding (VCAP_SERVICES or --xsuaa-binding)")
+	}
+	return static, x, nil
+}
+
+// serveHTTP serves the tools over Streamable HTTP until ctx ends (SIGTERM), then shuts down
+// gracefully. Exit code 0 after a clean shutdown, 1 when the server cannot start.
+func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHistory, stderr io.Writer) int {
+	logger := cfg.Logger
+	// Audit records are JSON on stderr whatever the log format.
+	audit := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	static, x, err := httpAuth(&o.http, os.Getenv, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
+		return 1
+	}
+	cfg.ServerOptions = append(cfg.ServerOptions, httpserver.ToolObserver(audit, o.http.metrics))
+	srv, err := httpserver.Listen(httpserver.Config{
+		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet, hist),
+		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,
+		Metrics: o.http.metrics, MetricsAddr: o.http.metricsAddr, Logger: logger,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
+		return 1
+	}
+	if err := srv.Serve(ctx); err != nil {
+		logger.Error("HTTP server stopped", "error", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+// readiness is /readyz: ready while at least one binding is usable and the history store (when
+// one is configured) answers.
+func readiness(f *fleet.Fleet, hist *openedHistory) func(context.Context) error {
+	return func(ctx context.Context) error {
+		usable := false
+		for _, s := range f.Subaccounts() {
+			usable = usable || s.Broken() == nil
+		}
+		if !usable {
+			return errors.New("no usable Connectivity service binding")
+		}
+		switch {
+		case hist == nil || hist.History == nil:
+			return nil // history is off
+		case hist.store != nil:
+			if err := hist.store.Ping(ctx); err != nil {
+				return fmt.Errorf("the history store is unreachable: %w", err)
+			}
+		case hist.Unavailable() != nil:
+			return fmt.Errorf("the history store is unavailable: %w", hist.Unavailable())
+		}
+		return nil
+	}
+}

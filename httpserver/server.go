@@ -1,0 +1,329 @@
+// Package httpserver serves an MCP server over the Streamable HTTP transport, for remote clients:
+// the MCP endpoint at /mcp (mcp-go's Streamable HTTP server, stateless, so any instance behind a
+// router answers any request), bearer-token authentication (a static token or XSUAA JWTs) with
+// the RFC 9728 protected-resource metadata, Origin validation, liveness and readiness probes,
+// Prometheus metrics and the audit log of tool calls. It knows nothing of the tools themselves.
+package httpserver
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Paths the server answers.
+const (
+	MCPPath      = "/mcp"
+	HealthPath   = "/healthz"
+	ReadyPath    = "/readyz"
+	MetricsPath  = "/metrics"
+	MetadataPath = server.WellKnownProtectedResourcePath
+)
+
+// DefaultShutdownTimeout is how long calls in flight may take to finish after SIGTERM.
+const DefaultShutdownTimeout = 10 * time.Second
+
+// Config is what a Server serves and how.
+type Config struct {
+	// Addr is the listen address, e.g. "127.0.0.1:8080" or ":8080".
+	Addr string
+	// MCP is the MCP server to serve.
+	MCP *server.MCPServer
+	// Ready reports why the server cannot answer yet (for /readyz); nil error means ready. Nil
+	// Ready: always ready.
+	Ready func(context.Context) error
+	// StaticToken and XSUAA authenticate requests; with neither, only a loopback Addr is allowed.
+	StaticToken *StaticToken
+	XSUAA       *XSUAA
+	// BaseURL is the public URL of the server behind a router (e.g. https://mcp.example.com);
+	// default: derived from each request's Host.
+	BaseURL string
+	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed besides the server's
+	// own; requests with any other Origin are refused.
+	AllowedOrigins []string
+	// Metrics, when set, is served at /metrics: behind the authentication, or, with MetricsAddr,
+	// unauthenticated on a listener of its own.
+	Metrics     *Metrics
+	MetricsAddr string
+	// ShutdownTimeout bounds the wait for calls in flight at shutdown; default DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// ErrNoAuth is returned by Listen for a listen address other than loopback without authentication.
+var ErrNoAuth = errors.New("refusing to serve MCP on a non-loopback address without authentication: " +
+	"set MCP_AUTH_TOKEN or --auth-token-file PATH (a static bearer token), or bind an xsuaa service instance " +
+	"(VCAP_SERVICES) or pass --xsuaa-binding PATH (its service key); or listen on 127.0.0.1")
+
+// Server is a listening Streamable HTTP server.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	ln      net.Listener
+	mln     net.Listener // nil without MetricsAddr
+	http    *http.Server
+	metrics *http.Server
+	base    *url.URL // nil: derived per request
+}
+
+// Listen validates cfg and listens on its addresses. A non-loopback address without
+// authentication is ErrNoAuth.
+func Listen(cfg Config) (*Server, error) {
+	if cfg.MCP == nil {
+		return nil, errors.New("httpserver: no MCP server")
+	}
+	if cfg.StaticToken == nil && cfg.XSUAA == nil && !loopback(cfg.Addr) {
+		return nil, ErrNoAuth
+	}
+	s := &Server{cfg: cfg, logger: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))}
+	s.cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--base-url must be an absolute http(s) URL such as https://mcp.example.com, got %q", cfg.BaseURL)
+		}
+		s.base = u
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("--allowed-origin must be an origin such as https://app.example.com, got %q", o)
+		}
+	}
+	var err error
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	if cfg.MetricsAddr != "" && cfg.Metrics != nil {
+		if s.mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			s.ln.Close()
+			return nil, fmt.Errorf("listening on --metrics-addr %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle(MetricsPath, cfg.Metrics.Handler())
+		s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
+	return s, nil
+}
+
+// Addr is the address the MCP endpoint listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// MetricsAddr is the address of the separate metrics listener, or nil.
+func (s *Server) MetricsAddr() net.Addr {
+	if s.mln == nil {
+		return nil
+	}
+	return s.mln.Addr()
+}
+
+// Serve answers requests until ctx ends, then stops accepting, lets requests in flight finish
+// for up to ShutdownTimeout, and returns nil (or the error that stopped serving).
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.metrics != nil {
+		go func() { errc <- s.metrics.Serve(s.mln) }()
+	}
+	metrics := "behind the authentication at " + MetricsPath
+	switch {
+	case s.cfg.Metrics == nil:
+		metrics = "off"
+	case s.mln != nil:
+		metrics = s.mln.Addr().String()
+	}
+	s.logger.Info("serving MCP over Streamable HTTP", "url", s.publicURL(nil)+MCPPath, "auth", s.authKind(), "metrics", metrics)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if e := s.http.Shutdown(shutdownCtx); e != nil {
+		s.logger.Warn("calls still running at the end of the shutdown timeout were cut off", "timeout", s.cfg.ShutdownTimeout, "error", e)
+		s.http.Close()
+	}
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// authKind names the authentication in force, for the start-up log.
+func (s *Server) authKind() string {
+	var kinds []string
+	if s.cfg.StaticToken != nil {
+		kinds = append(kinds, "static token")
+	}
+	if s.cfg.XSUAA != nil {
+		kinds = append(kinds, "XSUAA "+s.cfg.XSUAA.Issuer())
+	}
+	return cmp.Or(strings.Join(kinds, " + "), "none (loopback only)")
+}
+
+// Handler is the server's whole HTTP handler: the probes and metadata open, the rest behind
+// Origin validation and authentication.
+func (s *Server) Handler() http.Handler {
+	mcpOpts := []server.StreamableHTTPOption{
+		server.WithStateLess(true),        // no session only one instance knows
+		server.WithDisableStreaming(true), // no GET stream: notifications ride on each POST's answer
+		server.WithStreamableHTTPLogger(s.logger),
+		// mcp-go's DNS-rebinding check refuses a non-localhost Host on a loopback connection; it
+		// stays on for a loopback listener, and is replaced by the Origin check below otherwise
+		// (a sidecar proxy forwards over loopback with the public Host).
+		server.WithDisableLocalhostProtection(!loopback(s.cfg.Addr)),
+	}
+	if len(s.cfg.AllowedOrigins) > 0 {
+		mcpOpts = append(mcpOpts, server.WithStreamableHTTPCORS(
+			server.WithCORSAllowedOrigins(s.cfg.AllowedOrigins...),
+			server.WithCORSAllowedHeaders("Authorization", "Content-Type", "Accept", "Mcp-Session-Id", "Mcp-Protocol-Version", "Last-Event-ID"),
+			server.WithCORSExposedHeaders("Mcp-Session-Id", "WWW-Authenticate"),
+		))
+	}
+	mcpHandler := server.NewStreamableHTTPServer(s.cfg.MCP, mcpOpts...)
+
+	protected := http.NewServeMux()
+	protected.Handle(MCPPath, mcpHandler)
+	if s.cfg.Metrics != nil && s.cfg.MetricsAddr == "" {
+		protected.Handle(MetricsPath, s.cfg.Metrics.Handler())
+	}
+	var guarded http.Handler = protected
+	if s.cfg.StaticToken != nil || s.cfg.XSUAA != nil {
+		guarded = s.authenticate(protected)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET "+ReadyPath, s.ready)
+	mux.HandleFunc(MetadataPath, s.metadata)
+	mux.HandleFunc(MetadataPath+"/", s.metadata) // RFC 9728 §3.1: path-qualified resources
+	mux.Handle("/", s.checkOrigin(guarded, mcpHandler))
+	return mux
+}
+
+// ready answers /readyz: 200, or 503 with the reason as JSON.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := s.cfg.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// metadata serves the RFC 9728 protected-resource metadata with mcp-go's handler.
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	base := s.publicURL(r)
+	cfg := server.ProtectedResourceMetadataConfig{
+		Resource:               base + MCPPath,
+		BearerMethodsSupported: []string{"header"},
+		ResourceName:           "btp-connectivity-mcp",
+	}
+	if x := s.cfg.XSUAA; x != nil {
+		cfg.AuthorizationServers = []string{x.Issuer()}
+		cfg.ScopesSupported = []string{x.Scope()}
+	}
+	server.NewProtectedResourceMetadataHandler(cfg).ServeHTTP(w, r)
+}
+
+// metadataURL is the URL of the metadata document, for WWW-Authenticate.
+func (s *Server) metadataURL(r *http.Request) string {
+	return s.publicURL(r) + MetadataPath
+}
+
+// publicURL is --base-url, else the URL the request was sent to (scheme from X-Forwarded-Proto
+// behind a router).
+func (s *Server) publicURL(r *http.Request) string {
+	if s.base != nil {
+		return s.base.String()
+	}
+	if r == nil {
+		return "http://" + s.ln.Addr().String()
+	}
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// checkOrigin refuses requests whose Origin header names neither this server nor an allowed
+// origin (DNS-rebinding protection, MCP transport spec), before authentication. A CORS preflight
+// from an allowed origin carries no token and is answered by mcp-go's CORS handler.
+func (s *Server) checkOrigin(guarded, cors http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || s.sameOrigin(r, origin) {
+			guarded.ServeHTTP(w, r)
+			return
+		}
+		for _, allowed := range s.cfg.AllowedOrigins {
+			if strings.EqualFold(strings.TrimRight(allowed, "/"), origin) {
+				if r.Method == http.MethodOptions {
+					cors.ServeHTTP(w, r)
+					return
+				}
+				guarded.ServeHTTP(w, r)
+				return
+			}
+		}
+		s.logger.Warn("request from a foreign origin refused", "origin", origin, "path", r.URL.Path)
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_origin",
+			"error_description": fmt.Sprintf("origin %s is not allowed; start the server with --allowed-origin %s to allow it", origin, origin)})
+	})
+}
+
+// sameOrigin reports whether origin is the server's own: its --base-url, or the Host the request
+// was sent to.
+func (s *Server) sameOrigin(r *http.Request, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if s.base != nil {
+		return strings.EqualFold(u.Scheme, s.base.Scheme) && strings.EqualFold(u.Host, s.base.Host)
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// loopback reports whether addr (host:port) listens on loopback only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
