@@ -135,13 +135,18 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		}
 		return res.Content[0].(*mcp.TextContent).Text
 	}
-	// Three reads, each a step of the demo landscape, recorded by whichever instance served it.
-	for range 3 {
+	// Reads through every step of the demo landscape (five), each recorded by whichever instance
+	// served it; after the last step it no longer changes.
+	for range 6 {
 		call("list_cloud_connectors", map[string]any{"refresh": true, "limit": 1})
 	}
 	changes := func() []string {
 		var out struct {
-			Changes []struct{ Kind, ClientID, Field string } `json:"changes"`
+			Changes []struct {
+				Kind     string `json:"kind"`
+				ClientID string `json:"client_id"`
+				Field    string `json:"field"`
+			} `json:"changes"`
 		}
 		json.Unmarshal([]byte(call("what_changed", map[string]any{"since": "1h"})), &out)
 		var keys []string
@@ -158,7 +163,9 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		t.Errorf("calls did not alternate: %d and %d connections", proxy.served[0].Load(), proxy.served[1].Load())
 	}
 
-	// Subscribers on both instances; exactly one instance polls; updates reach both.
+	// Subscribers on both instances; exactly one instance polls; updates reach both. The landscape
+	// changes again, one step a read.
+	sim.SetLandscapes(simulator.DemoLandscapes()...)
 	var mu sync.Mutex
 	got := map[int]int{}
 	for i := range 2 {
