@@ -63,7 +63,7 @@ func benchStores(b *testing.B, fast bool) map[string]func() Store {
 
 // storeSize is the size of the SQLite file, or of the PostgreSQL tables with their indexes.
 func storeSize(b *testing.B, st Store) int64 {
-	s := st.(*sqlStore)
+	s := sqlOf(st)
 	if s.d.dollarParam {
 		var n int64
 		if err := s.db.QueryRow(`SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c

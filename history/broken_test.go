@@ -119,7 +119,7 @@ func TestBrokenPostgres(t *testing.T) {
 
 	u2 := postgresSchema(t)
 	st := mustOpen(t, func(ctx context.Context) (Store, error) { return OpenPostgres(ctx, u2) })
-	if _, err := st.(*sqlStore).db.Exec(`UPDATE meta SET value = '999' WHERE key = 'schema_version'`); err != nil {
+	if _, err := sqlOf(st).db.Exec(`UPDATE meta SET value = '999' WHERE key = 'schema_version'`); err != nil {
 		t.Fatal(err)
 	}
 	_, err = OpenPostgres(t.Context(), u2)
@@ -135,7 +135,7 @@ func TestMigrations(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			open := b.store(t)
-			st := mustOpen(t, open).(*sqlStore)
+			st := sqlOf(mustOpen(t, open))
 			record(t, st, read(0, nil, connector("c1")))
 			record(t, st, read(5, nil, connector("c2")))
 			if err := st.migrate(t.Context(), next); err != nil {

@@ -405,3 +405,11 @@ func TestOpenAndDefaultPath(t *testing.T) {
 		t.Errorf("Describe = %q", d)
 	}
 }
+
+// sqlOf returns the sqlStore under a store of either backend.
+func sqlOf(st Store) *sqlStore {
+	if p, ok := st.(*postgresStore); ok {
+		return p.sqlStore
+	}
+	return st.(*sqlStore)
+}
