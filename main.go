@@ -1,9 +1,11 @@
-// Command btp-connectivity-mcp is an MCP server (stdio) that answers questions about the SAP BTP
-// Cloud Connectors of a subaccount from the Connectivity service REST API (plan api_access).
+// Command btp-connectivity-mcp is an MCP server (stdio, or Streamable HTTP with --http) that
+// answers questions about the SAP BTP Cloud Connectors of one or many subaccounts from the
+// Connectivity service REST API (plan api_access).
 //
 //	btp-connectivity-mcp [flags]                       serve MCP over stdio
+//	btp-connectivity-mcp --http ADDR [flags]           serve MCP over Streamable HTTP at /mcp
 //	btp-connectivity-mcp call TOOL [--args JSON] [flags]  run one tool and print its result
-//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json] [flags]
+//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif] [--new-only] [flags]
 //	                                                   assess once; exit 1 on findings at or above SEVERITY
 //
 // With --demo it serves an embedded simulator instead of SAP, so no account is needed.
@@ -50,8 +52,9 @@ const usage = `btp-connectivity-mcp — an MCP server for SAP BTP Cloud Connecto
 
 Usage:
   btp-connectivity-mcp [flags]                         serve MCP over stdio
+  btp-connectivity-mcp --http ADDR [flags]             serve MCP over Streamable HTTP at /mcp
   btp-connectivity-mcp call TOOL [--args JSON] [flags] run one tool, print its result
-  btp-connectivity-mcp check [--fail-on high] [--format text|json] [flags]
+  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif] [--new-only] [flags]
                                                        assess every Cloud Connector once, for cron or CI:
                                                        exit 0 no finding at or above --fail-on, 1 there is one,
                                                        2 usage error, 3 the assessment could not run
