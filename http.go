@@ -125,12 +125,11 @@ func readiness(f *fleet.Fleet, hist *openedHistory) func(context.Context) error 
 		switch {
 		case hist == nil || hist.History == nil:
 			return nil // history is off
-		case hist.store != nil:
-			if err := hist.store.Ping(ctx); err != nil {
-				return fmt.Errorf("the history store is unreachable: %w", err)
-			}
 		case hist.Unavailable() != nil:
 			return fmt.Errorf("the history store is unavailable: %w", hist.Unavailable())
+		}
+		if err := hist.Store().Ping(ctx); err != nil {
+			return fmt.Errorf("the history store is unreachable: %w", err)
 		}
 		return nil
 	}

@@ -295,9 +295,8 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 // Exit code 0 on success, 1 when the tool reports an error, 2 for usage errors.
 // openedHistory is the history of the run, and how to end it.
 type openedHistory struct {
-	*tools.History
-	store history.Store
-	stop  context.CancelFunc
+	*tools.History // nil when history is off
+	stop           context.CancelFunc
 }
 
 // openHistory opens the history store --history names: off, a file, a postgres:// URL; by
@@ -319,48 +318,54 @@ func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHi
 			logger.Warn("history is off: neither XDG_STATE_HOME nor HOME is set; pass --history PATH")
 		}
 	}
-	var store history.Store
-	var err error
-	if spec == ":memory:" {
-		store, err = history.OpenMemory(ctx)
-	} else {
-		store, err = history.Open(ctx, spec)
-	}
 	h := &openedHistory{stop: func() {}}
-	switch {
-	case err != nil:
-		logger.Warn("history unavailable: every other tool still answers", "error", err)
-		h.History = tools.NewHistory(nil, err, logger)
+	if spec == "off" {
 		return h
-	case store == nil:
-		return h // off
 	}
-	logger.Info("history", "store", store.Describe(), "retention", o.retention)
-	h.History, h.store = tools.NewHistory(store, nil, logger), store
 	pruneCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	h.stop = stop
-	go func() {
-		for {
-			if n, err := store.Prune(pruneCtx, time.Now().Add(-o.retention)); err != nil && pruneCtx.Err() == nil {
-				logger.Warn("history retention failed", "error", err)
-			} else if n > 0 {
-				logger.Info("history retention", "changes_deleted", n)
-			}
-			select {
-			case <-pruneCtx.Done():
-				return
-			case <-time.After(24 * time.Hour):
-			}
+	// Opened in the background: start-up never waits for a database (a PostgreSQL server may be
+	// slow to answer); what needs the store waits for it.
+	h.History = tools.OpenHistory(func() (history.Store, error) {
+		var store history.Store
+		var err error
+		if spec == ":memory:" {
+			store, err = history.OpenMemory(pruneCtx)
+		} else {
+			store, err = history.Open(pruneCtx, spec)
 		}
-	}()
+		if err != nil {
+			logger.Warn("history unavailable: every other tool still answers", "error", err)
+			return nil, err
+		}
+		logger.Info("history", "store", store.Describe(), "retention", o.retention)
+		go prune(pruneCtx, store, o.retention, logger)
+		return store, nil
+	}, logger)
 	return h
 }
 
-// Close stops retention and closes the store.
+// prune deletes history older than retention now and daily, until ctx ends.
+func prune(ctx context.Context, store history.Store, retention time.Duration, logger *slog.Logger) {
+	for {
+		if n, err := store.Prune(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+			logger.Warn("history retention failed", "error", err)
+		} else if n > 0 {
+			logger.Info("history retention", "changes_deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
+}
+
+// Close stops retention and closes the store, once it is open.
 func (h *openedHistory) Close() {
 	h.stop()
-	if h.store != nil {
-		h.store.Close()
+	if store := h.History.Store(); store != nil {
+		store.Close()
 	}
 }
 

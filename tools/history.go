@@ -16,6 +16,7 @@ import (
 // assessment makes of it. A nil *History (history off) records nothing; one whose store could not
 // be opened records nothing either and says why.
 type History struct {
+	ready       chan struct{} // closed once the store is open (or could not be)
 	store       history.Store
 	unavailable error // why there is no store, when it could not be opened
 	logger      *slog.Logger
@@ -32,26 +33,44 @@ type recorded struct {
 
 // NewHistory records into store; when store is nil, unavailable says why (nil: history is off).
 func NewHistory(store history.Store, unavailable error, logger *slog.Logger) *History {
+	h := OpenHistory(func() (history.Store, error) { return store, unavailable }, logger)
+	<-h.ready
+	return h
+}
+
+// OpenHistory records into the store open returns, opened in the background: start-up never
+// waits for a database. Whatever needs the store waits for it.
+func OpenHistory(open func() (history.Store, error), logger *slog.Logger) *History {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &History{store: store, unavailable: unavailable, logger: logger, entries: map[string]*recorded{}}
+	h := &History{ready: make(chan struct{}), logger: logger, entries: map[string]*recorded{}}
+	go func() {
+		defer close(h.ready)
+		h.store, h.unavailable = open()
+		if h.store == nil && h.unavailable == nil {
+			h.unavailable = errHistoryOff
+		}
+	}()
+	return h
 }
 
-// Store returns the store, nil when history is off or unavailable.
+// Store returns the store once it is open, nil when history is off or unavailable.
 func (h *History) Store() history.Store {
 	if h == nil {
 		return nil
 	}
+	<-h.ready
 	return h.store
 }
 
-// Unavailable says why history cannot answer: nil when it can.
+// Unavailable says why history cannot answer, once the store is open: nil when it can.
 func (h *History) Unavailable() error {
-	switch {
-	case h == nil:
+	if h == nil {
 		return errHistoryOff
-	case h.store == nil:
+	}
+	<-h.ready
+	if h.store == nil {
 		return h.unavailable
 	}
 	return nil
@@ -61,7 +80,7 @@ func (h *History) Unavailable() error {
 // subaccount, each with the findings of its own assessment. Failures are logged: history never
 // fails an answer.
 func (h *History) record(ctx context.Context, parts []fleet.Part, policy assess.Policy) {
-	if h == nil || h.store == nil {
+	if h.Store() == nil {
 		return
 	}
 	for _, p := range parts {
