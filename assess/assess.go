@@ -209,7 +209,7 @@ func (a *assessor) security(i int) {
 		label, _ := LookupCheck(check.Key)
 		title := label.Label + " rated " + string(check.Status)
 		if !check.Status.Known() {
-			title = label.Label + " rated " + strconv.Quote(string(check.Status)) + " (an undocumented rating: treated as high until checked on the connector)"
+			title = label.Label + " rated " + strconv.Quote(string(check.Status)) + " (undocumented: treated as high)"
 		}
 		f := a.add(i, "security."+idPart(check.Key), severity, check.Key, title,
 			map[string]string{"security_status." + check.Key: string(check.Status)})
@@ -242,8 +242,8 @@ func (a *assessor) decoding(i int) {
 			continue
 		}
 		severity, impact := decodeImpact(p.Attribute)
-		a.add(i, "decode."+idPart(p.Attribute), severity, p.Attribute, p.Attribute+" could not be read, so "+impact,
-			map[string]string{p.Attribute: p.Message})
+		a.add(i, "decode."+idPart(p.Attribute), severity, p.Attribute, p.Attribute+" could not be read",
+			map[string]string{p.Attribute: p.Message, "impact": impact})
 	}
 }
 

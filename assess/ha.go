@@ -218,7 +218,7 @@ func notConnected(c *connectivity.Connector) bool {
 
 func locationEvidence(c *connectivity.Connector) string {
 	if c.LocationID == "" {
-		return "unknown (the API reports none)"
+		return "unknown" // the API reports none
 	}
 	return c.LocationID
 }
@@ -252,17 +252,14 @@ func (a *assessor) highAvailability() {
 		case c.IsMaster() && !a.ha.inDouble[i]:
 			if _, ok := a.ha.shadowOf[i]; !ok {
 				a.add(i, RuleHANoShadow, Medium, "", "Master without a shadow (no failover)", map[string]string{
-					"location_id": locationEvidence(c),
-					"shadows":     "no shadow of this subaccount reports the same location or exposes the same systems",
+					"location_id": locationEvidence(c), "matched_shadows": "0",
 				})
 			}
 		case c.IsShadow():
 			m, ok := a.ha.masterOf[i]
 			if !ok {
 				a.add(i, RuleHAUnmatchedShadow, Low, "", "Shadow that matches no master", map[string]string{
-					"location_id":     locationEvidence(c),
-					"exposed_systems": strconv.Itoa(len(c.ExposedSystems)),
-					"why":             "no unpaired master of this subaccount reports its location or exposes the same systems",
+					"location_id": locationEvidence(c), "exposed_systems": strconv.Itoa(len(c.ExposedSystems)),
 				})
 				continue
 			}

@@ -60,28 +60,28 @@ func LookupCheck(key string) (Check, bool) {
 }
 
 // verifyCheck ends the remediation of every security check.
-const verifyCheck = " Verify: the check shows ok on the connector's Security Status page and in the next assessment."
+const verifyCheck = " Verify: the check shows ok in the next assessment."
 
 // fixedRules are the rules whose IDs do not follow an API key.
 var fixedRules = [...]Rule{
 	{RuleHANoShadow, "Master without a shadow (no failover)",
-		"Install a shadow instance for this master (Cloud Connector > High Availability) on a second host: without one, an outage of the master cuts cloud applications off from every on-premise system it exposes. Verify: list_cloud_connectors shows a shadow that exposes the same systems (or reports the same location)."},
+		"Install a shadow instance on a second host (Cloud Connector > High Availability): without one, an outage of the master cuts the cloud off from every system it exposes. Verify: list_cloud_connectors shows a shadow exposing the same systems."},
 	{RuleHADoubleMaster, "Two masters report the same location (double master)",
-		"Only one master should hold the tunnel of a location; cloud requests may reach either connector. A short double-master state can happen while a shadow takes over: if it lasts, decide which instance stays master, make the other its shadow (High Availability settings) or disconnect it, and keep their configurations identical. Verify: the next assessment shows one master and one shadow for the location."},
+		"Only one master should hold a location's tunnel. A short double master happens while a shadow takes over; if it lasts, make one instance the other's shadow (High Availability settings) or disconnect it. Verify: the next assessment shows one master and one shadow there."},
 	{RuleHAShadowDisconnected, "Shadow not connected while its master is",
-		"The shadow reports no connection (no connected_since and no last start), so its master has no failover: start the shadow instance, check its High Availability settings (master host and port) and the network between it and the master. Verify: list_cloud_connectors shows the shadow with a connected_since time."},
+		"The shadow reports no connection, so its master has no failover: start the shadow, check its High Availability settings (master host and port) and the network to the master. Verify: list_cloud_connectors shows it connected."},
 	{RuleHAUnmatchedShadow, "Shadow that matches no master",
-		"No master of this subaccount reports the shadow's location or exposes the same systems, so it is unclear which master it protects: check the shadow's High Availability settings (master host and port) and that its configuration is synchronised from its master. Verify: the next assessment pairs it with a master."},
+		"No master reports the shadow's location or exposes the same systems: check its High Availability settings (master host and port) and that it synchronises from its master. Verify: the next assessment pairs it."},
 	{RuleVersionOutdated, "Cloud Connector version behind the policy",
-		"Update the Cloud Connector to the version named in the finding or newer; updates bring security fixes. In a high-availability pair update one instance at a time so that the other keeps the tunnel open. Verify: agent_version in list_cloud_connectors shows the new version."},
+		"Update to the version in the evidence or newer (updates bring security fixes); in an HA pair one instance at a time. Verify: list_cloud_connectors shows the new agent_version."},
 	{RuleVersionJava, "Java runtime below the supported floor",
-		"Move the Cloud Connector to a supported Java runtime at or above the floor named in the finding (for example SapMachine 17 or 21) and update the Cloud Connector with it; older runtimes stop receiving security fixes. Verify: java_version in list_cloud_connectors shows the new major version."},
+		"Move to a supported Java at or above the floor in the evidence (e.g. SapMachine 21); older runtimes get no security fixes. Verify: list_cloud_connectors shows the new java_version."},
 	{RuleProtocolUnencrypted, "Back end exposed over an unencrypted protocol",
-		"Move the system mapping to the encrypted variant named in the evidence (HTTP to HTTPS, RFC to RFCS with SNC, LDAP to LDAPS, TCP to TCPS): enable TLS or SNC on the back end, import its certificate into the Cloud Connector's trust store, change the mapping's protocol, and test the destinations that use the virtual host. The tunnel to SAP BTP itself is always TLS; this is about the on-premise leg. For plain TCP, TLS may already run inside the tunnel (a TLS-speaking back end behind a TCP mapping): confirm before changing. Verify: find_exposed_system with the old protocol no longer lists the host."},
+		"Move the mapping to the encrypted variant in the evidence (HTTPS, RFCS with SNC, LDAPS, TCPS): enable TLS or SNC on the back end, trust its certificate in the Cloud Connector, change the protocol, test the destinations. The tunnel to SAP BTP is always TLS; this is the on-premise leg. Plain TCP may already carry TLS: confirm first. Verify: find_exposed_system no longer lists the host with the old protocol."},
 	{RuleSubaccountUnreachable, "Subaccount could not be read",
-		"The Connectivity service of this subaccount could not be read, so none of its Cloud Connectors were assessed: fix the cause named in the evidence (binding credentials, certificate expiry, network, SAP service status) and run the assessment again. Verify: list_subaccounts shows a recent successful read."},
+		"None of this subaccount's Cloud Connectors were assessed: fix the cause in the evidence (credentials, certificate expiry, network, SAP service status). Verify: list_subaccounts shows a recent successful read."},
 	{RuleDecodeSecurityStatus, "Security status missing or unreadable",
-		"The Connectivity service sent no readable security status, so the security checks of this connector cannot be assessed (or only partly): open the connector's Security Status page in its administration UI and fix what it rates, and update the Cloud Connector if it is old. Verify: the next assessment shows its individual security checks instead of this finding."},
+		"No readable security status was sent, so the checks cannot be assessed (or only partly): fix what the connector's Security Status page rates, and update it if it is old. Verify: the next assessment lists its checks."},
 }
 
 // securityRule and decodeRule describe the rules derived from API keys.
@@ -92,7 +92,7 @@ func securityRule(key string) Rule {
 
 func decodeRule(attr string) Rule {
 	return Rule{ID: "decode." + idPart(attr), Title: attr + " could not be read",
-		Remediation: "The Connectivity service sent this attribute in a form this server cannot read (the evidence quotes it), so the rules that need it skip the connector. Check the connector in the BTP cockpit (Cloud Connectors) or on its administration UI; if the value stays malformed, report it to SAP with the connector's version."}
+		Remediation: "The attribute arrived in a form this server cannot read (quoted in the evidence), so rules needing it skip the connector: check it in the BTP cockpit or the connector's UI; if it stays malformed, report it to SAP."}
 }
 
 // LookupRule describes a rule ID, including every security.<check> and decode.<attribute>.

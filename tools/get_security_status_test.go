@@ -235,7 +235,7 @@ func TestGetSecurityStatusChecks(t *testing.T) {
 		t.Errorf("malformed connector: problems with %v, want security_status among them", attrs)
 	}
 	if !slices.Contains(findingKeys(out.Findings), "961847203/security_status=unknown") ||
-		!strings.Contains(out.Checks["security_status"].Remediation, "no readable security status") {
+		!strings.Contains(out.Checks["security_status"].Remediation, "No readable security status") {
 		t.Errorf("finding of the malformed connector missing: %v, %+v", findingKeys(out.Findings), out.Checks["security_status"])
 	}
 }

@@ -20,8 +20,9 @@ const (
 // versions and ratings, with and without a location attribute, with 10 systems per connector.
 func sizeLandscapes() map[string][]simulator.Agent {
 	return map[string][]simulator.Agent{
-		"documented shape": simulator.LargeLandscape(50, 10),
-		"with locations":   simulator.LargeLandscapeWithLocations(50, 10),
+		"documented shape":                  simulator.LargeLandscape(50, 10),
+		"with locations":                    simulator.LargeLandscapeWithLocations(50, 10),
+		"demo (10 connectors, 42 findings)": simulator.SampleLandscape(),
 	}
 }
 
