@@ -94,6 +94,7 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 		return 1
 	}
 	cfg.ServerOptions = append(cfg.ServerOptions, httpserver.ToolObserver(audit, o.http.metrics))
+	cfg.Stateless = true // subscriptions: only subscriptions/listen streams can be notified
 	srv, err := httpserver.Listen(httpserver.Config{
 		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet, hist),
 		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,

@@ -32,9 +32,13 @@ type Config struct {
 	CacheTTL time.Duration
 	// WatchInterval is how often subscribed resources are re-read; 0 means DefaultWatchInterval.
 	WatchInterval time.Duration
-	Version       string
-	CallTimeout   time.Duration // 0 means DefaultCallTimeout
-	Logger        *slog.Logger  // nil discards
+	// Stateless says the transport keeps no session between requests (stateless Streamable
+	// HTTP): a resources/subscribe then has no stream to be notified on, so only
+	// subscriptions/listen streams are watched.
+	Stateless   bool
+	Version     string
+	CallTimeout time.Duration // 0 means DefaultCallTimeout
+	Logger      *slog.Logger  // nil discards
 	// MinSCCVersion is the lowest Cloud Connector version assess_connectors does not report as
 	// outdated (--min-scc-version); empty derives it from the landscape (see docs/assessment.md).
 	MinSCCVersion string

@@ -48,7 +48,7 @@ type subscriber struct {
 // versions up to 2025-11-25), and subscriptions/listen streams (2026-07-28).
 func (w *watcher) hook(h *server.Hooks) {
 	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
-		if s := server.ClientSessionFromContext(ctx); s != nil {
+		if s := server.ClientSessionFromContext(ctx); s != nil && !w.cfg.Stateless {
 			w.set(subscriber{s, nil}, []string{req.Params.URI}, true)
 		}
 	})
