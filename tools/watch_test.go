@@ -78,3 +78,21 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestStatelessSubscribeIsNotWatched: over stateless HTTP a resources/subscribe has no stream to
+// be notified on, so it starts no poller.
+func TestStatelessSubscribeIsNotWatched(t *testing.T) {
+	env := newSimEnvWith(t, simEnvOptions{CacheTTL: time.Millisecond}, func(cfg *Config) {
+		cfg.WatchInterval, cfg.Stateless = 10*time.Millisecond, true
+	})
+	env.client, _ = startInProcessAt(t, NewServer(env.cfg), "2025-11-25")
+	req := mcp.SubscribeRequest{}
+	req.Params.URI = findingsURI
+	if err := env.client.Subscribe(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // ten intervals
+	if n := env.sim.Counts().APIRequests; n != 0 {
+		t.Errorf("%d API requests: a subscription nobody can be told about started a poller", n)
+	}
+}
