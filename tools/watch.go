@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -118,7 +119,7 @@ func (w *watcher) set(sub subscriber, uris []string, on bool) {
 
 // interval is --watch-interval, never below the cache TTL.
 func (w *watcher) interval() time.Duration {
-	return max(cmpOr(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.CacheTTL)
+	return max(cmp.Or(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.CacheTTL)
 }
 
 // pollTask and updatesTopic name the coordination of instances sharing a PostgreSQL history.
@@ -256,11 +257,4 @@ func (w *watcher) notify(uri string) {
 			w.cfg.logger().Debug("resource update dropped: the session's notification channel is full", "session", sub.session.SessionID(), "uri", uri)
 		}
 	}
-}
-
-func cmpOr(d, fallback time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return fallback
 }
