@@ -1,257 +1,162 @@
-// Package deploy holds the deployment files (Cloud Foundry, Kyma, Dockerfile); its test parses
-// each one and checks the fields the server depends on.
+// Package deploy holds the deployment files (Cloud Foundry, Kyma, Dockerfile). Its test validates
+// them as the platforms would: the Kyma manifests strictly against the Kubernetes API types and the
+// published schemas of the custom resources, the Cloud Foundry manifest against the documented
+// attributes, the Dockerfile and its build context against what a cross-built, shell-less image
+// needs; and it cross-checks what must agree between files (arguments and mounts, ports and
+// targetPort, bindings and Secrets). A table of mutations proves that each check bites.
 package deploy
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/goccy/go-yaml"
 )
 
-// doc is one parsed YAML or JSON document.
-type doc = map[string]any
+// files are the deployment files, by path relative to this directory, held in memory so that a
+// mutation can change a copy.
+type files map[string][]byte
 
-// readDocs parses every document of a YAML file.
-func readDocs(t *testing.T, path string) []doc {
+// readFiles reads every file the validation looks at.
+func readFiles(t *testing.T) files {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	paths := []string{
+		"Dockerfile", "cf/manifest.yml", "cf/xs-security.json",
+		"../.dockerignore", "../.gitignore", "../README.md", "../go.mod",
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var docs []doc
-	for {
-		var d doc
-		err := dec.Decode(&d)
-		if errors.Is(err, io.EOF) {
-			return docs
-		}
+	kyma, err := filepath.Glob("kyma/*.yaml")
+	if err != nil || len(kyma) == 0 {
+		t.Fatalf("no Kyma manifests in deploy/kyma: %v", err)
+	}
+	crds, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(crds) == 0 {
+		t.Fatalf("no CustomResourceDefinitions in deploy/testdata: %v", err)
+	}
+	fs := files{}
+	for _, p := range append(append(paths, kyma...), crds...) {
+		data, err := os.ReadFile(p)
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Fatal(err)
 		}
-		docs = append(docs, d)
+		fs[p] = data
 	}
+	return fs
 }
 
-// at walks d along keys (map keys, or list indexes as ints) and returns what is there, or nil.
-func at(d any, keys ...any) any {
-	for _, k := range keys {
-		switch key := k.(type) {
-		case string:
-			m, _ := d.(map[string]any)
-			d = m[key]
-		case int:
-			l, _ := d.([]any)
-			if key >= len(l) {
-				return nil
-			}
-			d = l[key]
-		}
-	}
-	return d
-}
-
-// strs returns the strings of a list.
-func strs(v any) []string {
-	var out []string
-	l, _ := v.([]any)
-	for _, e := range l {
-		if s, ok := e.(string); ok {
-			out = append(out, s)
-		}
+// clone copies fs, so that a mutation leaves the original alone.
+func (fs files) clone() files {
+	out := make(files, len(fs))
+	for p, data := range fs {
+		out[p] = append([]byte(nil), data...)
 	}
 	return out
 }
 
-// byKind indexes the Kyma documents by kind and name.
-func byKind(t *testing.T) map[string]doc {
-	t.Helper()
-	files, err := filepath.Glob("kyma/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no Kyma manifests: %v", err)
+// validate runs every check over fs and returns the problems found, each a sentence naming the
+// file.
+func validate(fs files) []string {
+	var problems []string
+	report := func(file string, errs []error) {
+		for _, err := range errs {
+			problems = append(problems, file+": "+err.Error())
+		}
 	}
-	out := map[string]doc{}
-	for _, f := range files {
-		for _, d := range readDocs(t, f) {
-			kind, name := at(d, "kind"), at(d, "metadata", "name")
-			if kind == nil || name == nil || at(d, "apiVersion") == nil {
-				t.Errorf("%s: a document without apiVersion, kind or metadata.name", f)
-				continue
+	report("cf/manifest.yml", checkCloudFoundry(fs["cf/manifest.yml"]))
+	sec, errs := checkXSSecurity(fs["cf/xs-security.json"])
+	report("cf/xs-security.json", errs)
+	k, errs := loadKyma(fs)
+	report("kyma", errs)
+	if k != nil {
+		report("kyma", checkKyma(k, sec, fs["../README.md"]))
+	}
+	report("Dockerfile", checkDockerfile(fs["Dockerfile"], fs["../go.mod"]))
+	report("build context", checkIgnores(fs["../.dockerignore"], fs["../.gitignore"], fs["../README.md"]))
+	return problems
+}
+
+func TestDeploymentFiles(t *testing.T) {
+	t.Parallel()
+	for _, p := range validate(readFiles(t)) {
+		t.Error(p)
+	}
+}
+
+// mutation is one change a deployment could suffer that a platform would refuse, or that would
+// break the deployment once applied.
+type mutation struct {
+	name     string
+	file     string
+	old, new string
+}
+
+// mutations are the changes the validation must catch: those found slipping through before
+// (issue 18), and the properties the files now promise.
+var mutations = []mutation{
+	{"APIRule apiVersion v1beta1", "kyma/apirule.yaml", "apiVersion: gateway.kyma-project.io/v2", "apiVersion: gateway.kyma-project.io/v1beta1"},
+	{"typo in noAuth", "kyma/apirule.yaml", "      noAuth: true", "      noAuht: true"},
+	{"noAuth false", "kyma/apirule.yaml", "      noAuth: true", "      noAuth: false"},
+	{"typo in hosts", "kyma/apirule.yaml", "  hosts:", "  hostss:"},
+	{"host not an RFC 1123 label", "kyma/apirule.yaml", "    - btp-connectivity-mcp\n  gateway", "    - BTP_Connectivity\n  gateway"},
+	{"every path published", "kyma/apirule.yaml", "    - path: /mcp", "    - path: /*"},
+	{"/readyz published", "kyma/apirule.yaml", "    - path: /.well-known/oauth-protected-resource/mcp", "    - path: /readyz"},
+	{"APIRule without corsPolicy origin", "kyma/apirule.yaml", "      - exact: https://mcp-client.example.com", "      - exact: https://other.example.com"},
+	{"APIRule at another Service port", "kyma/apirule.yaml", "    port: 8080", "    port: 8081"},
+	{"typo in memory (Deployment)", "kyma/deployment.yaml", "              memory: 128Mi", "              memroy: 128Mi"},
+	{"memory quantity misspelt (Deployment)", "kyma/deployment.yaml", "              memory: 128Mi", "              memory: 128MB"},
+	{"typo in memory (Cloud Foundry)", "cf/manifest.yml", "    memory: 128M", "    memroy: 128M"},
+	{"typo in capabilities", "kyma/deployment.yaml", "capabilities:", "capabilites:"},
+	{"capabilities not dropped", "kyma/deployment.yaml", "                - ALL", "                - NET_RAW"},
+	{"typo in readiness-health-check-type", "cf/manifest.yml", "readiness-health-check-type:", "readiness-heath-check-type:"},
+	{"no random route", "cf/manifest.yml", "    random-route: true\n", ""},
+	{"apps/v1beta1", "kyma/deployment.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1beta1"},
+	{"mount path no longer matches its argument", "kyma/deployment.yaml", "mountPath: /state", "mountPath: /data"},
+	{"binding mount path no longer matches its argument", "kyma/deployment.yaml", "mountPath: /bindings/connectivity", "mountPath: /bindings/conn"},
+	{"renamed container port", "kyma/deployment.yaml", "            - name: http\n              containerPort: 8080", "            - name: web\n              containerPort: 8080"},
+	{"Service targetPort renamed", "kyma/service.yaml", "targetPort: http", "targetPort: web"},
+	{"no writable TMPDIR", "kyma/deployment.yaml", "            - name: TMPDIR\n              value: /tmp\n", ""},
+	{"state emptyDir without a size limit", "kyma/deployment.yaml", "          emptyDir:\n            sizeLimit: 256Mi", "          emptyDir: {}"},
+	{"Secret volume readable by all", "kyma/deployment.yaml", "            defaultMode: 0440", "            defaultMode: 0644"},
+	{"root filesystem writable", "kyma/deployment.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"},
+	{"Secret written by nothing", "kyma/deployment.yaml", "secretName: mcp-xsuaa-binding", "secretName: mcp-xsuaa-secret"},
+	{"binding of an undefined instance", "kyma/btp-services.yaml", "  serviceInstanceName: mcp-xsuaa\n  secretName: mcp-xsuaa-binding", "  serviceInstanceName: mcp-uaa\n  secretName: mcp-xsuaa-binding"},
+	{"typo in a ServiceBinding field", "kyma/btp-services.yaml", "  secretName: mcp-xsuaa-binding", "  secretname: mcp-xsuaa-binding"},
+	{"typo in a ServiceInstance field", "kyma/btp-services.yaml", "  servicePlanName: application", "  servicePlan: application"},
+	{"operator binding writes another key", "kyma/connectivity-operator.yaml", "secretKey: connectivity-key.json", "secretKey: credentials.json"},
+	{"xsuaa without credential types (Cloud Foundry)", "cf/xs-security.json", `"binding-secret",`, ``},
+	{"Kyma xsuaa differs from xs-security.json", "kyma/btp-services.yaml", "      token-validity: 3600", "      token-validity: 7200"},
+	{"final image :debug", "Dockerfile", "static-debian12:nonroot", "static-debian12:debug-nonroot"},
+	{"final image with a shell", "Dockerfile", "FROM gcr.io/distroless/static-debian12:nonroot", "FROM alpine:3.22"},
+	{"build stage on the target platform", "Dockerfile", "FROM --platform=$BUILDPLATFORM golang", "FROM golang"},
+	{"build ignores the target architecture", "Dockerfile", "GOARCH=$TARGETARCH", "GOARCH=amd64"},
+	{"Go image unpinned", "Dockerfile", "golang:1.26.8-bookworm@sha256:", "golang:1.26-bookworm@sha256:"},
+	{"Go image without digest", "Dockerfile", "@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS build", " AS build"},
+	{"image runs as root", "Dockerfile", "USER 65532:65532", "USER 0"},
+	{"image without a writable state directory", "Dockerfile", "ENV XDG_STATE_HOME=/state TMPDIR=/tmp", "ENV TMPDIR=/tmp"},
+	{".git in the build context", "../.dockerignore", "\n.git\n", "\n"},
+	{"service keys in the build context", "../.dockerignore", "**/*.json\n", ""},
+	{"service keys not ignored by git", "../.gitignore", "*-key.json\n", ""},
+}
+
+func TestMutationsFail(t *testing.T) {
+	t.Parallel()
+	fs := readFiles(t)
+	if problems := validate(fs); len(problems) > 0 {
+		t.Fatalf("the files themselves do not pass: %v", problems)
+	}
+	for _, m := range mutations {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			copy := fs.clone()
+			data, ok := copy[m.file]
+			if !ok || !strings.Contains(string(data), m.old) {
+				t.Fatalf("%s does not hold %q: the mutation tests nothing; update it", m.file, m.old)
 			}
-			out[kind.(string)+"/"+name.(string)] = d
-		}
-	}
-	return out
-}
-
-func TestCloudFoundryManifest(t *testing.T) {
-	docs := readDocs(t, "cf/manifest.yml")
-	if len(docs) != 1 {
-		t.Fatalf("%d documents, want 1", len(docs))
-	}
-	app := at(docs[0], "applications", 0)
-	for _, tc := range []struct {
-		field string
-		want  any
-	}{
-		{"command", "./btp-connectivity-mcp --http :$PORT"},
-		{"health-check-type", "http"},
-		{"health-check-http-endpoint", "/healthz"},
-		{"readiness-health-check-http-endpoint", "/readyz"},
-		{"path", "app"},
-	} {
-		if got := at(app, tc.field); got != tc.want {
-			t.Errorf("%s = %v, want %v", tc.field, got, tc.want)
-		}
-	}
-	if bp := strs(at(app, "buildpacks")); !slices.Contains(bp, "binary_buildpack") && !slices.Contains(bp, "go_buildpack") {
-		t.Errorf("buildpacks %v: want the binary or Go buildpack", bp)
-	}
-	if services := strs(at(app, "services")); !slices.Contains(services, "connectivity-api") || !slices.Contains(services, "mcp-xsuaa") {
-		t.Errorf("services %v: want connectivity-api and mcp-xsuaa", services)
-	}
-}
-
-// checkSecurity checks an xs-security document: the Read scope, a role template holding it, a
-// role collection holding the template.
-func checkSecurity(t *testing.T, where string, sec doc) {
-	t.Helper()
-	if at(sec, "xsappname") != "btp-connectivity-mcp" {
-		t.Errorf("%s: xsappname %v", where, at(sec, "xsappname"))
-	}
-	if at(sec, "scopes", 0, "name") != "$XSAPPNAME.Read" {
-		t.Errorf("%s: first scope %v, want $XSAPPNAME.Read", where, at(sec, "scopes", 0, "name"))
-	}
-	if !slices.Contains(strs(at(sec, "role-templates", 0, "scope-references")), "$XSAPPNAME.Read") {
-		t.Errorf("%s: the role template does not hold the Read scope", where)
-	}
-	template := "$XSAPPNAME." + at(sec, "role-templates", 0, "name").(string)
-	if !slices.Contains(strs(at(sec, "role-collections", 0, "role-template-references")), template) {
-		t.Errorf("%s: the role collection does not reference %s", where, template)
-	}
-	if !slices.Contains(strs(at(sec, "authorities")), "$XSAPPNAME.Read") {
-		t.Errorf("%s: client-credentials tokens lack the Read scope (authorities)", where)
-	}
-}
-
-func TestXSSecurity(t *testing.T) {
-	data, err := os.ReadFile("cf/xs-security.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sec doc
-	if err := json.Unmarshal(data, &sec); err != nil {
-		t.Fatal(err)
-	}
-	checkSecurity(t, "xs-security.json", sec)
-	// Kyma's xsuaa instance carries the same descriptor.
-	kyma := at(byKind(t)["ServiceInstance/mcp-xsuaa"], "spec", "parameters")
-	checkSecurity(t, "Kyma ServiceInstance mcp-xsuaa", kyma.(doc))
-	a, _ := json.Marshal(sec)
-	b, _ := json.Marshal(kyma)
-	if !bytes.Equal(a, b) {
-		t.Errorf("Kyma's xsuaa parameters differ from cf/xs-security.json:\n%s\n%s", a, b)
-	}
-}
-
-func TestKymaManifests(t *testing.T) {
-	docs := byKind(t)
-	dep := docs["Deployment/btp-connectivity-mcp"]
-	if dep == nil {
-		t.Fatalf("no Deployment btp-connectivity-mcp among %v", slices.Sorted(maps.Keys(docs)))
-	}
-	pod := at(dep, "spec", "template", "spec")
-	c := at(pod, "containers", 0)
-	for _, tc := range []struct {
-		name string
-		got  any
-		want any
-	}{
-		{"pod runAsNonRoot", at(pod, "securityContext", "runAsNonRoot"), true},
-		{"readOnlyRootFilesystem", at(c, "securityContext", "readOnlyRootFilesystem"), true},
-		{"allowPrivilegeEscalation", at(c, "securityContext", "allowPrivilegeEscalation"), false},
-		{"liveness probe", at(c, "livenessProbe", "httpGet", "path"), "/healthz"},
-		{"readiness probe", at(c, "readinessProbe", "httpGet", "path"), "/readyz"},
-		{"selector matches the pod", at(dep, "spec", "selector", "matchLabels", "app.kubernetes.io/name"), at(dep, "spec", "template", "metadata", "labels", "app.kubernetes.io/name")},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("Deployment: %s = %v, want %v", tc.name, tc.got, tc.want)
-		}
-	}
-	args := strings.Join(strs(at(c, "args")), " ")
-	if !strings.Contains(args, "--http :8080") || !strings.Contains(args, "--xsuaa-binding /bindings/xsuaa") {
-		t.Errorf("args %q: want --http :8080 and --xsuaa-binding", args)
-	}
-	// Every Secret volume is written by a ServiceBinding of an existing ServiceInstance.
-	secrets := map[string]bool{}
-	for _, v := range at(pod, "volumes").([]any) {
-		if name, ok := at(v, "secret", "secretName").(string); ok {
-			secrets[name] = true
-		}
-	}
-	plans := map[string]string{}
-	for key, d := range docs {
-		if strings.HasPrefix(key, "ServiceBinding/") {
-			inst := docs["ServiceInstance/"+at(d, "spec", "serviceInstanceName").(string)]
-			if inst == nil {
-				t.Errorf("%s binds a ServiceInstance that is not defined", key)
-				continue
+			copy[m.file] = []byte(strings.Replace(string(data), m.old, m.new, 1))
+			problems := validate(copy)
+			if len(problems) == 0 {
+				t.Fatalf("%s: %q → %q passed validation", m.file, m.old, m.new)
 			}
-			plans[at(inst, "spec", "serviceOfferingName").(string)] = at(inst, "spec", "servicePlanName").(string)
-			delete(secrets, at(d, "spec", "secretName").(string))
-		}
-	}
-	if len(secrets) > 0 {
-		t.Errorf("Secrets mounted but written by no ServiceBinding: %v", secrets)
-	}
-	if plans["connectivity"] != "api_access" || plans["xsuaa"] != "application" {
-		t.Errorf("bound offerings and plans %v: want connectivity api_access and xsuaa application", plans)
-	}
-	svc := docs["Service/btp-connectivity-mcp"]
-	if at(svc, "spec", "selector", "app.kubernetes.io/name") != "btp-connectivity-mcp" || at(svc, "spec", "ports", 0, "targetPort") != "http" {
-		t.Errorf("Service does not select the pods' http port: %v", at(svc, "spec"))
-	}
-	rule := docs["APIRule/btp-connectivity-mcp"]
-	if at(rule, "spec", "service", "name") != "btp-connectivity-mcp" || at(rule, "spec", "service", "port") != at(svc, "spec", "ports", 0, "port") {
-		t.Errorf("APIRule does not point at the Service: %v", at(rule, "spec", "service"))
-	}
-}
-
-func TestDockerfile(t *testing.T) {
-	data, err := os.ReadFile("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var froms []string
-	user := ""
-	for line := range strings.Lines(string(data)) {
-		fields := strings.Fields(line)
-		switch {
-		case len(fields) >= 2 && fields[0] == "FROM":
-			froms = append(froms, fields[1])
-		case len(fields) >= 2 && fields[0] == "USER":
-			user = fields[1]
-		}
-	}
-	if len(froms) < 2 {
-		t.Errorf("FROM %v: want a multi-stage build", froms)
-	}
-	if final := froms[len(froms)-1]; !strings.Contains(final, "distroless/static") && final != "scratch" {
-		t.Errorf("final stage FROM %s: want distroless/static or scratch", final)
-	}
-	if user == "" || strings.HasPrefix(user, "0") || strings.HasPrefix(user, "root") {
-		t.Errorf("USER %q: want a non-root user", user)
-	}
-	if !strings.Contains(string(data), "CGO_ENABLED=0") {
-		t.Error("the binary is not built static (CGO_ENABLED=0)")
+			t.Log(problems)
+		})
 	}
 }
