@@ -109,9 +109,9 @@ func checkCloudFoundry(data []byte) []error {
 
 // xsSecurity is what the test reads of an xs-security descriptor.
 type xsSecurity struct {
-	XSAppName string `json:"xsappname"`
-	Scopes    []xsScope `json:"scopes"`
-	Authorities   []string `json:"authorities"`
+	XSAppName     string    `json:"xsappname"`
+	Scopes        []xsScope `json:"scopes"`
+	Authorities   []string  `json:"authorities"`
 	RoleTemplates []struct {
 		Name            string   `json:"name"`
 		ScopeReferences []string `json:"scope-references"`
