@@ -305,14 +305,15 @@ type openedHistory struct {
 // Retention runs in the background, daily.
 func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHistory {
 	spec := o.history
+	var bound *history.PostgresBinding // a PostgreSQL service in VCAP_SERVICES, opened over verified TLS
 	switch {
 	case spec != "":
 	case o.demo:
 		spec = ":memory:"
 	default:
-		if uri, name := history.BoundPostgres(os.Getenv("VCAP_SERVICES")); uri != "" {
-			spec = uri
-			logger.Info("history in the bound PostgreSQL service", "service", name)
+		if pg, ok := history.BoundPostgres(os.Getenv("VCAP_SERVICES")); ok {
+			spec, bound = "bound:"+pg.Name, &pg
+			logger.Info("history in the bound PostgreSQL service", "service", pg.Name)
 		} else if spec = history.DefaultPath(os.Getenv); spec == "" {
 			spec = "off"
 			logger.Warn("history is off: neither XDG_STATE_HOME nor HOME is set; pass --history PATH")
@@ -331,6 +332,8 @@ func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHi
 		var err error
 		if spec == ":memory:" {
 			store, err = history.OpenMemory(pruneCtx)
+		} else if bound != nil {
+			store, err = bound.Open(pruneCtx)
 		} else {
 			store, err = history.Open(pruneCtx, spec)
 		}

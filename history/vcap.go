@@ -6,10 +6,22 @@ import (
 	"strings"
 )
 
+// PostgresBinding is a PostgreSQL service bound on Cloud Foundry, such as SAP BTP's offering
+// postgresql-db (PostgreSQL, hyperscaler option). [PostgresBinding.Open] opens the store in it
+// over TLS, verifying the server's certificate and host name.
+type PostgresBinding struct {
+	Name string // the service instance's name
+	URI  string // the postgres:// URL of its credentials, with the password
+	// RootCA is the PEM of the certificate authority that signs the server's certificate (the
+	// credentials' sslrootcert); empty when the binding names none, and the system's roots are
+	// used.
+	RootCA []byte
+}
+
 // BoundPostgres finds a PostgreSQL service bound on Cloud Foundry: the first VCAP_SERVICES entry
-// whose label or tags name PostgreSQL and whose credentials hold a postgres:// URI. It returns
-// the URI and the service's name, or "" when there is none.
-func BoundPostgres(vcapServices string) (uri, name string) {
+// whose label or tags name PostgreSQL and whose credentials hold a postgres:// URI, with the
+// certificate authority of its credentials' sslrootcert. ok is false when there is none.
+func BoundPostgres(vcapServices string) (b PostgresBinding, ok bool) {
 	var services map[string][]struct {
 		Name        string         `json:"name"`
 		Label       string         `json:"label"`
@@ -17,7 +29,7 @@ func BoundPostgres(vcapServices string) (uri, name string) {
 		Credentials map[string]any `json:"credentials"`
 	}
 	if json.Unmarshal([]byte(vcapServices), &services) != nil {
-		return "", ""
+		return PostgresBinding{}, false
 	}
 	labels := make([]string, 0, len(services))
 	for label := range services {
@@ -33,10 +45,11 @@ func BoundPostgres(vcapServices string) (uri, name string) {
 			}
 			for _, key := range []string{"uri", "url", "connection_uri"} {
 				if u, _ := s.Credentials[key].(string); strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
-					return u, s.Name
+					ca, _ := s.Credentials["sslrootcert"].(string)
+					return PostgresBinding{Name: s.Name, URI: u, RootCA: []byte(ca)}, true
 				}
 			}
 		}
 	}
-	return "", ""
+	return PostgresBinding{}, false
 }
