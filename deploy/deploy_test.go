@@ -146,13 +146,13 @@ func TestMutationsFail(t *testing.T) {
 	for _, m := range mutations {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
-			copy := fs.clone()
-			data, ok := copy[m.file]
+			mutated := fs.clone()
+			data, ok := mutated[m.file]
 			if !ok || !strings.Contains(string(data), m.old) {
 				t.Fatalf("%s does not hold %q: the mutation tests nothing; update it", m.file, m.old)
 			}
-			copy[m.file] = []byte(strings.Replace(string(data), m.old, m.new, 1))
-			problems := validate(copy)
+			mutated[m.file] = []byte(strings.Replace(string(data), m.old, m.new, 1))
+			problems := validate(mutated)
 			if len(problems) == 0 {
 				t.Fatalf("%s: %q → %q passed validation", m.file, m.old, m.new)
 			}
