@@ -19,6 +19,7 @@ import (
 type Identity struct {
 	UserName string // the token's user_name (a user token)
 	ClientID string // the token's client_id
+	Zone     string // the token's identity zone (zid)
 	Static   bool   // authenticated with the static bearer token
 }
 

@@ -76,6 +76,7 @@ func TestRefusedTokens(t *testing.T) {
 	now := time.Now()
 	metadata := `resource_metadata="` + ts.base + `/.well-known/oauth-protected-resource"`
 	signed := func(edit func(*simulator.Claims)) string {
+		t.Helper()
 		c := ts.id.DefaultClaims()
 		edit(&c)
 		token, err := ts.id.Token(c)
@@ -93,24 +94,35 @@ func TestRefusedTokens(t *testing.T) {
 		header     string // the Authorization header; "" sends none
 		wantStatus int
 		wantAuth   []string // in WWW-Authenticate
+		wantReason string   // in the body's error_description
 	}{
-		{"no token", "", 401, []string{metadata}},
-		{"not a bearer token", "Basic dXNlcjpwYXNz", 401, []string{metadata, `error="invalid_token"`}},
-		{"wrong static token", "Bearer not-the-token", 401, []string{metadata, `error="invalid_token"`}},
-		{"garbage", "Bearer a.b.c", 401, []string{`error="invalid_token"`}},
-		{"expired", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = now.Add(-2 * time.Minute) }), 401, []string{`error="invalid_token"`}},
-		{"not yet valid", "Bearer " + signed(func(c *simulator.Claims) { c.NotBefore = now.Add(2 * time.Minute) }), 401, []string{`error="invalid_token"`}},
-		{"no expiry", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = time.Time{} }), 401, []string{`error="invalid_token"`}},
-		{"wrong audience", "Bearer " + signed(func(c *simulator.Claims) { c.Audience = []string{"other-app!t99", "sb-other"} }), 401, []string{`error="invalid_token"`}},
-		{"wrong signature", "Bearer " + forged, 401, []string{`error="invalid_token"`}},
-		{"unsigned (alg none)", "Bearer " + unsignedToken(map[string]any{"aud": []string{ts.id.XSAppName()}, "scope": []string{ts.id.ReadScope()}, "exp": now.Add(time.Hour).Unix()}), 401, []string{`error="invalid_token"`}},
+		{"no token", "", 401, []string{metadata}, ""},
+		{"not a bearer token", "Basic dXNlcjpwYXNz", 401, []string{metadata, `error="invalid_token"`}, ""},
+		{"wrong static token", "Bearer not-the-token", 401, []string{metadata, `error="invalid_token"`}, ""},
+		{"garbage", "Bearer a.b.c", 401, []string{`error="invalid_token"`}, ""},
+		{"expired", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = now.Add(-2 * time.Minute) }), 401, []string{`error="invalid_token"`}, ""},
+		{"not yet valid", "Bearer " + signed(func(c *simulator.Claims) { c.NotBefore = now.Add(2 * time.Minute) }), 401, []string{`error="invalid_token"`}, ""},
+		{"no expiry", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = time.Time{} }), 401, []string{`error="invalid_token"`}, ""},
+		{"wrong audience", "Bearer " + signed(func(c *simulator.Claims) { c.Audience = []string{"other-app!t99", "sb-other"} }), 401, []string{`error="invalid_token"`}, ""},
+		{"wrong signature", "Bearer " + forged, 401, []string{`error="invalid_token"`}, ""},
+		{"unsigned (alg none)", "Bearer " + unsignedToken(map[string]any{"aud": []string{ts.id.XSAppName()}, "scope": []string{ts.id.ReadScope()}, "exp": now.Add(time.Hour).Unix()}), 401, []string{`error="invalid_token"`}, ""},
 		{"missing scope", "Bearer " + signed(func(c *simulator.Claims) { c.Scopes = []string{"openid", ts.id.XSAppName() + ".Admin"} }), 403,
-			[]string{metadata, `error="insufficient_scope"`, `scope="` + ts.id.ReadScope() + `"`}},
+			[]string{metadata, `error="insufficient_scope"`, `scope="` + ts.id.ReadScope() + `"`}, "lacks the scope"},
+		{"issued in the future", "Bearer " + signed(func(c *simulator.Claims) { c.IssuedAt = now.Add(10 * time.Minute) }), 401, []string{`error="invalid_token"`}, "issued in the future (iat)"},
+		{"another identity zone", "Bearer " + signed(func(c *simulator.Claims) { c.Extra = map[string]any{"zid": "other-zone"} }), 401, []string{`error="invalid_token"`}, "identity zone (zid)"},
+		{"unknown critical header", "Bearer " + signed(func(c *simulator.Claims) { c.Header = map[string]any{"crit": []string{"x-evil"}, "x-evil": "1"} }), 401, []string{`error="invalid_token"`}, ""},
+		{"exp not a number", "Bearer " + signed(func(c *simulator.Claims) { c.Extra = map[string]any{"exp": "2999-01-01T00:00:00Z"} }), 401, []string{`error="invalid_token"`}, ""},
+		{"exp a numeric string", "Bearer " + signed(func(c *simulator.Claims) {
+			c.Extra = map[string]any{"exp": fmt.Sprint(now.Add(time.Hour).Unix())}
+		}), 401, []string{`error="invalid_token"`}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := ts.get(t, http.MethodPost, httpserver.MCPPath, "Authorization", tc.header)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.wantStatus, body)
+			}
+			if !strings.Contains(body, tc.wantReason) {
+				t.Errorf("body %s does not give the reason %q", body, tc.wantReason)
 			}
 			auth := resp.Header.Get("WWW-Authenticate")
 			for _, want := range tc.wantAuth {
