@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,6 +34,8 @@ func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
 		{"empty token file", []string{"--demo", "--http", "0.0.0.0:0", "--auth-token-file", os.DevNull}, nil, 1, []string{"--auth-token-file", "empty"}},
 		{"both token sources", []string{"--demo", "--http", "0.0.0.0:0", "--auth-token-file", os.DevNull}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"use one"}},
 		{"scope without xsuaa", []string{"--demo", "--http", "127.0.0.1:0", "--auth-scope", "x.Read"}, nil, 1, []string{"--auth-scope needs an xsuaa binding"}},
+		{"one-character token", []string{"--demo", "--http", "0.0.0.0:0"}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"at least 32", "openssl rand -hex 32"}},
+		{"public metrics, no auth", []string{"--demo", "--http", "127.0.0.1:0", "--metrics-addr", "0.0.0.0:0"}, nil, 1, []string{"--metrics-addr", "127.0.0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(stdioBin, tc.args...)
@@ -100,11 +103,14 @@ func startHTTP(t *testing.T, env []string, args ...string) *httpProc {
 	return p
 }
 
-// await reports whether stderr shows want within 10 s (the log is read by another goroutine).
-func (p *httpProc) await(want string) bool {
+// await reports whether a line of stderr holds every string of want within 10 s (the log is
+// read by another goroutine).
+func (p *httpProc) await(want ...string) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(p.stderr.String(), want) {
-			return true
+		for line := range strings.Lines(p.stderr.String()) {
+			if !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(line, w) }) {
+				return true
+			}
 		}
 	}
 	return false
@@ -126,7 +132,7 @@ func TestHTTPWithXSUAA(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	const static = "e2e-static-token-5d1f8a2c"
+	const static = "e2e-static-token-5d1f8a2c-93b0e7c4a1f6"
 	if err := os.WriteFile(tokenFile, []byte(static), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +165,7 @@ func TestHTTPWithXSUAA(t *testing.T) {
 			if err != nil || res.IsError {
 				t.Fatalf("list_subaccounts: %v %+v", err, res)
 			}
-			if !p.await(`"who":"` + tc.who + `","tool":"list_subaccounts"`) {
+			if !p.await(`"who":"`+tc.who+`"`, `"tool":"list_subaccounts"`) {
 				t.Errorf("no JSON audit record of %s calling list_subaccounts", tc.who)
 			}
 		})

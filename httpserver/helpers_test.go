@@ -28,7 +28,7 @@ import (
 // the XSUAA the server's own clients get their tokens from.
 
 // staticToken is the static bearer token of the tests.
-const staticToken = "static-7f3a9c1e5b2d4f60-token"
+const staticToken = "static-7f3a9c1e5b2d4f60-a81c93e0d4b7-token"
 
 // logBuffer is a concurrency-safe record of the server's log and audit output.
 type logBuffer struct {
@@ -89,8 +89,9 @@ func startServer(t *testing.T, s setup) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hooks := &server.Hooks{}
 	mcpServer := tools.NewServer(tools.Config{Fleet: fleet.New([]*connectivity.Client{client}, nil, fleet.Options{CacheTTL: time.Minute}),
-		Logger: logger, ServerOptions: []server.ServerOption{httpserver.ToolObserver(logger, ts.metrics)}})
+		Logger: logger, Hooks: hooks, ServerOptions: []server.ServerOption{httpserver.ToolObserver(logger, ts.metrics, hooks)}})
 	cfg := httpserver.Config{Addr: "127.0.0.1:0", MCP: mcpServer, Metrics: ts.metrics, Logger: logger, Ready: s.ready}
 	if !s.noStatic {
 		if cfg.StaticToken, err = httpserver.NewStaticToken(staticToken); err != nil {
