@@ -51,6 +51,7 @@ func (b *logBuffer) String() string {
 // testServer is a running server with what the tests look at.
 type testServer struct {
 	sim     *simulator.Server
+	srv     *httpserver.Server
 	id      *simulator.Identity
 	base    string // http://127.0.0.1:PORT
 	logs    *logBuffer
@@ -114,7 +115,7 @@ func startServer(t *testing.T, s setup) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.base = "http://" + srv.Addr().String()
+	ts.srv, ts.base = srv, "http://"+srv.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.stop = cancel
 	go func() { ts.done <- srv.Serve(ctx) }()

@@ -385,20 +385,14 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// metricsAddr is the address of the separate metrics listener, from the start-up log.
+// metricsAddr is the address of the separate metrics listener.
 func metricsAddr(t *testing.T, ts *testServer) string {
 	t.Helper()
-	for line := range strings.Lines(ts.logs.String()) {
-		var rec struct {
-			Msg     string `json:"msg"`
-			Metrics string `json:"metrics"`
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving MCP over Streamable HTTP" && strings.HasPrefix(rec.Metrics, "127.0.0.1:") {
-			return rec.Metrics
-		}
+	addr := ts.srv.MetricsAddr()
+	if addr == nil {
+		t.Fatal("no metrics listener")
 	}
-	t.Fatalf("no metrics address logged:\n%s", ts.logs)
-	return ""
+	return addr.String()
 }
 
 func TestOrigin(t *testing.T) {
