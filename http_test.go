@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -234,4 +235,31 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+string(b))
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestHTTPReadyWithoutHistory: /readyz depends on usable bindings only. A history store that
+// cannot be reached leaves the server ready (every tool but what_changed answers), and the probe's
+// body names no host, database or user.
+func TestHTTPReadyWithoutHistory(t *testing.T) {
+	t.Parallel()
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	const unreachable = "postgres://history-user:pw@127.0.0.1:1/historydb?sslmode=disable&connect_timeout=1"
+	p := startHTTP(t, stdioEnv("VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials)),
+		"--http", "127.0.0.1:0", "--history", unreachable)
+	if !p.await("history unavailable") {
+		t.Fatalf("the history store did not fail:\n%s", p.stderr)
+	}
+	resp, err := http.Get(p.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "127.0.0.1") || strings.Contains(string(body), "history") {
+		t.Errorf("/readyz with an unreachable history: %d %s, want a generic 200", resp.StatusCode, body)
+	}
 }
