@@ -35,7 +35,7 @@ func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
 		{"empty token file", []string{"--demo", "--http", "0.0.0.0:0", "--auth-token-file", os.DevNull}, nil, 1, []string{"--auth-token-file", "empty"}},
 		{"both token sources", []string{"--demo", "--http", "0.0.0.0:0", "--auth-token-file", os.DevNull}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"use one"}},
 		{"scope without xsuaa", []string{"--demo", "--http", "127.0.0.1:0", "--auth-scope", "x.Read"}, nil, 1, []string{"--auth-scope needs an xsuaa binding"}},
-		{"one-character token", []string{"--demo", "--http", "0.0.0.0:0"}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"at least 32", "openssl rand -hex 32"}},
+		{"one-character token", []string{"--demo", "--http", "0.0.0.0:0"}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"shorter than 32 characters", "openssl rand -hex 32"}},
 		{"public metrics, no auth", []string{"--demo", "--http", "127.0.0.1:0", "--metrics-addr", "0.0.0.0:0"}, nil, 1, []string{"--metrics-addr", "127.0.0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -86,7 +86,7 @@ func checkStaticToken(value, source string) error {
 	case n == 0:
 		return fmt.Errorf("%s is empty: write a long random token into it, for example with `openssl rand -hex 32`", source)
 	case n < MinStaticTokenLength:
-		return fmt.Errorf("%s is only %d characters long: use at least %d random characters, for example from `openssl rand -hex 32`", source, n, MinStaticTokenLength)
+		return fmt.Errorf("%s is shorter than %d characters: use a long random token, for example from `openssl rand -hex 32`", source, MinStaticTokenLength)
 	}
 	return nil
 }
