@@ -157,12 +157,14 @@ func redact(v any, depth int) any {
 }
 
 // cut returns s, or its first auditStringLimit characters and a note of the length.
-func cut(s string) string {
-	if utf8.RuneCountInString(s) <= auditStringLimit {
+func cut(s string) string { return cutTo(s, auditStringLimit) }
+
+// cutTo returns s, or its first n characters and a note of the length.
+func cutTo(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	runes := []rune(s)
-	return fmt.Sprintf("%s… (%d bytes)", string(runes[:auditStringLimit]), len(s))
+	return fmt.Sprintf("%s… (%d bytes)", string([]rune(s)[:n]), len(s))
 }
 
 // Rate limit of the log of refused requests: at most refusalBurst records per refusalWindow;
@@ -199,7 +201,7 @@ func (l *refusalLog) log(r *http.Request, status int, reason string, who ...slog
 	suppressed := l.suppressed
 	l.suppressed = 0
 	l.mu.Unlock()
-	attrs := append([]slog.Attr{slog.Bool("audit", true), slog.Int("status", status), slog.String("reason", cut(reason)),
+	attrs := append([]slog.Attr{slog.Bool("audit", true), slog.Int("status", status), slog.String("reason", cutTo(reason, 4*auditStringLimit)),
 		slog.String("method", cut(r.Method)), slog.String("path", cut(r.URL.Path)), slog.String("remote", r.RemoteAddr)}, who...)
 	if suppressed > 0 {
 		attrs = append(attrs, slog.Int("suppressed_before", suppressed))

@@ -100,14 +100,14 @@ type Server struct {
 	cfg      Config
 	logger   *slog.Logger
 	refusals *refusalLog
-
-	readyMu  sync.Mutex
-	notReady string // the reason last logged for /readyz, "" when ready
 	ln       net.Listener
 	mln      net.Listener // nil without MetricsAddr
 	http     *http.Server
 	metrics  *http.Server
 	base     *url.URL // nil: derived per request
+
+	readyMu  sync.Mutex
+	notReady string // the reason last logged for /readyz, "" when ready
 }
 
 // Listen validates cfg and listens on its addresses. A non-loopback address without
@@ -146,7 +146,7 @@ func Listen(cfg Config) (*Server, error) {
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	s.http = s.httpServer(s.Handler(), cfg.Addr)
+	s.http = s.httpServer(s.handler(), cfg.Addr)
 	if cfg.MetricsAddr != "" && cfg.Metrics != nil {
 		if s.mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			s.ln.Close()
@@ -181,7 +181,7 @@ func (s *Server) guard(h http.Handler, onLoopback bool) http.Handler {
 		}
 		_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
 		if onLoopback && !s.allowedHost(r.Host) {
-			s.refused(r, http.StatusForbidden, "Host header "+r.Host+" does not name this server (DNS rebinding)")
+			s.refused(r, http.StatusForbidden, "a Host header that does not name this server (DNS rebinding): "+r.Host)
 			w.Header().Set("Connection", "close")
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host",
 				"error_description": "the Host header must name this server (localhost, 127.0.0.1 or [::1]); behind a proxy that keeps the public host name, start the server with --base-url"})
@@ -319,9 +319,9 @@ func (s *Server) authKind() string {
 	return cmp.Or(strings.Join(kinds, " + "), "none (loopback only)")
 }
 
-// Handler is the server's whole HTTP handler: the probes and metadata open, the rest behind
-// Origin validation and authentication.
-func (s *Server) Handler() http.Handler {
+// handler is the server's HTTP handler behind guard: the probes and metadata open, the rest
+// behind Origin validation and authentication.
+func (s *Server) handler() http.Handler {
 	mcpOpts := []server.StreamableHTTPOption{
 		server.WithStateLess(true),        // no session only one instance knows
 		server.WithDisableStreaming(true), // no GET stream: notifications ride on each POST's answer

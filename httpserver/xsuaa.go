@@ -229,6 +229,8 @@ func (x *XSUAA) Verify(ctx context.Context, token string) (Identity, error) {
 	switch {
 	case errors.Is(keysErr, ErrKeysUnavailable):
 		return Identity{}, keysErr
+	case keysErr != nil:
+		return Identity{}, fmt.Errorf("%w: it is signed with a key (kid) the authorization server does not publish", ErrInvalidToken)
 	case err != nil:
 		return Identity{}, fmt.Errorf("%w: it is malformed or its signature does not verify", ErrInvalidToken)
 	}
