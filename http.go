@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/mark3labs/mcp-go/server"
+
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
@@ -93,10 +95,13 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
 		return 1
 	}
-	cfg.ServerOptions = append(cfg.ServerOptions, httpserver.ToolObserver(audit, o.http.metrics))
+	if cfg.Hooks == nil {
+		cfg.Hooks = &server.Hooks{}
+	}
+	cfg.ServerOptions = append(cfg.ServerOptions, httpserver.ToolObserver(audit, o.http.metrics, cfg.Hooks))
 	cfg.Stateless = true // subscriptions: only subscriptions/listen streams can be notified
 	srv, err := httpserver.Listen(httpserver.Config{
-		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet, hist),
+		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet), AuditLogger: audit,
 		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,
 		Metrics: o.http.metrics, MetricsAddr: o.http.metricsAddr, Logger: logger,
 	})
@@ -112,26 +117,16 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 	return 0
 }
 
-// readiness is /readyz: ready while at least one binding is usable and the history store (when
-// one is configured) answers.
-func readiness(f *fleet.Fleet, hist *openedHistory) func(context.Context) error {
-	return func(ctx context.Context) error {
-		usable := false
+// readiness is /readyz: ready while at least one Connectivity binding is usable, which is what
+// answering tools needs. The optional history store plays no part (the tools answer without
+// it); the check reads memory only, so the probe answers at once.
+func readiness(f *fleet.Fleet) func(context.Context) error {
+	return func(context.Context) error {
 		for _, s := range f.Subaccounts() {
-			usable = usable || s.Broken() == nil
+			if s.Broken() == nil {
+				return nil
+			}
 		}
-		if !usable {
-			return errors.New("no usable Connectivity service binding")
-		}
-		switch {
-		case hist == nil || hist.History == nil:
-			return nil // history is off
-		case hist.Unavailable() != nil:
-			return fmt.Errorf("the history store is unavailable: %w", hist.Unavailable())
-		}
-		if err := hist.Store().Ping(ctx); err != nil {
-			return fmt.Errorf("the history store is unreachable: %w", err)
-		}
-		return nil
+		return errors.New("no usable Connectivity service binding")
 	}
 }

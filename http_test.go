@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,6 +35,8 @@ func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
 		{"empty token file", []string{"--demo", "--http", "0.0.0.0:0", "--auth-token-file", os.DevNull}, nil, 1, []string{"--auth-token-file", "empty"}},
 		{"both token sources", []string{"--demo", "--http", "0.0.0.0:0", "--auth-token-file", os.DevNull}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"use one"}},
 		{"scope without xsuaa", []string{"--demo", "--http", "127.0.0.1:0", "--auth-scope", "x.Read"}, nil, 1, []string{"--auth-scope needs an xsuaa binding"}},
+		{"one-character token", []string{"--demo", "--http", "0.0.0.0:0"}, []string{"MCP_AUTH_TOKEN=x"}, 1, []string{"shorter than 32 characters", "openssl rand -hex 32"}},
+		{"public metrics, no auth", []string{"--demo", "--http", "127.0.0.1:0", "--metrics-addr", "0.0.0.0:0"}, nil, 1, []string{"--metrics-addr", "127.0.0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(stdioBin, tc.args...)
@@ -100,11 +104,14 @@ func startHTTP(t *testing.T, env []string, args ...string) *httpProc {
 	return p
 }
 
-// await reports whether stderr shows want within 10 s (the log is read by another goroutine).
-func (p *httpProc) await(want string) bool {
+// await reports whether a line of stderr holds every string of want within 10 s (the log is
+// read by another goroutine).
+func (p *httpProc) await(want ...string) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(p.stderr.String(), want) {
-			return true
+		for line := range strings.Lines(p.stderr.String()) {
+			if !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(line, w) }) {
+				return true
+			}
 		}
 	}
 	return false
@@ -126,7 +133,7 @@ func TestHTTPWithXSUAA(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokenFile := filepath.Join(t.TempDir(), "token")
-	const static = "e2e-static-token-5d1f8a2c"
+	const static = "e2e-static-token-5d1f8a2c-93b0e7c4a1f6"
 	if err := os.WriteFile(tokenFile, []byte(static), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +166,7 @@ func TestHTTPWithXSUAA(t *testing.T) {
 			if err != nil || res.IsError {
 				t.Fatalf("list_subaccounts: %v %+v", err, res)
 			}
-			if !p.await(`"who":"` + tc.who + `","tool":"list_subaccounts"`) {
+			if !p.await(`"who":"`+tc.who+`"`, `"tool":"list_subaccounts"`) {
 				t.Errorf("no JSON audit record of %s calling list_subaccounts", tc.who)
 			}
 		})
@@ -228,4 +235,31 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+string(b))
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestHTTPReadyWithoutHistory: /readyz depends on usable bindings only. A history store that
+// cannot be reached leaves the server ready (every tool but what_changed answers), and the probe's
+// body names no host, database or user.
+func TestHTTPReadyWithoutHistory(t *testing.T) {
+	t.Parallel()
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	const unreachable = "postgres://history-user:pw@127.0.0.1:1/historydb?sslmode=disable&connect_timeout=1"
+	p := startHTTP(t, stdioEnv("VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials)),
+		"--http", "127.0.0.1:0", "--history", unreachable)
+	if !p.await("history unavailable") {
+		t.Fatalf("the history store did not fail:\n%s", p.stderr)
+	}
+	resp, err := http.Get(p.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "127.0.0.1") || strings.Contains(string(body), "history") {
+		t.Errorf("/readyz with an unreachable history: %d %s, want a generic 200", resp.StatusCode, body)
+	}
 }

@@ -107,7 +107,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 	}
 	defer sim.Close()
 	sim.SetLandscapes(simulator.DemoLandscapes()...)
-	const token = "two-instances-static-token-7c2e"
+	const token = "two-instances-static-token-7c2e-4b19"
 	env := stdioEnv("VCAP_SERVICES="+sim.VCAPServices(simulator.SecretCredentials), "MCP_AUTH_TOKEN="+token)
 	args := []string{"--http", "127.0.0.1:0", "--history", pg, "--cache-ttl", "10ms", "--watch-interval", "200ms", "--log-level", "info"}
 	a, b := startHTTP(t, env, args...), startHTTP(t, env, args...)

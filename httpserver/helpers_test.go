@@ -28,7 +28,7 @@ import (
 // the XSUAA the server's own clients get their tokens from.
 
 // staticToken is the static bearer token of the tests.
-const staticToken = "static-7f3a9c1e5b2d4f60-token"
+const staticToken = "static-7f3a9c1e5b2d4f60-a81c93e0d4b7-token"
 
 // logBuffer is a concurrency-safe record of the server's log and audit output.
 type logBuffer struct {
@@ -51,6 +51,7 @@ func (b *logBuffer) String() string {
 // testServer is a running server with what the tests look at.
 type testServer struct {
 	sim     *simulator.Server
+	srv     *httpserver.Server
 	id      *simulator.Identity
 	base    string // http://127.0.0.1:PORT
 	logs    *logBuffer
@@ -89,8 +90,9 @@ func startServer(t *testing.T, s setup) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hooks := &server.Hooks{}
 	mcpServer := tools.NewServer(tools.Config{Fleet: fleet.New([]*connectivity.Client{client}, nil, fleet.Options{CacheTTL: time.Minute}),
-		Logger: logger, ServerOptions: []server.ServerOption{httpserver.ToolObserver(logger, ts.metrics)}})
+		Logger: logger, Hooks: hooks, ServerOptions: []server.ServerOption{httpserver.ToolObserver(logger, ts.metrics, hooks)}})
 	cfg := httpserver.Config{Addr: "127.0.0.1:0", MCP: mcpServer, Metrics: ts.metrics, Logger: logger, Ready: s.ready}
 	if !s.noStatic {
 		if cfg.StaticToken, err = httpserver.NewStaticToken(staticToken); err != nil {
@@ -113,7 +115,7 @@ func startServer(t *testing.T, s setup) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.base = "http://" + srv.Addr().String()
+	ts.srv, ts.base = srv, "http://"+srv.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.stop = cancel
 	go func() { ts.done <- srv.Serve(ctx) }()

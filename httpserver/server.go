@@ -6,17 +6,20 @@
 package httpserver
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -31,8 +34,20 @@ const (
 	MetadataPath = server.WellKnownProtectedResourcePath
 )
 
-// DefaultShutdownTimeout is how long calls in flight may take to finish after SIGTERM.
-const DefaultShutdownTimeout = 10 * time.Second
+// Defaults of Config.
+const (
+	// DefaultShutdownTimeout is how long calls in flight may take to finish after SIGTERM.
+	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultMaxBodyBytes is the largest request body /mcp reads (a tool call is a few KiB).
+	DefaultMaxBodyBytes = 4 << 20
+	// DefaultReadTimeout bounds the arrival of a request's headers and body.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout bounds the writing of every answer but the MCP endpoint's (whose
+	// answers to an authenticated client may be event streams that last).
+	DefaultWriteTimeout = 30 * time.Second
+	// DefaultIdleTimeout is how long a keep-alive connection may wait for its next request.
+	DefaultIdleTimeout = 2 * time.Minute
+)
 
 // Config is what a Server serves and how.
 type Config struct {
@@ -58,7 +73,16 @@ type Config struct {
 	MetricsAddr string
 	// ShutdownTimeout bounds the wait for calls in flight at shutdown; default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// MaxBodyBytes is the largest request body of /mcp; larger ones are answered 413. Default
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// ReadTimeout, WriteTimeout and IdleTimeout bound slow and idle connections; defaults
+	// DefaultReadTimeout, DefaultWriteTimeout, DefaultIdleTimeout. WriteTimeout does not apply to
+	// authenticated /mcp requests, whose answers may be long event streams.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	Logger                                 *slog.Logger
+	// AuditLogger receives one record per refused request (rate-limited); default Logger.
+	AuditLogger *slog.Logger
 }
 
 // ErrNoAuth is returned by Listen for a listen address other than loopback without authentication.
@@ -66,15 +90,24 @@ var ErrNoAuth = errors.New("refusing to serve MCP on a non-loopback address with
 	"set MCP_AUTH_TOKEN or --auth-token-file PATH (a static bearer token), or bind an xsuaa service instance " +
 	"(VCAP_SERVICES) or pass --xsuaa-binding PATH (its service key); or listen on 127.0.0.1")
 
+// ErrMetricsExposed is returned by Listen for --metrics-addr on an address other than loopback
+// while the MCP endpoint has no authentication.
+var ErrMetricsExposed = errors.New("refusing to serve /metrics on a non-loopback --metrics-addr while the MCP endpoint has no authentication: " +
+	"listen on 127.0.0.1 (e.g. --metrics-addr 127.0.0.1:9090), or enable authentication (MCP_AUTH_TOKEN, --auth-token-file or an xsuaa binding)")
+
 // Server is a listening Streamable HTTP server.
 type Server struct {
-	cfg     Config
-	logger  *slog.Logger
-	ln      net.Listener
-	mln     net.Listener // nil without MetricsAddr
-	http    *http.Server
-	metrics *http.Server
-	base    *url.URL // nil: derived per request
+	cfg      Config
+	logger   *slog.Logger
+	refusals *refusalLog
+	ln       net.Listener
+	mln      net.Listener // nil without MetricsAddr
+	http     *http.Server
+	metrics  *http.Server
+	base     *url.URL // nil: derived per request
+
+	readyMu  sync.Mutex
+	notReady string // the reason last logged for /readyz, "" when ready
 }
 
 // Listen validates cfg and listens on its addresses. A non-loopback address without
@@ -83,11 +116,20 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.MCP == nil {
 		return nil, errors.New("httpserver: no MCP server")
 	}
-	if cfg.StaticToken == nil && cfg.XSUAA == nil && !loopback(cfg.Addr) {
+	noAuth := cfg.StaticToken == nil && cfg.XSUAA == nil
+	if noAuth && !loopback(cfg.Addr) {
 		return nil, ErrNoAuth
 	}
+	if noAuth && cfg.MetricsAddr != "" && cfg.Metrics != nil && !loopback(cfg.MetricsAddr) {
+		return nil, ErrMetricsExposed
+	}
 	s := &Server{cfg: cfg, logger: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))}
+	s.refusals = &refusalLog{logger: cmp.Or(cfg.AuditLogger, s.logger)}
 	s.cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	s.cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	s.cfg.ReadTimeout = cmp.Or(cfg.ReadTimeout, DefaultReadTimeout)
+	s.cfg.WriteTimeout = cmp.Or(cfg.WriteTimeout, DefaultWriteTimeout)
+	s.cfg.IdleTimeout = cmp.Or(cfg.IdleTimeout, DefaultIdleTimeout)
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -104,8 +146,7 @@ func Listen(cfg Config) (*Server, error) {
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	s.http = s.httpServer(s.handler(), cfg.Addr)
 	if cfg.MetricsAddr != "" && cfg.Metrics != nil {
 		if s.mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			s.ln.Close()
@@ -113,9 +154,109 @@ func Listen(cfg Config) (*Server, error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle(MetricsPath, cfg.Metrics.Handler())
-		s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		s.metrics = s.httpServer(mux, cfg.MetricsAddr)
 	}
 	return s, nil
+}
+
+// httpServer serves h on a listener at addr with the server's timeouts: headers must arrive
+// within ReadTimeout (at most 10 s), a connection idle for IdleTimeout is closed, and guard
+// bounds each request's body and answer (Go's ReadTimeout and WriteTimeout would also cut the
+// event streams of /mcp).
+func (s *Server) httpServer(h http.Handler, addr string) *http.Server {
+	return &http.Server{Handler: s.guard(h, loopback(addr)), ReadHeaderTimeout: min(s.cfg.ReadTimeout, 10*time.Second),
+		IdleTimeout: s.cfg.IdleTimeout, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+}
+
+// guard runs before any handler, on every path: it refuses a Host header that does not name a
+// loopback server (DNS rebinding) on a loopback listener, and sets the deadlines of the request:
+// its body must arrive within ReadTimeout, its answer be written within WriteTimeout (readBody
+// lifts both for authenticated /mcp requests once their body is in).
+func (s *Server) guard(h http.Handler, onLoopback bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		if r.ContentLength != 0 {
+			_ = rc.SetReadDeadline(now.Add(s.cfg.ReadTimeout))
+		}
+		_ = rc.SetWriteDeadline(now.Add(s.cfg.WriteTimeout))
+		if onLoopback && !s.allowedHost(r.Host) {
+			s.refused(r, http.StatusForbidden, "a Host header that does not name this server (DNS rebinding): "+r.Host)
+			w.Header().Set("Connection", "close")
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host",
+				"error_description": "the Host header must name this server (localhost, 127.0.0.1 or [::1]); behind a proxy that keeps the public host name, start the server with --base-url"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// allowedHost reports whether host (the Host header) names a loopback server, or the host of
+// --base-url.
+func (s *Server) allowedHost(host string) bool {
+	if s.base != nil && strings.EqualFold(host, s.base.Host) {
+		return true
+	}
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.Trim(name, "[]")
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(name)
+	return err == nil && ip.IsLoopback()
+}
+
+// readBody reads the body of an authenticated /mcp request, up to MaxBodyBytes (413 with a
+// JSON-RPC error beyond), within ReadTimeout (408 if it does not arrive), then lifts the
+// connection's deadlines: the answer may be an event stream that lasts.
+func (s *Server) readBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.tooLarge(w, r)
+			return
+		}
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			s.tooLarge(w, r)
+			return
+		case err != nil:
+			s.refused(r, http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %s: %v", s.cfg.ReadTimeout, err))
+			w.Header().Set("Connection", "close")
+			writeJSON(w, http.StatusRequestTimeout, jsonRPCError(fmt.Sprintf("the request body did not arrive within %s", s.cfg.ReadTimeout)))
+			return
+		}
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tooLarge answers 413 with a JSON-RPC error and closes the connection.
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request) {
+	limit := fmt.Sprintf("%d MiB", s.cfg.MaxBodyBytes>>20)
+	if s.cfg.MaxBodyBytes < 1<<20 {
+		limit = fmt.Sprintf("%d bytes", s.cfg.MaxBodyBytes)
+	}
+	s.refused(r, http.StatusRequestEntityTooLarge, "request body larger than "+limit)
+	w.Header().Set("Connection", "close")
+	writeJSON(w, http.StatusRequestEntityTooLarge, jsonRPCError("the request body is larger than "+limit+", the most this server reads; send smaller arguments"))
+}
+
+// jsonRPCError is a JSON-RPC error answer to a request whose ID is unknown.
+func jsonRPCError(message string) map[string]any {
+	return map[string]any{"jsonrpc": "2.0", "id": nil, "error": map[string]any{"code": -32600, "message": message}}
+}
+
+// refused logs a refused request (rate-limited, see refusalLog).
+func (s *Server) refused(r *http.Request, status int, reason string, who ...slog.Attr) {
+	s.refusals.log(r, status, reason, who...)
 }
 
 // Addr is the address the MCP endpoint listens on.
@@ -159,6 +300,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.metrics != nil {
 		s.metrics.Close()
 	}
+	s.refusals.flush(shutdownCtx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -177,17 +319,17 @@ func (s *Server) authKind() string {
 	return cmp.Or(strings.Join(kinds, " + "), "none (loopback only)")
 }
 
-// Handler is the server's whole HTTP handler: the probes and metadata open, the rest behind
-// Origin validation and authentication.
-func (s *Server) Handler() http.Handler {
+// handler is the server's HTTP handler behind guard: the probes and metadata open, the rest
+// behind Origin validation and authentication.
+func (s *Server) handler() http.Handler {
 	mcpOpts := []server.StreamableHTTPOption{
 		server.WithStateLess(true),        // no session only one instance knows
 		server.WithDisableStreaming(true), // no GET stream: notifications ride on each POST's answer
 		server.WithStreamableHTTPLogger(s.logger),
-		// mcp-go's DNS-rebinding check refuses a non-localhost Host on a loopback connection; it
-		// stays on for a loopback listener, and is replaced by the Origin check below otherwise
-		// (a sidecar proxy forwards over loopback with the public Host).
-		server.WithDisableLocalhostProtection(!loopback(s.cfg.Addr)),
+		// DNS rebinding is refused by guard on every path of a loopback listener (allowing the
+		// host of --base-url, for a proxy that forwards over loopback with the public Host) and
+		// by the Origin check below.
+		server.WithDisableLocalhostProtection(true),
 	}
 	if len(s.cfg.AllowedOrigins) > 0 {
 		mcpOpts = append(mcpOpts, server.WithStreamableHTTPCORS(
@@ -199,7 +341,7 @@ func (s *Server) Handler() http.Handler {
 	mcpHandler := server.NewStreamableHTTPServer(s.cfg.MCP, mcpOpts...)
 
 	protected := http.NewServeMux()
-	protected.Handle(MCPPath, mcpHandler)
+	protected.Handle(MCPPath, s.readBody(mcpHandler))
 	if s.cfg.Metrics != nil && s.cfg.MetricsAddr == "" {
 		protected.Handle(MetricsPath, s.cfg.Metrics.Handler())
 	}
@@ -219,21 +361,40 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// ready answers /readyz: 200, or 503 with the reason as JSON.
+// ready answers /readyz: 200, or 503. The body is the same for every reason (anyone may ask);
+// the reason goes to the log, once each time it changes.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	reason := ""
 	if s.cfg.Ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := s.cfg.Ready(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
-			return
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			reason = err.Error()
 		}
+	}
+	s.readyMu.Lock()
+	changed := reason != s.notReady
+	s.notReady = reason
+	s.readyMu.Unlock()
+	switch {
+	case changed && reason != "":
+		s.logger.Warn("not ready: /readyz answers 503", "reason", reason)
+	case changed:
+		s.logger.Info("ready: /readyz answers 200")
+	}
+	if reason != "" {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// metadata serves the RFC 9728 protected-resource metadata with mcp-go's handler.
+// metadata serves the RFC 9728 protected-resource metadata with mcp-go's handler; 404 without an
+// authorization server (a static token only, or none), so that no client starts OAuth.
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.XSUAA == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found",
+			"error_description": "this server has no OAuth authorization server: send the static bearer token (Authorization: Bearer <token>)"})
+		return
+	}
 	base := s.publicURL(r)
 	cfg := server.ProtectedResourceMetadataConfig{
 		Resource:               base + MCPPath,
@@ -288,7 +449,8 @@ func (s *Server) checkOrigin(guarded, cors http.Handler) http.Handler {
 				return
 			}
 		}
-		s.logger.Warn("request from a foreign origin refused", "origin", origin, "path", r.URL.Path)
+		s.refused(r, http.StatusForbidden, "foreign origin "+origin)
+		w.Header().Set("Connection", "close")
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_origin",
 			"error_description": fmt.Sprintf("origin %s is not allowed; start the server with --allowed-origin %s to allow it", origin, origin)})
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,18 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
+
+// auditRecords are the audit records (JSON lines with "audit": true) in logs.
+func auditRecords(logs string) []map[string]any {
+	var recs []map[string]any
+	for line := range strings.Lines(logs) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["audit"] == true {
+			recs = append(recs, rec)
+		}
+	}
+	return recs
+}
 
 func TestToolsWithValidTokens(t *testing.T) {
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
@@ -53,7 +66,17 @@ func TestToolsWithValidTokens(t *testing.T) {
 			}
 			ctx, session := ts.session(t, token)
 			callTool(ctx, t, session)
-			if !strings.Contains(ts.logs.String(), fmt.Sprintf(`"who":%q,"tool":"list_cloud_connectors"`, tc.wantWho)) {
+			found := false
+			for _, rec := range auditRecords(ts.logs.String()) {
+				if rec["who"] != tc.wantWho || rec["tool"] != "list_cloud_connectors" {
+					continue
+				}
+				found = true
+				if tc.claims != nil && (rec["client_id"] != ts.id.ClientID() || rec["zone"] != "sim-zone") {
+					t.Errorf("the audit record of a JWT lacks its client_id and zone: %v", rec)
+				}
+			}
+			if !found {
 				t.Errorf("no audit record of %q calling list_cloud_connectors in:\n%s", tc.wantWho, ts.logs)
 			}
 			if strings.Contains(ts.logs.String(), token) {
@@ -76,6 +99,7 @@ func TestRefusedTokens(t *testing.T) {
 	now := time.Now()
 	metadata := `resource_metadata="` + ts.base + `/.well-known/oauth-protected-resource"`
 	signed := func(edit func(*simulator.Claims)) string {
+		t.Helper()
 		c := ts.id.DefaultClaims()
 		edit(&c)
 		token, err := ts.id.Token(c)
@@ -93,24 +117,35 @@ func TestRefusedTokens(t *testing.T) {
 		header     string // the Authorization header; "" sends none
 		wantStatus int
 		wantAuth   []string // in WWW-Authenticate
+		wantReason string   // in the body's error_description
 	}{
-		{"no token", "", 401, []string{metadata}},
-		{"not a bearer token", "Basic dXNlcjpwYXNz", 401, []string{metadata, `error="invalid_token"`}},
-		{"wrong static token", "Bearer not-the-token", 401, []string{metadata, `error="invalid_token"`}},
-		{"garbage", "Bearer a.b.c", 401, []string{`error="invalid_token"`}},
-		{"expired", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = now.Add(-2 * time.Minute) }), 401, []string{`error="invalid_token"`}},
-		{"not yet valid", "Bearer " + signed(func(c *simulator.Claims) { c.NotBefore = now.Add(2 * time.Minute) }), 401, []string{`error="invalid_token"`}},
-		{"no expiry", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = time.Time{} }), 401, []string{`error="invalid_token"`}},
-		{"wrong audience", "Bearer " + signed(func(c *simulator.Claims) { c.Audience = []string{"other-app!t99", "sb-other"} }), 401, []string{`error="invalid_token"`}},
-		{"wrong signature", "Bearer " + forged, 401, []string{`error="invalid_token"`}},
-		{"unsigned (alg none)", "Bearer " + unsignedToken(map[string]any{"aud": []string{ts.id.XSAppName()}, "scope": []string{ts.id.ReadScope()}, "exp": now.Add(time.Hour).Unix()}), 401, []string{`error="invalid_token"`}},
+		{"no token", "", 401, []string{metadata}, ""},
+		{"not a bearer token", "Basic dXNlcjpwYXNz", 401, []string{metadata, `error="invalid_token"`}, ""},
+		{"wrong static token", "Bearer not-the-token", 401, []string{metadata, `error="invalid_token"`}, ""},
+		{"garbage", "Bearer a.b.c", 401, []string{`error="invalid_token"`}, ""},
+		{"expired", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = now.Add(-2 * time.Minute) }), 401, []string{`error="invalid_token"`}, ""},
+		{"not yet valid", "Bearer " + signed(func(c *simulator.Claims) { c.NotBefore = now.Add(2 * time.Minute) }), 401, []string{`error="invalid_token"`}, ""},
+		{"no expiry", "Bearer " + signed(func(c *simulator.Claims) { c.ExpiresAt = time.Time{} }), 401, []string{`error="invalid_token"`}, ""},
+		{"wrong audience", "Bearer " + signed(func(c *simulator.Claims) { c.Audience = []string{"other-app!t99", "sb-other"} }), 401, []string{`error="invalid_token"`}, ""},
+		{"wrong signature", "Bearer " + forged, 401, []string{`error="invalid_token"`}, ""},
+		{"unsigned (alg none)", "Bearer " + unsignedToken(map[string]any{"aud": []string{ts.id.XSAppName()}, "scope": []string{ts.id.ReadScope()}, "exp": now.Add(time.Hour).Unix()}), 401, []string{`error="invalid_token"`}, ""},
 		{"missing scope", "Bearer " + signed(func(c *simulator.Claims) { c.Scopes = []string{"openid", ts.id.XSAppName() + ".Admin"} }), 403,
-			[]string{metadata, `error="insufficient_scope"`, `scope="` + ts.id.ReadScope() + `"`}},
+			[]string{metadata, `error="insufficient_scope"`, `scope="` + ts.id.ReadScope() + `"`}, "lacks the scope"},
+		{"issued in the future", "Bearer " + signed(func(c *simulator.Claims) { c.IssuedAt = now.Add(10 * time.Minute) }), 401, []string{`error="invalid_token"`}, "issued in the future (iat)"},
+		{"another identity zone", "Bearer " + signed(func(c *simulator.Claims) { c.Extra = map[string]any{"zid": "other-zone"} }), 401, []string{`error="invalid_token"`}, "identity zone (zid)"},
+		{"unknown critical header", "Bearer " + signed(func(c *simulator.Claims) { c.Header = map[string]any{"crit": []string{"x-evil"}, "x-evil": "1"} }), 401, []string{`error="invalid_token"`}, ""},
+		{"exp not a number", "Bearer " + signed(func(c *simulator.Claims) { c.Extra = map[string]any{"exp": "2999-01-01T00:00:00Z"} }), 401, []string{`error="invalid_token"`}, ""},
+		{"exp a numeric string", "Bearer " + signed(func(c *simulator.Claims) {
+			c.Extra = map[string]any{"exp": fmt.Sprint(now.Add(time.Hour).Unix())}
+		}), 401, []string{`error="invalid_token"`}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := ts.get(t, http.MethodPost, httpserver.MCPPath, "Authorization", tc.header)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.wantStatus, body)
+			}
+			if !strings.Contains(body, tc.wantReason) {
+				t.Errorf("body %s does not give the reason %q", body, tc.wantReason)
 			}
 			auth := resp.Header.Get("WWW-Authenticate")
 			for _, want := range tc.wantAuth {
@@ -191,7 +226,7 @@ func TestMetadata(t *testing.T) {
 		baseURL      string
 		wantResource string // "" = the listener's URL + /mcp
 	}{
-		{"static token, URL from the request", false, "", ""},
+		{"static token only: no metadata", false, "", ""},
 		{"XSUAA behind a router", true, "https://mcp.example.com", "https://mcp.example.com/mcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,6 +237,16 @@ func TestMetadata(t *testing.T) {
 			ts := startServer(t, s)
 			for _, path := range []string{httpserver.MetadataPath, httpserver.MetadataPath + httpserver.MCPPath} {
 				resp, body := ts.get(t, http.MethodGet, path)
+				if !tc.xsuaa { // no authorization server: nothing to discover, no OAuth to start
+					if resp.StatusCode != http.StatusNotFound {
+						t.Errorf("%s without XSUAA: status %d, want 404", path, resp.StatusCode)
+					}
+					if resp, _ := ts.get(t, http.MethodPost, httpserver.MCPPath); resp.StatusCode != http.StatusUnauthorized ||
+						strings.Contains(resp.Header.Get("WWW-Authenticate"), "resource_metadata") {
+						t.Errorf("401 of a static-token server: %d, WWW-Authenticate %q names metadata", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+					}
+					continue
+				}
 				if resp.StatusCode != http.StatusOK {
 					t.Fatalf("%s: status %d", path, resp.StatusCode)
 				}
@@ -237,24 +282,35 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
-		name       string
-		ready      func(context.Context) error
-		wantReady  int
-		wantReason string
+		name      string
+		ready     func(context.Context) error
+		wantReady int
+		wantLog   string
 	}{
 		{"ready", func(context.Context) error { return nil }, http.StatusOK, ""},
-		{"not ready", func(context.Context) error { return errors.New("the history store is unreachable") }, http.StatusServiceUnavailable, "the history store is unreachable"},
+		// The reason may name hosts or users: it goes to the log, the body stays generic.
+		{"not ready", func(context.Context) error { return errors.New("no usable binding at db.internal:5432 user=admin") }, http.StatusServiceUnavailable,
+			"no usable binding at db.internal:5432 user=admin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts := startServer(t, setup{ready: tc.ready})
 			if resp, body := ts.get(t, http.MethodGet, httpserver.HealthPath); resp.StatusCode != http.StatusOK {
 				t.Errorf("/healthz: %d %s", resp.StatusCode, body)
 			}
-			resp, body := ts.get(t, http.MethodGet, httpserver.ReadyPath)
-			var doc map[string]string
-			if err := json.Unmarshal([]byte(body), &doc); err != nil || resp.StatusCode != tc.wantReady || doc["reason"] != tc.wantReason {
-				t.Errorf("/readyz: %d %s, want %d with reason %q", resp.StatusCode, body, tc.wantReady, tc.wantReason)
+			for range 3 {
+				resp, body := ts.get(t, http.MethodGet, httpserver.ReadyPath)
+				var doc map[string]string
+				if err := json.Unmarshal([]byte(body), &doc); err != nil || resp.StatusCode != tc.wantReady || len(doc) != 1 {
+					t.Errorf("/readyz: %d %s, want %d with a status only", resp.StatusCode, body, tc.wantReady)
+				}
+			}
+			if tc.wantLog != "" {
+				if n := strings.Count(ts.logs.String(), tc.wantLog); n != 1 {
+					t.Errorf("the reason is logged %d times for 3 probes, want once:\n%s", n, ts.logs)
+				}
 			}
 		})
 	}
@@ -329,20 +385,14 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// metricsAddr is the address of the separate metrics listener, from the start-up log.
+// metricsAddr is the address of the separate metrics listener.
 func metricsAddr(t *testing.T, ts *testServer) string {
 	t.Helper()
-	for line := range strings.Lines(ts.logs.String()) {
-		var rec struct {
-			Msg     string `json:"msg"`
-			Metrics string `json:"metrics"`
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving MCP over Streamable HTTP" && strings.HasPrefix(rec.Metrics, "127.0.0.1:") {
-			return rec.Metrics
-		}
+	addr := ts.srv.MetricsAddr()
+	if addr == nil {
+		t.Fatal("no metrics listener")
 	}
-	t.Fatalf("no metrics address logged:\n%s", ts.logs)
-	return ""
+	return addr.String()
 }
 
 func TestOrigin(t *testing.T) {
@@ -436,6 +486,7 @@ func TestListenRefusesUnauthenticatedExposure(t *testing.T) {
 }
 
 func TestStaticTokenFileRotates(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "token")
 	write := func(s string, mod time.Time) {
 		if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
@@ -445,38 +496,64 @@ func TestStaticTokenFileRotates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	const first, second = "first-token-0b9c2e7d41a35f68e7c0d9b2", "second-token-5e1a7c3f9d0b24e68a1c7f3e"
 	start := time.Now().Add(-time.Hour)
-	write("first-token", start)
-	st, err := httpserver.StaticTokenFile(path, nil)
+	write(first, start)
+	logs := &logBuffer{}
+	st, err := httpserver.StaticTokenFile(path, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name     string
-		content  string // "" leaves the file
+		change   func() // nil leaves the file
 		try      string
 		wantPass bool
 	}{
-		{"the token", "", "first-token", true},
-		{"another", "", "first-tokeN", false},
-		{"rotated: the new one", "second-token", "second-token", true},
-		{"rotated: the old one", "", "first-token", false},
-		{"emptied: the last one stays", " ", "second-token", true},
+		{"the token", nil, first, true},
+		{"another", nil, first[:len(first)-1] + "9", false},
+		{"rotated: the new one", func() { write(second, start.Add(time.Minute)) }, second, true},
+		{"rotated: the old one", nil, first, false},
+		// An emptied, shortened or deleted file fails closed: no token passes.
+		{"emptied", func() { write(" ", start.Add(2*time.Minute)) }, second, false},
+		{"emptied, asked again", nil, second, false},
+		{"too short", func() { write("short", start.Add(3*time.Minute)) }, "short", false},
+		{"deleted", func() { os.Remove(path) }, second, false},
+		{"deleted, asked again", nil, second, false},
+		{"written again", func() { write(second, start.Add(4*time.Minute)) }, second, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.content != "" {
-				start = start.Add(time.Minute)
-				write(tc.content, start)
-			}
-			if got := st.Match(tc.try); got != tc.wantPass {
-				t.Errorf("Match(%q) = %v, want %v", tc.try, got, tc.wantPass)
-			}
-		})
+		if tc.change != nil {
+			tc.change()
+		}
+		if got := st.Match(tc.try); got != tc.wantPass {
+			t.Errorf("%s: Match = %v, want %v", tc.name, got, tc.wantPass)
+		}
+	}
+	// One record per change of the file's state, not one per request.
+	out := logs.String()
+	if n := strings.Count(out, "static token file is unusable"); n != 3 {
+		t.Errorf("%d records of an unusable file, want 3 (emptied, too short, deleted):\n%s", n, out)
+	}
+	if !strings.Contains(out, "openssl rand -hex 32") || strings.Contains(out, second) || strings.Contains(out, first) {
+		t.Errorf("the log does not say how to make a token, or holds one:\n%s", out)
 	}
 	for _, bad := range []string{filepath.Join(t.TempDir(), "missing")} {
 		if _, err := httpserver.StaticTokenFile(bad, nil); err == nil {
 			t.Errorf("StaticTokenFile(%s) accepted a missing file", bad)
 		}
+	}
+}
+
+func TestStaticTokenTooShort(t *testing.T) {
+	t.Parallel()
+	for _, value := range []string{"", "x", "0123456789abcdef0123456789abcde"} { // 0, 1, 31 characters
+		_, err := httpserver.NewStaticToken(value)
+		if err == nil || !strings.Contains(err.Error(), "openssl rand -hex 32") {
+			t.Errorf("NewStaticToken of %d characters: %v, want a refusal that says how to make a token", len(value), err)
+		}
+	}
+	if _, err := httpserver.NewStaticToken("0123456789abcdef0123456789abcdef"); err != nil {
+		t.Errorf("32 characters: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,13 @@ import (
 const (
 	DefaultLeeway          = 60 * time.Second
 	DefaultRefreshInterval = time.Minute
+	// DefaultKeysTTL is how long fetched keys are used before they are fetched again, so that a
+	// key XSUAA stopped publishing stops verifying tokens (SAP's own libraries cache keys for
+	// about as long).
+	DefaultKeysTTL = 10 * time.Minute
+	// DefaultFailureTTL is how long a failed fetch of the keys is remembered: meanwhile no
+	// request waits for, or causes, another fetch.
+	DefaultFailureTTL = 5 * time.Second
 )
 
 // XSUAABinding is the part of an xsuaa service binding (its credentials) the server needs to
@@ -34,6 +42,20 @@ type XSUAABinding struct {
 	ClientID  string `json:"clientid"`  // the binding's OAuth client
 	XSAppName string `json:"xsappname"` // the application name; scopes are <xsappname>.<name>
 	UAADomain string `json:"uaadomain"` // e.g. authentication.eu10.hana.ondemand.com
+	// IdentityZoneID (or ZoneID, in newer keys) is the identity zone (subaccount tenant) of
+	// the instance; tokens must name it in zid unless TenantMode is "shared" (a multi-tenant
+	// application, whose tokens come from every subscriber's zone).
+	IdentityZoneID string `json:"identityzoneid"`
+	ZoneID         string `json:"zoneid"`
+	TenantMode     string `json:"tenantmode"`
+}
+
+// zone is the identity zone tokens must name in zid, or "" when any zone may.
+func (b *XSUAABinding) zone() string {
+	if strings.EqualFold(b.TenantMode, "shared") {
+		return ""
+	}
+	return cmp.Or(b.IdentityZoneID, b.ZoneID)
 }
 
 // validate says what is missing, so that the user can fix the binding.
@@ -86,7 +108,8 @@ func XSUAAFromFile(path string) (*XSUAABinding, error) {
 	source := "--xsuaa-binding " + path
 	if info, err := os.Stat(path); err == nil && info.IsDir() {
 		var b XSUAABinding
-		for name, dst := range map[string]*string{"url": &b.URL, "clientid": &b.ClientID, "xsappname": &b.XSAppName, "uaadomain": &b.UAADomain} {
+		for name, dst := range map[string]*string{"url": &b.URL, "clientid": &b.ClientID, "xsappname": &b.XSAppName, "uaadomain": &b.UAADomain,
+			"identityzoneid": &b.IdentityZoneID, "zoneid": &b.ZoneID, "tenantmode": &b.TenantMode} {
 			if data, err := os.ReadFile(filepath.Join(path, name)); err == nil {
 				*dst = strings.TrimSpace(string(data))
 			}
@@ -119,26 +142,46 @@ type XSUAAOptions struct {
 	Scope string
 	// HTTPClient fetches the keys; default a client with a 10 s timeout.
 	HTTPClient *http.Client
-	// Leeway allowed on exp and nbf; default DefaultLeeway.
+	// Leeway allowed on exp, nbf and iat; default DefaultLeeway.
 	Leeway time.Duration
 	// RefreshInterval is how often, at most, an unknown kid makes the keys be fetched again;
 	// default DefaultRefreshInterval.
 	RefreshInterval time.Duration
-	Logger          *slog.Logger
+	// KeysTTL is how long fetched keys are used before they are fetched again; default
+	// DefaultKeysTTL.
+	KeysTTL time.Duration
+	// FailureTTL is how long a failed fetch is remembered; default DefaultFailureTTL.
+	FailureTTL time.Duration
+	Logger     *slog.Logger
 }
 
 // XSUAA verifies the JWTs XSUAA issued for one binding: RS256 signature with a key from
-// <url>/token_keys (cached; an unknown kid fetches them again, at most once per
-// RefreshInterval), exp and nbf with Leeway, aud naming the binding's xsappname or client ID, and
-// the required scope. Verification is jwx's; nothing here touches the cryptography.
+// <url>/token_keys, no critical header parameter (crit), numeric exp (required), nbf and iat
+// checked with Leeway, aud naming the binding's xsappname or client ID, zid naming the
+// binding's identity zone (unless the binding is multi-tenant), and the required scope.
+// Verification is jwx's; nothing here touches the cryptography.
+//
+// The keys are cached for KeysTTL; an unknown kid fetches them again at most once per
+// RefreshInterval. Concurrent callers share one fetch; a failed fetch is remembered for
+// FailureTTL, during which callers are answered at once (ErrKeysUnavailable, or the last keys
+// fetched when they hold the kid) instead of waiting for another fetch.
 type XSUAA struct {
 	opts    XSUAAOptions
 	keysURL string
 
-	fetchMu   sync.Mutex // one fetch at a time; waiting callers use its result
 	mu        sync.Mutex
-	keys      jwk.Set
-	fetchedAt time.Time
+	keys      jwk.Set   // the last keys fetched; nil before the first success
+	fetchedAt time.Time // of keys
+	failedAt  time.Time // of the last failed fetch, when it came after fetchedAt
+	failure   error
+	flight    *keyFetch // the fetch in progress, or nil
+}
+
+// keyFetch is one fetch of the keys that any number of callers wait for.
+type keyFetch struct {
+	done chan struct{} // closed when set or err is known
+	set  jwk.Set
+	err  error
 }
 
 // NewXSUAA returns a verifier for opts.Binding. No network I/O happens until the first token.
@@ -149,6 +192,8 @@ func NewXSUAA(opts XSUAAOptions) *XSUAA {
 	}
 	opts.Leeway = cmp.Or(opts.Leeway, DefaultLeeway)
 	opts.RefreshInterval = cmp.Or(opts.RefreshInterval, DefaultRefreshInterval)
+	opts.KeysTTL = cmp.Or(opts.KeysTTL, DefaultKeysTTL)
+	opts.FailureTTL = cmp.Or(opts.FailureTTL, DefaultFailureTTL)
 	opts.Logger = cmp.Or(opts.Logger, slog.New(slog.DiscardHandler))
 	return &XSUAA{opts: opts, keysURL: opts.Binding.URL + "/token_keys"}
 }
@@ -162,6 +207,9 @@ func (x *XSUAA) Issuer() string { return x.opts.Binding.URL }
 // Verify checks token and returns who it names. Errors: ErrInvalidToken (wrapped, with the
 // reason), *ScopeError, ErrKeysUnavailable.
 func (x *XSUAA) Verify(ctx context.Context, token string) (Identity, error) {
+	if err := checkHeader(token); err != nil {
+		return Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
 	var keysErr error
 	provider := jws.KeyProviderFunc(func(ctx context.Context, sink jws.KeySink, sig *jws.Signature, _ *jws.Message) error {
 		hdr := sig.ProtectedHeaders()
@@ -177,16 +225,24 @@ func (x *XSUAA) Verify(ctx context.Context, token string) (Identity, error) {
 		sink.Key(jwa.RS256(), key)
 		return nil
 	})
-	tok, err := jwt.Parse([]byte(token), jwt.WithKeyProvider(provider), jwt.WithValidate(true),
-		jwt.WithAcceptableSkew(x.opts.Leeway), jwt.WithContext(ctx))
+	payload, err := jws.Verify([]byte(token), jws.WithKeyProvider(provider), jws.WithCritValidation(true), jws.WithContext(ctx))
 	switch {
 	case errors.Is(keysErr, ErrKeysUnavailable):
 		return Identity{}, keysErr
+	case keysErr != nil:
+		return Identity{}, fmt.Errorf("%w: it is signed with a key (kid) the authorization server does not publish", ErrInvalidToken)
 	case err != nil:
-		return Identity{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
+		return Identity{}, fmt.Errorf("%w: it is malformed or its signature does not verify", ErrInvalidToken)
 	}
-	if _, ok := tok.Expiration(); !ok {
-		return Identity{}, fmt.Errorf("%w: it has no expiry (exp)", ErrInvalidToken)
+	if err := checkTimes(payload); err != nil {
+		return Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	tok, err := jwt.ParseInsecure(payload) // the signature is verified above
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: its claims are malformed", ErrInvalidToken)
+	}
+	if err := jwt.Validate(tok, jwt.WithAcceptableSkew(x.opts.Leeway), jwt.WithContext(ctx)); err != nil {
+		return Identity{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason(err))
 	}
 	aud, _ := tok.Audience()
 	if !slices.Contains(aud, x.opts.Binding.XSAppName) && !slices.Contains(aud, x.opts.Binding.ClientID) {
@@ -195,6 +251,10 @@ func (x *XSUAA) Verify(ctx context.Context, token string) (Identity, error) {
 	var id Identity
 	_ = tok.Get("user_name", &id.UserName)
 	_ = tok.Get("client_id", &id.ClientID)
+	_ = tok.Get("zid", &id.Zone)
+	if zone := x.opts.Binding.zone(); zone != "" && id.Zone != zone {
+		return Identity{}, fmt.Errorf("%w: it was issued for another identity zone (zid)", ErrInvalidToken)
+	}
 	var raw any
 	_ = tok.Get("scope", &raw)
 	var scopes []string
@@ -216,56 +276,134 @@ func (x *XSUAA) Verify(ctx context.Context, token string) (Identity, error) {
 	return id, nil
 }
 
-// reason turns a jwx error into a short reason for the client; never the token.
+// checkHeader refuses what the signature check would not: a token that is not in the compact
+// form, and any critical header parameter (this server understands no JWS extension, and RFC
+// 7515 §4.1.11 says to refuse what it does not understand).
+func checkHeader(token string) error {
+	h, _, ok := strings.Cut(token, ".")
+	if !ok || strings.Count(token, ".") != 2 {
+		return errors.New("it is malformed or its signature does not verify")
+	}
+	data, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return errors.New("it is malformed or its signature does not verify")
+	}
+	var hdr map[string]json.RawMessage
+	if err := json.Unmarshal(data, &hdr); err != nil {
+		return errors.New("it is malformed or its signature does not verify")
+	}
+	if _, ok := hdr["crit"]; ok {
+		return errors.New("it names critical header parameters (crit) this server does not understand")
+	}
+	return nil
+}
+
+// checkTimes requires exp, and exp, nbf and iat to be JSON numbers (RFC 7519 NumericDate): jwx
+// would also read a string as a date.
+func checkTimes(payload []byte) error {
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return errors.New("its claims are malformed")
+	}
+	if _, ok := claims["exp"]; !ok {
+		return errors.New("it has no expiry (exp)")
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		v, ok := claims[name]
+		if !ok {
+			continue
+		}
+		var n json.Number
+		if json.Unmarshal(v, &n) != nil || len(v) == 0 || v[0] == '"' {
+			return fmt.Errorf("its %s is not a number of seconds", name)
+		}
+	}
+	return nil
+}
+
+// reason turns a jwx validation error into a short reason for the client; never the token.
 func reason(err error) string {
 	switch {
 	case errors.Is(err, jwt.TokenExpiredError()):
 		return "it has expired"
 	case errors.Is(err, jwt.TokenNotYetValidError()):
 		return "it is not valid yet (nbf)"
-	case errors.Is(err, jwt.ParseError()), errors.Is(err, jws.VerifyError()):
-		return "it is malformed or its signature does not verify"
+	case errors.Is(err, jwt.InvalidIssuedAtError()):
+		return "it was issued in the future (iat)"
 	}
 	return "it does not verify"
 }
 
-// key returns the public key kid names, fetching the keys when there are none yet or kid is
-// unknown and the last fetch is at least RefreshInterval ago.
+// key returns the public key kid names. Fresh keys (younger than KeysTTL) that hold kid answer
+// at once; an unknown kid fetches the keys again once RefreshInterval has passed since the last
+// fetch; stale keys are fetched again. Callers share the fetch in progress; while a failure is
+// remembered, nobody waits: the last keys answer if they hold kid, else ErrKeysUnavailable.
 func (x *XSUAA) key(ctx context.Context, kid string) (jwk.Key, error) {
-	if k, ok := x.lookup(kid); ok {
-		return k, nil
-	}
-	x.fetchMu.Lock()
-	defer x.fetchMu.Unlock()
-	if k, ok := x.lookup(kid); ok { // another caller fetched meanwhile
-		return k, nil
-	}
 	x.mu.Lock()
-	recent := x.keys != nil && time.Since(x.fetchedAt) < x.opts.RefreshInterval
-	x.mu.Unlock()
-	if recent {
+	now := time.Now()
+	var cached jwk.Key
+	if x.keys != nil {
+		cached, _ = x.keys.LookupKeyID(kid)
+	}
+	age := now.Sub(x.fetchedAt)
+	fresh := x.keys != nil && age < x.opts.KeysTTL
+	switch {
+	case fresh && cached != nil:
+		x.mu.Unlock()
+		return cached, nil
+	case fresh && age < x.opts.RefreshInterval:
+		x.mu.Unlock()
 		return nil, fmt.Errorf("unknown key id %q", kid)
+	case x.failure != nil && now.Sub(x.failedAt) < x.opts.FailureTTL:
+		err := x.failure
+		x.mu.Unlock()
+		if cached != nil {
+			return cached, nil // XSUAA is down: the last keys stay in use
+		}
+		return nil, err
 	}
-	set, err := jwk.Fetch(ctx, x.keysURL, jwk.WithHTTPClient(x.opts.HTTPClient))
-	if err != nil {
-		return nil, fmt.Errorf("%w from %s: %w", ErrKeysUnavailable, x.keysURL, err)
+	f := x.flight
+	if f == nil {
+		f = &keyFetch{done: make(chan struct{})}
+		x.flight = f
+		go x.fetch(context.WithoutCancel(ctx), f)
 	}
-	x.mu.Lock()
-	x.keys, x.fetchedAt = set, time.Now()
 	x.mu.Unlock()
-	x.opts.Logger.Info("token keys fetched", "url", x.keysURL, "keys", set.Len())
-	if k, ok := set.LookupKeyID(kid); ok {
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, ctx.Err())
+	}
+	if f.err != nil {
+		if cached != nil {
+			return cached, nil
+		}
+		return nil, f.err
+	}
+	if k, ok := f.set.LookupKeyID(kid); ok {
 		return k, nil
 	}
 	return nil, fmt.Errorf("unknown key id %q", kid)
 }
 
-// lookup finds kid among the cached keys.
-func (x *XSUAA) lookup(kid string) (jwk.Key, bool) {
+// fetch fetches the keys for f and records the outcome.
+func (x *XSUAA) fetch(ctx context.Context, f *keyFetch) {
+	set, err := jwk.Fetch(ctx, x.keysURL, jwk.WithHTTPClient(x.opts.HTTPClient))
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.keys == nil {
-		return nil, false
+	if err != nil {
+		f.err = fmt.Errorf("%w from %s: %w", ErrKeysUnavailable, x.keysURL, err)
+		x.failure, x.failedAt = f.err, time.Now()
+	} else {
+		f.set = set
+		x.keys, x.fetchedAt, x.failure = set, time.Now(), nil
 	}
-	return x.keys.LookupKeyID(kid)
+	x.flight = nil
+	x.mu.Unlock()
+	close(f.done)
+	if err != nil {
+		x.opts.Logger.Warn("cannot fetch the token keys: tokens are verified with the last keys fetched, if any, and the fetch is retried on demand",
+			"url", x.keysURL, "retry_after", x.opts.FailureTTL, "error", err)
+		return
+	}
+	x.opts.Logger.Info("token keys fetched", "url", x.keysURL, "keys", set.Len())
 }

@@ -36,6 +36,7 @@ type Identity struct {
 	keys       []signingKey // published at /token_keys; the last one signs
 	stray      signingKey   // never published: signs tokens whose signature cannot verify
 	keyFetches int
+	keysStatus int // non-zero: /token_keys answers this status instead of the keys
 }
 
 // IdentityOptions configure an Identity. The zero value is ready to use.
@@ -129,6 +130,39 @@ func (id *Identity) RotateKey() (string, error) {
 	return k.kid, nil
 }
 
+// RemoveKey stops publishing the key kid at /token_keys (as XSUAA does once its tokens have
+// expired, or after a compromise); tokens it signed can no longer verify. The signing key, the
+// last one, cannot be removed. It reports whether kid was published.
+func (id *Identity) RemoveKey(kid string) bool {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	for i, k := range id.keys[:len(id.keys)-1] {
+		if k.kid == kid {
+			id.keys = append(id.keys[:i], id.keys[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// KeyIDs are the key IDs published at /token_keys, the signing key's last.
+func (id *Identity) KeyIDs() []string {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	kids := make([]string, 0, len(id.keys))
+	for _, k := range id.keys {
+		kids = append(kids, k.kid)
+	}
+	return kids
+}
+
+// FailKeys makes /token_keys answer status (e.g. 503) from now on; 0 serves the keys again.
+func (id *Identity) FailKeys(status int) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	id.keysStatus = status
+}
+
 // KeyFetches counts the requests for /token_keys so far.
 func (id *Identity) KeyFetches() int {
 	id.mu.Lock()
@@ -147,6 +181,9 @@ type Claims struct {
 	NotBefore time.Time
 	ExpiresAt time.Time
 	Extra     map[string]any // more claims, overriding the ones above
+	// Header holds more parameters of the token's protected header (e.g. "crit"), overriding
+	// alg, typ, kid and jku.
+	Header map[string]any
 }
 
 // DefaultClaims are the claims of a valid user token: user_name "alice@example.com", the
@@ -208,7 +245,11 @@ func (id *Identity) sign(k signingKey, c Claims) (string, error) {
 		claims[name] = v
 	}
 	enc := base64.RawURLEncoding
-	header := encodeJSON(map[string]string{"alg": "RS256", "typ": "JWT", "kid": k.kid, "jku": id.url + IdentityKeysPath})
+	hdr := map[string]any{"alg": "RS256", "typ": "JWT", "kid": k.kid, "jku": id.url + IdentityKeysPath}
+	for name, v := range c.Header {
+		hdr[name] = v
+	}
+	header := encodeJSON(hdr)
 	signingInput := enc.EncodeToString(header) + "." + enc.EncodeToString(encodeJSON(claims))
 	digest := sha256.Sum256([]byte(signingInput))
 	sig, err := rsa.SignPKCS1v15(rand.Reader, k.key, crypto.SHA256, digest[:])
@@ -222,6 +263,11 @@ func (id *Identity) sign(k signingKey, c Claims) (string, error) {
 func (id *Identity) serveKeys(w http.ResponseWriter, _ *http.Request) {
 	id.mu.Lock()
 	id.keyFetches++
+	if status := id.keysStatus; status != 0 {
+		id.mu.Unlock()
+		http.Error(w, "token keys unavailable", status)
+		return
+	}
 	keys := make([]map[string]string, 0, len(id.keys))
 	for _, k := range id.keys {
 		enc := base64.RawURLEncoding

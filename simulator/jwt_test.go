@@ -169,3 +169,52 @@ func TestIdentityClientCredentials(t *testing.T) {
 		t.Errorf("WithVCAP = %s (%v): want the connectivity list kept and one xsuaa entry", vcap, err)
 	}
 }
+
+func TestIdentityKeyFaults(t *testing.T) {
+	t.Parallel()
+	id, err := NewIdentity(IdentityOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer id.Close()
+	first := id.KeyIDs()[0]
+	second, err := id.RotateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.RemoveKey(second) {
+		t.Error("the signing key was removed")
+	}
+	if !id.RemoveKey(first) {
+		t.Error("the old key was not removed")
+	}
+	if keys := jwks(t, id); len(keys) != 1 || keys[second] == nil {
+		t.Errorf("published %v, want only %s", keys, second)
+	}
+	id.FailKeys(http.StatusServiceUnavailable)
+	resp, err := http.Get(id.URL() + IdentityKeysPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("failing keys: %d, want 503", resp.StatusCode)
+	}
+	id.FailKeys(0)
+	if keys := jwks(t, id); len(keys) != 1 || id.KeyFetches() != 3 {
+		t.Errorf("after the fault: %d keys, %d fetches", len(keys), id.KeyFetches())
+	}
+	// Header parameters reach the token's protected header.
+	c := id.DefaultClaims()
+	c.Header = map[string]any{"kid": "made-up", "crit": []string{"x"}}
+	token, err := id.Token(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := strings.Cut(token, ".")
+	data, _ := base64.RawURLEncoding.DecodeString(h)
+	var hdr map[string]any
+	if err := json.Unmarshal(data, &hdr); err != nil || hdr["kid"] != "made-up" || hdr["crit"] == nil || hdr["alg"] != "RS256" {
+		t.Errorf("header %s", data)
+	}
+}
