@@ -37,7 +37,9 @@ func StartConnectivityProxy(accept func(token string) bool) (*ConnectivityProxy,
 	p := &ConnectivityProxy{accept: accept, routes: map[string]*SCC{}}
 	type connKey struct{}
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0),
-		ConnContext: func(ctx context.Context, _ net.Conn) context.Context { return context.WithValue(ctx, connKey{}, &connState{}) }}
+		ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connState{})
+		}}
 	p.connState = func(r *http.Request) *connState { return r.Context().Value(connKey{}).(*connState) }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,7 +60,11 @@ type connState struct {
 func (p *ConnectivityProxy) Host() string { h, _, _ := net.SplitHostPort(p.addr); return h }
 
 // Port returns the proxy's http port, as onpremise_proxy_http_port gives it.
-func (p *ConnectivityProxy) Port() int { _, port, _ := net.SplitHostPort(p.addr); n, _ := strconv.Atoi(port); return n }
+func (p *ConnectivityProxy) Port() int {
+	_, port, _ := net.SplitHostPort(p.addr)
+	n, _ := strconv.Atoi(port)
+	return n
+}
 
 // Route makes requests for virtualHost (host:port) with location header location ("" none)
 // reach scc, as a cloud-to-on-premise mapping of that connector would.
