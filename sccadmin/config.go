@@ -101,6 +101,9 @@ func (e *Entry) Password() (binding.Secret, error) {
 	return e.password.get()
 }
 
+// entryKeys lists the keys of an entry, for the message about an unknown one.
+const entryKeys = "name, url, user, password_file, password_env, ca_file, client_cert_file, client_key_file, subaccount, virtual_host, location_id, via"
+
 // rawEntry is an entry as written, with the keys that are refused.
 type rawEntry struct {
 	Entry    `yaml:",inline"`
@@ -186,7 +189,11 @@ func ParseConfig(name string, data []byte, getenv func(string) string) (*Config,
 			raw.Line = m.Values[0].Key.GetToken().Position.Line
 		}
 		if err := yaml.NodeToValue(node, &raw, yaml.DisallowUnknownField()); err != nil {
-			return nil, entryErr(errors.New(yaml.FormatError(err, false, false)))
+			msg := yaml.FormatError(err, false, false)
+			if strings.Contains(msg, "unknown field") {
+				msg += "; the keys are " + entryKeys
+			}
+			return nil, entryErr(errors.New(msg))
 		}
 		e := raw.Entry
 		e.Line = raw.Line
