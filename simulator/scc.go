@@ -185,11 +185,11 @@ func (s *SCC) Requests() []SCCRequest {
 	return slices.Clone(s.log)
 }
 
-// Unauthorized counts the requests answered 401 or 403.
+// Unauthorized counts the requests answered 401 (wrong or missing credentials).
 func (s *SCC) Unauthorized() int {
 	n := 0
 	for _, r := range s.Requests() {
-		if r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden {
+		if r.Status == http.StatusUnauthorized {
 			n++
 		}
 	}
