@@ -188,8 +188,9 @@ func JoinShadow(shadow, master *Health, masterMatches []Match, cloud []CloudSuba
 			}
 		}
 	}
+	// narrow keeps the candidates that agree on one piece of evidence, when any does.
 	narrow := func(name string, keep func(CloudConnector) bool) {
-		if kept := slices.DeleteFunc(slices.Clone(cands), func(c CloudConnector) bool { return !keep(c) }); len(kept) < len(cands) && len(kept) > 0 {
+		if kept := slices.DeleteFunc(slices.Clone(cands), func(c CloudConnector) bool { return !keep(c) }); len(kept) > 0 {
 			cands = kept
 			m.Evidence = append(m.Evidence, name)
 		}
