@@ -26,7 +26,7 @@ const (
 	DefaultTTL          = 60 * time.Second
 	DefaultTimeout      = 20 * time.Second
 	DefaultParallel     = 4
-	DefaultConnectors   = 16
+	DefaultConnectors   = 32
 	DefaultMaxBodyBytes = 8 << 20
 )
 
