@@ -251,3 +251,54 @@ func TestHTTPSWithCAFile(t *testing.T) {
 		t.Errorf("without ca_file the simulator's CA is not trusted: %+v", h.Failure)
 	}
 }
+
+func TestBoundsOfOneRead(t *testing.T) {
+	t.Parallel()
+	t.Run("parallelism", func(t *testing.T) {
+		t.Parallel()
+		s := startSCC(t, simulator.SCCOptions{Version: "2.19.0.2", MasterState: "ALONE", Latency: 20 * time.Millisecond})
+		h := readOne(t, configOf(t, direct(t, "x", s, s.Password())), sccadmin.Options{Parallel: 2}, "x")
+		if !h.Reachable() || s.MaxInFlight() > 2 || s.MaxInFlight() < 1 {
+			t.Errorf("failure %v, at most %d requests at once, want ≤ 2", h.Failure, s.MaxInFlight())
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		t.Parallel()
+		s := startSCC(t, simulator.SCCOptions{Version: "2.19.0.2", Latency: time.Minute})
+		h := readOne(t, configOf(t, direct(t, "x", s, s.Password())), sccadmin.Options{Timeout: 50 * time.Millisecond}, "x")
+		if h.Failure == nil || h.Failure.Kind != sccadmin.FailureUnreachable || !strings.Contains(h.Failure.Message, "did not answer within 50ms") {
+			t.Errorf("failure %+v", h.Failure)
+		}
+	})
+	t.Run("body cap", func(t *testing.T) {
+		t.Parallel()
+		s := startSCC(t, simulator.SampleSCCs(now, "sub-1")[0])
+		h := readOne(t, configOf(t, direct(t, "x", s, s.Password())), sccadmin.Options{MaxBodyBytes: 200}, "x")
+		if !h.Reachable() || h.Subaccounts != nil || len(h.Problems) == 0 || !strings.Contains(fmt.Sprint(h.Problems), "larger than 200 bytes") {
+			t.Errorf("failure %v, problems %v", h.Failure, h.Problems)
+		}
+	})
+}
+
+func TestClientCertificateLogon(t *testing.T) {
+	t.Parallel()
+	s := startSCC(t, simulator.SCCOptions{Version: "2.19.0.2", MasterState: "ALONE", TLS: true, RequireClientCert: true})
+	certPEM, keyPEM, err := s.IssueClientCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ca, cert, key := writeFile(t, dir, "ca.pem", string(s.CACertificatePEM())), writeFile(t, dir, "c.pem", certPEM), writeFile(t, dir, "k.pem", keyPEM)
+	pw := writeFile(t, dir, "pw", s.Password())
+	base := fmt.Sprintf("  - name: x\n    url: %s\n    user: %s\n    password_file: %s\n    ca_file: %s\n", s.URL(), s.User(), pw, ca)
+	if h := readOne(t, configOf(t, base+fmt.Sprintf("    client_cert_file: %s\n    client_key_file: %s\n", cert, key)), sccadmin.Options{}, "x"); !h.Reachable() {
+		t.Errorf("with the client certificate: %v", h.Failure)
+	}
+	if h := readOne(t, configOf(t, base), sccadmin.Options{}, "x"); h.Failure == nil || h.Failure.Kind != sccadmin.FailureUnreachable {
+		t.Errorf("without it: %+v", h.Failure)
+	}
+	if _, err := sccadmin.ParseConfig("x.yaml", []byte("connectors:\n"+base+fmt.Sprintf("    client_cert_file: %s\n    client_key_file: %s\n", cert, ca)), nil); err == nil ||
+		!strings.Contains(err.Error(), "do not form a TLS key pair") || strings.Contains(err.Error(), "PRIVATE KEY") {
+		t.Errorf("mismatched key: %v", err)
+	}
+}

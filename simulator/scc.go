@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,9 @@ type SCCOptions struct {
 	OldDateFormat bool // connectedSince "2021-02-17T12:44:10.546 +0100" instead of connectedSinceTimeStamp
 	AlertsBare    bool // alerts as a bare array instead of {"alerts":[…]}
 	TLS           bool // serve https with a CA of its own (CACertificatePEM)
+	// RequireClientCert (with TLS) demands a client certificate issued by IssueClientCert, as a
+	// connector with client-certificate logon does.
+	RequireClientCert bool
 	Latency       time.Duration
 }
 
@@ -97,6 +101,8 @@ type SCC struct {
 	url  string
 	pki  *pki
 
+	inflight, maxInflight atomic.Int64
+
 	mu             sync.Mutex
 	password       string
 	sessionExpired bool
@@ -123,6 +129,9 @@ func StartSCC(o SCCOptions) (*SCC, error) {
 			return nil, err
 		}
 		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.pki.server}, MinVersion: tls.VersionTLS12}
+		if o.RequireClientCert {
+			s.srv.TLSConfig.ClientAuth, s.srv.TLSConfig.ClientCAs = tls.RequireAndVerifyClientCert, s.pki.pool()
+		}
 		scheme = "https"
 	}
 	s.url = scheme + "://" + ln.Addr().String()
@@ -178,6 +187,19 @@ func (s *SCC) CACertificatePEM() []byte {
 	return slices.Clone(s.pki.caPEM)
 }
 
+// IssueClientCert issues a client certificate for client-certificate logon (TLS only): the PEM
+// chain and the PKCS #1 key.
+func (s *SCC) IssueClientCert() (certPEM, keyPEM string, err error) {
+	if s.pki == nil {
+		return "", "", fmt.Errorf("simulator: connector %q serves no TLS", s.opts.Name)
+	}
+	c, err := s.pki.issueClient("scc-monitoring")
+	if err != nil {
+		return "", "", err
+	}
+	return c.certPEM, c.keyPEM, nil
+}
+
 // Requests returns the request log, oldest first.
 func (s *SCC) Requests() []SCCRequest {
 	s.mu.Lock()
@@ -195,6 +217,9 @@ func (s *SCC) Unauthorized() int {
 	}
 	return n
 }
+
+// MaxInFlight returns the most requests the connector has served at once.
+func (s *SCC) MaxInFlight() int { return int(s.maxInflight.Load()) }
 
 // Close stops the connector.
 func (s *SCC) Close() { _ = s.srv.Close() }
@@ -221,6 +246,10 @@ func versionBelow(v, since string) bool {
 
 // serve answers one request and logs it.
 func (s *SCC) serve(w http.ResponseWriter, r *http.Request, viaProxy bool) {
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for m := s.maxInflight.Load(); n > m && !s.maxInflight.CompareAndSwap(m, n); m = s.maxInflight.Load() {
+	}
 	status, ctype, body := s.answer(r)
 	if s.opts.Latency > 0 {
 		select {
