@@ -50,7 +50,7 @@ type SCCOptions struct {
 	// RequireClientCert (with TLS) demands a client certificate issued by IssueClientCert, as a
 	// connector with client-certificate logon does.
 	RequireClientCert bool
-	Latency       time.Duration
+	Latency           time.Duration
 }
 
 // SCCSubaccount is one subaccount the connector serves, with its tunnel.
