@@ -233,46 +233,44 @@ func (d *decoder) certificates(v any) []Certificate {
 	return out
 }
 
-func (d *decoder) backends(v any) []BackendConnection {
-	var out []BackendConnection
-	for _, item := range list(v, "subaccounts") {
-		s := asObject(item)
-		for _, b := range list(s["backendConnections"], "") {
-			o := asObject(b)
-			if o == nil {
-				continue
+// perSubaccount calls fn for each object in the list key of each subaccount of v.
+func perSubaccount(v any, key string, fn func(sub, item object)) {
+	for _, s := range list(v, "subaccounts") {
+		sub := asObject(s)
+		for _, b := range list(sub[key], "") {
+			if o := asObject(b); o != nil {
+				fn(sub, o)
 			}
-			what := "back end " + o.str("virtualBackend")
-			out = append(out, BackendConnection{Region: s.str("regionHost"), Subaccount: s.str("subaccount"),
-				VirtualBackend: o.str("virtualBackend"), InternalBackend: o.str("internalBackend"), Protocol: o.str("protocol"),
-				Idle: int(d.integer(o, "idle", what)), Active: int(d.integer(o, "active", what))})
 		}
 	}
+}
+
+func (d *decoder) backends(v any) []BackendConnection {
+	var out []BackendConnection
+	perSubaccount(v, "backendConnections", func(s, o object) {
+		what := "back end " + o.str("virtualBackend")
+		out = append(out, BackendConnection{Region: s.str("regionHost"), Subaccount: s.str("subaccount"),
+			VirtualBackend: o.str("virtualBackend"), InternalBackend: o.str("internalBackend"), Protocol: o.str("protocol"),
+			Idle: int(d.integer(o, "idle", what)), Active: int(d.integer(o, "active", what))})
+	})
 	return out
 }
 
 func (d *decoder) performance(v any) []BackendPerformance {
 	var out []BackendPerformance
-	for _, item := range list(v, "subaccounts") {
-		s := asObject(item)
-		for _, b := range list(s["backendPerformance"], "") {
-			o := asObject(b)
-			if o == nil {
-				continue
+	perSubaccount(v, "backendPerformance", func(s, o object) {
+		p := BackendPerformance{Region: s.str("regionHost"), Subaccount: s.str("subaccount"), SinceTime: s.str("sinceTime"),
+			VirtualHost: o.str("virtualHost"), VirtualPort: o.str("virtualPort"), Protocol: o.str("protocol")}
+		what := "back end " + p.VirtualHost
+		for _, bk := range list(o["buckets"], "") {
+			if bo := asObject(bk); bo != nil {
+				ms, _ := d.num(bo, "minimumCallDurationMs", what)
+				p.Buckets = append(p.Buckets, Bucket{Min: time.Duration(ms * float64(time.Millisecond)), Calls: int(d.integer(bo, "numberOfCalls", what))})
 			}
-			p := BackendPerformance{Region: s.str("regionHost"), Subaccount: s.str("subaccount"), SinceTime: s.str("sinceTime"),
-				VirtualHost: o.str("virtualHost"), VirtualPort: o.str("virtualPort"), Protocol: o.str("protocol")}
-			what := "back end " + p.VirtualHost
-			for _, bk := range list(o["buckets"], "") {
-				if bo := asObject(bk); bo != nil {
-					ms, _ := d.num(bo, "minimumCallDurationMs", what)
-					p.Buckets = append(p.Buckets, Bucket{Min: time.Duration(ms * float64(time.Millisecond)), Calls: int(d.integer(bo, "numberOfCalls", what))})
-				}
-			}
-			p.estimate()
-			out = append(out, p)
 		}
-	}
+		p.estimate()
+		out = append(out, p)
+	})
 	return out
 }
 

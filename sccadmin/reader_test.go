@@ -156,6 +156,9 @@ func TestCredentialsRefusedAreNeverRetried(t *testing.T) {
 		!strings.Contains(h.Failure.Message, "sccmonitoring") || strings.Contains(h.Failure.Message, "wrong-password") {
 		t.Fatalf("failure %+v", h.Failure)
 	}
+	if dump := fmt.Sprintf("%+v %+v %#v", h, *h.Failure, cfg.Connectors[0]); strings.Contains(dump, "wrong-password") {
+		t.Errorf("the password reached printed output: %s", dump)
+	}
 	log := s.Requests()
 	if s.Unauthorized() != 1 || log[len(log)-1].Status != 401 {
 		t.Fatalf("log %+v: want exactly one 401, and nothing sent after it", log)

@@ -414,42 +414,42 @@ func (s *SCC) region(id string) string {
 	return ""
 }
 
-func (s *SCC) backendConnections() any {
+// perSubaccount groups the back ends by subaccount, in first-seen order: each subaccount's
+// object (with more from head) holds the items under key.
+func (s *SCC) perSubaccount(key string, head func(id string) map[string]any, item func(b SCCBackend) map[string]any) any {
 	bySub := map[string][]map[string]any{}
 	var order []string
 	for _, b := range s.opts.Backends {
 		if _, ok := bySub[b.SubaccountID]; !ok {
 			order = append(order, b.SubaccountID)
 		}
-		bySub[b.SubaccountID] = append(bySub[b.SubaccountID], map[string]any{"virtualBackend": fmt.Sprintf("%s:%d", b.VirtualHost, b.VirtualPort),
-			"internalBackend": b.InternalHost, "protocol": b.Protocol, "idle": b.Idle, "active": b.Active})
+		bySub[b.SubaccountID] = append(bySub[b.SubaccountID], item(b))
 	}
 	list := []map[string]any{}
 	for _, id := range order {
-		list = append(list, map[string]any{"regionHost": s.region(id), "subaccount": id, "backendConnections": bySub[id]})
+		sub := head(id)
+		sub["regionHost"], sub["subaccount"], sub[key] = s.region(id), id, bySub[id]
+		list = append(list, sub)
 	}
 	return map[string]any{"subaccounts": list}
 }
 
+func (s *SCC) backendConnections() any {
+	return s.perSubaccount("backendConnections", func(string) map[string]any { return map[string]any{} }, func(b SCCBackend) map[string]any {
+		return map[string]any{"virtualBackend": fmt.Sprintf("%s:%d", b.VirtualHost, b.VirtualPort),
+			"internalBackend": b.InternalHost, "protocol": b.Protocol, "idle": b.Idle, "active": b.Active}
+	})
+}
+
 func (s *SCC) performance() any {
-	bySub := map[string][]map[string]any{}
-	var order []string
-	for _, b := range s.opts.Backends {
-		if _, ok := bySub[b.SubaccountID]; !ok {
-			order = append(order, b.SubaccountID)
-		}
+	head := func(string) map[string]any { return map[string]any{"sinceTime": "2026-11-01T00:00:00.000 +0000"} }
+	return s.perSubaccount("backendPerformance", head, func(b SCCBackend) map[string]any {
 		buckets := make([]map[string]int, len(SCCBucketsMs))
 		for i, ms := range SCCBucketsMs {
 			buckets[i] = map[string]int{"numberOfCalls": b.Calls[i], "minimumCallDurationMs": ms}
 		}
-		bySub[b.SubaccountID] = append(bySub[b.SubaccountID], map[string]any{"virtualHost": b.VirtualHost, "virtualPort": strconv.Itoa(b.VirtualPort),
-			"protocol": b.Protocol, "buckets": buckets})
-	}
-	list := []map[string]any{}
-	for _, id := range order {
-		list = append(list, map[string]any{"regionHost": s.region(id), "subaccount": id, "sinceTime": "2026-11-01T00:00:00.000 +0000", "backendPerformance": bySub[id]})
-	}
-	return map[string]any{"subaccounts": list}
+		return map[string]any{"virtualHost": b.VirtualHost, "virtualPort": strconv.Itoa(b.VirtualPort), "protocol": b.Protocol, "buckets": buckets}
+	})
 }
 
 func (s *SCC) certificates() any {
