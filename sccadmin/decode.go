@@ -2,6 +2,7 @@ package sccadmin
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -276,7 +277,7 @@ func (d *decoder) performance(v any) []BackendPerformance {
 
 // estimate fills Calls and the percentiles from the buckets.
 func (p *BackendPerformance) estimate() {
-	slices.SortStableFunc(p.Buckets, func(a, b Bucket) int { return int(a.Min - b.Min) })
+	slices.SortStableFunc(p.Buckets, func(a, b Bucket) int { return cmp.Compare(a.Min, b.Min) })
 	p.Calls = 0
 	for _, b := range p.Buckets {
 		p.Calls += max(b.Calls, 0)
