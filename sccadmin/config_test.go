@@ -135,3 +135,23 @@ func TestLoadConfigMissingFile(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestNamesForAndKymaProxy(t *testing.T) {
+	t.Parallel()
+	getenv := func(string) string { return "pw" }
+	cfg, err := sccadmin.ParseConfig("scc.yaml", []byte(`connectors:
+  - {name: a, url: "https://a:8443", user: u, password_env: P, subaccount: acme-prod}
+  - {name: b, url: "https://b:8443", user: u, password_env: P}
+  - {name: c, url: "https://c:8443", user: u, password_env: P, subaccount: acme-dev}
+`), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sccadmin.NewReader(cfg, sccadmin.Options{})
+	if got := r.NamesFor("conn-prod", "ACME-PROD", ""); strings.Join(got, ",") != "a,b" {
+		t.Errorf("NamesFor = %v, want a,b", got)
+	}
+	if got := sccadmin.KymaProxy().Address(); got != "connectivity-proxy.kyma-system.svc.cluster.local:20003" {
+		t.Errorf("Kyma proxy %s", got)
+	}
+}

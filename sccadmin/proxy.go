@@ -56,6 +56,13 @@ func NewProxy(host string, port int, tokens oauth2.TokenSource) (*Proxy, error) 
 		transports: map[string]*http.Transport{}}, nil
 }
 
+// KymaProxy returns the Kyma in-cluster Connectivity proxy at its default address, which needs
+// no Proxy-Authorization.
+func KymaProxy() *Proxy {
+	p, _ := NewProxy(KymaProxyHost, KymaProxyPort, nil) // a valid constant address
+	return p
+}
+
 // Address returns the proxy's host:port.
 func (p *Proxy) Address() string { return p.addr.Host }
 

@@ -132,6 +132,19 @@ func (r *Reader) Names() []string {
 	return out
 }
 
+// NamesFor returns, in file order, the connectors that may serve the subaccount known by any of
+// keys (its binding name, label or ID): those whose entry names it in subaccount, and those whose
+// entry names no subaccount (which subaccounts they serve is known only once they are read).
+func (r *Reader) NamesFor(keys ...string) []string {
+	var out []string
+	for _, c := range r.conns {
+		if s := c.entry.Subaccount; s == "" || slices.ContainsFunc(keys, func(k string) bool { return k != "" && strings.EqualFold(k, s) }) {
+			out = append(out, c.entry.Name)
+		}
+	}
+	return out
+}
+
 // Entry returns the configured entry of name, or nil.
 func (r *Reader) Entry(name string) *Entry {
 	if c := r.byName[name]; c != nil {
