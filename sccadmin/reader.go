@@ -259,11 +259,13 @@ func (s *session) run(ctx context.Context) {
 	e, h := s.c.entry, s.h
 	// 1. The role: hasMasterRole needs no credentials (2.15+); haRole is the fallback.
 	v, err := s.get(ctx, PathHasMasterRole)
-	if isUnsupported(err) || isBadStatus(err) {
-		v, err = s.get(ctx, PathHARole)
-	}
 	if s.fatal(err) {
 		return
+	}
+	if err != nil || decodeRole(v) == "" { // older than 2.15, or an answer that says nothing
+		if v, err = s.get(ctx, PathHARole); s.fatal(err) {
+			return
+		}
 	}
 	if h.Role = decodeRole(v); err != nil || (h.Role != RoleMaster && h.Role != RoleShadow) {
 		h.Failure = &Failure{Kind: FailureAnswer, Path: PathHARole, Message: fmt.Sprintf(
@@ -418,11 +420,6 @@ func (e *statusError) Error() string {
 func isUnsupported(err error) bool {
 	var se *statusError
 	return errors.As(err, &se) && (se.status == http.StatusBadRequest || se.status == http.StatusNotFound)
-}
-
-func isBadStatus(err error) bool {
-	var se *statusError
-	return errors.As(err, &se)
 }
 
 // get sends one GET with HTTP Basic and returns the decoded JSON answer. Errors: *Failure when
