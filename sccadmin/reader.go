@@ -457,10 +457,16 @@ func (s *session) get(ctx context.Context, path string) (any, error) {
 			"connector %q: the Connectivity proxy refused its token (HTTP 407): check the binding of plan lite or connectivity_proxy", e.Name)}
 	case code >= 300 && code < 400:
 		return nil, s.loginPage(path, code, "a redirect to "+clip(resp.Header.Get("Location"), 80))
-	case code < 200 || code >= 300:
-		return nil, &statusError{path: path, status: code, detail: apiMessage(body)}
 	}
-	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/html" || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if code := resp.StatusCode; code < 200 || code >= 300 {
+		detail := apiMessage(body)
+		if detail == "" && ct == "text/plain" { // the Connectivity proxy's own messages
+			detail = clip(strings.TrimSpace(string(body)), 160)
+		}
+		return nil, &statusError{path: path, status: code, detail: detail}
+	}
+	if ct == "text/html" || bytes.HasPrefix(bytes.TrimSpace(body), []byte("<")) {
 		return nil, s.loginPage(path, resp.StatusCode, "an HTML page")
 	}
 	v, err := decodeAny(body)
