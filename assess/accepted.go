@@ -141,7 +141,7 @@ func (e *Entry) check(today time.Time) error {
 
 func ruleList() string {
 	var ids []string
-	for _, r := range fixedRules {
+	for _, r := range append(fixedRules[:], deepRules[:]...) {
 		ids = append(ids, r.ID)
 	}
 	return strings.Join(ids, ", ")

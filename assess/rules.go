@@ -97,7 +97,7 @@ func decodeRule(attr string) Rule {
 
 // LookupRule describes a rule ID, including every security.<check> and decode.<attribute>.
 func LookupRule(id string) (Rule, bool) {
-	for _, r := range fixedRules {
+	for _, r := range append(fixedRules[:], deepRules[:]...) {
 		if r.ID == id {
 			return r, true
 		}
@@ -117,7 +117,7 @@ func LookupRule(id string) (Rule, bool) {
 
 // Rules returns every rule with a fixed ID and the security rule of each documented check.
 func Rules() []Rule {
-	out := append([]Rule(nil), fixedRules[:]...)
+	out := append(append([]Rule(nil), fixedRules[:]...), deepRules[:]...)
 	for _, c := range checks {
 		out = append(out, securityRule(c.Key))
 	}
