@@ -29,7 +29,7 @@ type Trend struct {
 
 // DayCount is the findings open at the end of one day, by severity.
 type DayCount struct {
-	Day                                 time.Time // midnight UTC
+	Day                               time.Time // midnight UTC
 	Critical, High, Medium, Low, Info int
 }
 
