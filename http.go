@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
 
@@ -99,6 +103,7 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet, hist),
 		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,
 		Metrics: o.http.metrics, MetricsAddr: o.http.metricsAddr, Logger: logger,
+		Protected: map[string]http.Handler{"GET " + ReportPath: reportHandler(cfg)},
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
@@ -134,4 +139,27 @@ func readiness(f *fleet.Fleet, hist *openedHistory) func(context.Context) error 
 		}
 		return nil
 	}
+}
+
+// ReportPath serves the dashboard as one HTML page, behind the authentication of /mcp;
+// ?subaccount=NAME narrows it to one subaccount.
+const ReportPath = "/report"
+
+// reportHandler answers GET /report with the dashboard report (what check --format html writes).
+func reportHandler(cfg tools.Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, err := tools.Dashboard(r.Context(), cfg, schemas.Scope{Subaccount: r.URL.Query().Get("subaccount")}, time.Now())
+		var page []byte
+		if err == nil {
+			page, err = dashboard.Report(d)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", dashboard.ReportCSP)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(page) //nolint:errcheck // the client went away
+	})
 }

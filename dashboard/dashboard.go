@@ -33,6 +33,10 @@ const URI = "ui://btp-connectivity/dashboard.html"
 // MIMEType is the MIME type of an MCP App's HTML.
 const MIMEType = "text/html;profile=mcp-app"
 
+// ReportCSP is the content security policy the report is served with: inline code only, no
+// request to any origin (the hosts' default policy for MCP Apps is no wider).
+const ReportCSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 // DataURI is the resource the App reads the whole dashboard from (connectivity://dashboard).
 const DataURI = "connectivity://dashboard"
 

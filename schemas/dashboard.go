@@ -41,7 +41,7 @@ type DashboardSubaccount struct {
 }
 
 // Trend counts open findings per day (UTC) and severity; each severity's slice has one value per
-// day of Days. A day before the history reaches back counts nothing (Since says where it starts).
+// day of Days. Days before the history starts (Since) are left out.
 type Trend struct {
 	Days     []string `json:"days" jsonschema_description:"Dates (YYYY-MM-DD, UTC), oldest first."`
 	Critical []int    `json:"critical"`

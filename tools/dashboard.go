@@ -180,6 +180,9 @@ func dashboardHistory(ctx context.Context, cfg Config, scope schemas.Scope, now 
 		} else {
 			tr := &schemas.Trend{Since: rfc3339(t.OldestRead)}
 			for _, day := range t.Days {
+				if day.Day.AddDate(0, 0, 1).Before(t.OldestRead) || t.OldestRead.IsZero() {
+					continue // before the history starts nothing is known: left out, not zero
+				}
 				tr.Days = append(tr.Days, day.Day.Format(time.DateOnly))
 				tr.Critical, tr.High = append(tr.Critical, day.Critical), append(tr.High, day.High)
 				tr.Medium, tr.Low, tr.Info = append(tr.Medium, day.Medium), append(tr.Low, day.Low), append(tr.Info, day.Info)
