@@ -98,7 +98,9 @@ func TestDashboardReportInBrowser(t *testing.T) {
 		{"high and worse", `sel("f-severity", "high")`, count(func(f schemas.Finding) bool { return assess.Severity(f.Severity).AtLeast(assess.High) })},
 		{"one rule", fmt.Sprintf(`sel("f-rule", %q)`, first.ID), count(func(f schemas.Finding) bool { return f.ID == first.ID })},
 		{"one subaccount and medium", fmt.Sprintf(`sel("f-subaccount", %q); sel("f-severity", "medium")`, first.Subaccount),
-			count(func(f schemas.Finding) bool { return f.Subaccount == first.Subaccount && assess.Severity(f.Severity).AtLeast(assess.Medium) })},
+			count(func(f schemas.Finding) bool {
+				return f.Subaccount == first.Subaccount && assess.Severity(f.Severity).AtLeast(assess.Medium)
+			})},
 		{"new only", `document.getElementById("f-new").checked = true; sel("f-new")`, count(func(f schemas.Finding) bool { return f.New })},
 		{"accepted only", `sel("f-accepted", "only")`, count(func(f schemas.Finding) bool { return f.Accepted != nil })},
 	} {
