@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -153,5 +154,42 @@ func TestDashboardReportInBrowser(t *testing.T) {
 	}
 	if f := b.ForeignRequests(url); len(f) > 0 {
 		t.Errorf("requests to other origins: %q", f)
+	}
+}
+
+// TestHTTPReport: GET /report answers the dashboard page with its content security policy, only
+// with the token /mcp asks for.
+func TestHTTPReport(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	const token = "report-e2e-token-7c41d0"
+	p := startHTTP(t, []string{"HOME=" + t.TempDir(), "MCP_AUTH_TOKEN=" + token}, "--demo", "--http", "127.0.0.1:0", "--log-level", "info")
+	get := func(auth string) *http.Response {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, p.url+ReportPath, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	for _, auth := range []string{"", "wrong-token"} {
+		if res := get(auth); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET /report with token %q: %s, want 401", auth, res.Status)
+		}
+	}
+	res := get(token)
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" ||
+		res.Header.Get("Content-Security-Policy") != dashboard.ReportCSP || !bytes.Contains(body, []byte(`var MODE = "report"`)) {
+		t.Errorf("GET /report: %s %v, %d bytes", res.Status, res.Header, len(body))
 	}
 }
