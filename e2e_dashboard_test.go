@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -55,8 +53,8 @@ const shownCounts = `(() => { const n = id => +document.getElementById(id).textC
 // TestDashboardReportInBrowser opens the report of the demo landscape (check --format html) in
 // chromium: it loads under the report's content security policy with no console error and no
 // request to another origin, shows the numbers of assess_connectors, its filters narrow the
-// findings, it fits 400 px and follows a dark colour scheme. UPDATE_SCREENSHOT=true writes the
-// screenshot to docs/dashboard.png.
+// findings, it fits 400 px and follows a dark colour scheme. (The README's screenshot is
+// TestDashboardHistoryInBrowser's, with a history.)
 func TestDashboardReportInBrowser(t *testing.T) {
 	t.Parallel()
 	b := browsertest.New(t)
@@ -121,15 +119,6 @@ func TestDashboardReportInBrowser(t *testing.T) {
 	shot, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90))
 	if err != nil || len(shot) < 1000 {
 		t.Fatalf("screenshot: %d bytes, %v", len(shot), err)
-	}
-	if os.Getenv("UPDATE_SCREENSHOT") == "true" {
-		png, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join("docs", "dashboard.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 
 	// 400 px wide: nothing wider than the viewport.
