@@ -55,24 +55,22 @@ const maxTrendDays = 3660
 // now per severity; 1, when its history starts; 2, the net change of open findings per severity
 // and day since the first day asked for (new +1, resolved -1, a severity change -1 and +1).
 // The findings table holds the present; walking the changes back from it gives each day's end.
-// Only the finding changes since From are read, once (the changes_observed index).
+// Only the changes since From are read (the changes_observed index).
 const trendQuery = `
-WITH e AS (
-	SELECT subaccount, kind, field, old_value, new_value, (observed_at - ?) / 86400000000000 AS bucket FROM changes
-		WHERE observed_at >= ? AND ? IN ('', subaccount) AND kind IN ('finding_new', 'finding_resolved', 'finding_changed')
-)
 SELECT subaccount, 0, severity, 0, COUNT(*) FROM findings
 	WHERE resolved_at = 0 AND ? IN ('', subaccount) GROUP BY subaccount, severity
 UNION ALL
 SELECT subaccount, 1, '', covered_from, 0 FROM subaccounts WHERE ? IN ('', subaccount)
 UNION ALL
 SELECT subaccount, 2, sev, bucket, SUM(delta) FROM (
-	SELECT subaccount, new_value AS sev, 1 AS delta, bucket FROM e
-		WHERE kind = 'finding_new' OR (kind = 'finding_changed' AND field = 'severity')
+	SELECT subaccount, new_value AS sev, 1 AS delta, (observed_at - ?) / 86400000000000 AS bucket FROM changes
+		WHERE observed_at >= ? AND ? IN ('', subaccount)
+		AND (kind = 'finding_new' OR (kind = 'finding_changed' AND field = 'severity'))
 	UNION ALL
-	SELECT subaccount, old_value, -1, bucket FROM e
-		WHERE kind = 'finding_resolved' OR (kind = 'finding_changed' AND field = 'severity')
-) d GROUP BY subaccount, sev, bucket`
+	SELECT subaccount, old_value, -1, (observed_at - ?) / 86400000000000 FROM changes
+		WHERE observed_at >= ? AND ? IN ('', subaccount)
+		AND (kind = 'finding_resolved' OR (kind = 'finding_changed' AND field = 'severity'))
+) e GROUP BY subaccount, sev, bucket`
 
 func (s *sqlStore) OpenByDay(ctx context.Context, q TrendQuery) (Trend, error) {
 	from := q.From.UTC().Truncate(24 * time.Hour)
@@ -85,7 +83,7 @@ func (s *sqlStore) OpenByDay(ctx context.Context, q TrendQuery) (Trend, error) {
 		return Trend{}, errors.New("history: a trend covers at most 3660 days")
 	}
 	f, sub := from.UnixNano(), q.Subaccount
-	rows, err := s.db.QueryContext(ctx, s.q(trendQuery), f, f, sub, sub, sub)
+	rows, err := s.db.QueryContext(ctx, s.q(trendQuery), sub, sub, f, f, sub, f, f, sub)
 	if err != nil {
 		return Trend{}, s.fail(err)
 	}
