@@ -138,6 +138,14 @@ func TestDashboardReportInBrowser(t *testing.T) {
 		t.Errorf("the background stays %s in a dark colour scheme", dark)
 	}
 
+	// Printed: no filters, every finding's details open.
+	if _, err := chromedp.Call(b.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	if shown := browsertest.Eval[bool](t, b, `getComputedStyle(document.querySelector(".filters")).display !== "none"`); shown {
+		t.Error("the filters are printed")
+	}
+
 	if p := b.Problems(); len(p) > 0 {
 		t.Errorf("console errors: %q", p)
 	}

@@ -67,6 +67,9 @@ func TestDashboardHistoryInBrowser(t *testing.T) {
 	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("#changes .change").length`); n != len(d.Changes) {
 		t.Errorf("%d changes shown, want %d", n, len(d.Changes))
 	}
+	if browsertest.Eval[bool](t, b, `!document.getElementById("sec-certificates").classList.contains("hidden")`) {
+		t.Error("the certificate section shows without certificates")
+	}
 	shot, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot())
 	if err != nil || len(shot) < 1000 {
 		t.Fatalf("screenshot: %d bytes, %v", len(shot), err)
@@ -74,6 +77,47 @@ func TestDashboardHistoryInBrowser(t *testing.T) {
 	if os.Getenv("UPDATE_SCREENSHOT") == "true" {
 		if err := os.WriteFile(filepath.Join("..", "docs", "dashboard.png"), shot, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if p := b.Problems(); len(p) > 0 {
+		t.Errorf("console errors: %q", p)
+	}
+}
+
+// TestDashboardCertificatesInBrowser: once a source reads certificates, the view shows them on
+// the timeline, soonest first as given, with the days left as a label.
+func TestDashboardCertificatesInBrowser(t *testing.T) {
+	t.Parallel()
+	b := browsertest.New(t)
+	now := time.Now().UTC()
+	d := schemas.Dashboard{
+		GeneratedAt: now.Format(time.RFC3339), WorstSeverity: "none", Findings: []schemas.Finding{}, Rules: map[string]schemas.RuleHelp{},
+		Certificates: []schemas.CertificateExpiry{
+			{Subaccount: "prod", ClientID: "517203948", Kind: "system", NotAfter: now.AddDate(0, 0, -1).Format(time.RFC3339)},
+			{Subaccount: "prod", ClientID: "517203948", Kind: "ui", NotAfter: now.AddDate(0, 0, 20).Add(time.Hour).Format(time.RFC3339)},
+			{Subaccount: "dev", Kind: "ca", NotAfter: now.AddDate(1, 0, 0).Format(time.RFC3339), Severity: "info"},
+		},
+	}
+	page, err := dashboard.Report(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", dashboard.ReportCSP)
+		w.Write(page)
+	}))
+	t.Cleanup(srv.Close)
+	if err := chromedp.Do(b.Ctx, chromedp.Navigate(srv.URL), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`))); err != nil {
+		t.Fatal(err)
+	}
+	labels := browsertest.Eval[[]string](t, b, `[...document.querySelectorAll("#certificates .cert .sev")].map(e => e.className + ":" + e.textContent)`)
+	want := []string{"sev sev-critical:expired", "sev sev-high:20 days", "sev sev-info:365 days"}
+	if len(labels) != len(want) {
+		t.Fatalf("certificate labels %q, want %q", labels, want)
+	}
+	for i := range want {
+		if labels[i] != want[i] && !(i == 2 && labels[i] == "sev sev-info:366 days") {
+			t.Errorf("certificate %d: %q, want %q", i, labels[i], want[i])
 		}
 	}
 	if p := b.Problems(); len(p) > 0 {
