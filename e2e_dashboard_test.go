@@ -189,4 +189,15 @@ func TestHTTPReport(t *testing.T) {
 		res.Header.Get("Content-Security-Policy") != dashboard.ReportCSP || !bytes.Contains(body, []byte(`var MODE = "report"`)) {
 		t.Errorf("GET /report: %s %v, %d bytes", res.Status, res.Header, len(body))
 	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, p.url+ReportPath+"?subaccount=nope", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	bad, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Body.Close()
+	msg, _ := io.ReadAll(bad.Body)
+	if bad.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "nope") {
+		t.Errorf("GET /report?subaccount=nope: %s %s, want 400 naming it", bad.Status, msg)
+	}
 }

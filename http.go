@@ -148,7 +148,12 @@ const ReportPath = "/report"
 // reportHandler answers GET /report with the dashboard report (what check --format html writes).
 func reportHandler(cfg tools.Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, err := tools.Dashboard(r.Context(), cfg, schemas.Scope{Subaccount: r.URL.Query().Get("subaccount")}, time.Now())
+		sub := r.URL.Query().Get("subaccount")
+		if _, err := cfg.Fleet.Select(sub); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		d, err := tools.Dashboard(r.Context(), cfg, schemas.Scope{Subaccount: sub}, time.Now())
 		var page []byte
 		if err == nil {
 			page, err = dashboard.Report(d)
