@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
 
@@ -104,6 +108,7 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet), AuditLogger: audit,
 		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,
 		Metrics: o.http.metrics, MetricsAddr: o.http.metricsAddr, Logger: logger,
+		Protected: map[string]http.Handler{"GET " + ReportPath: reportHandler(cfg)},
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
@@ -129,4 +134,32 @@ func readiness(f *fleet.Fleet) func(context.Context) error {
 		}
 		return errors.New("no usable Connectivity service binding")
 	}
+}
+
+// ReportPath serves the dashboard as one HTML page, behind the authentication of /mcp;
+// ?subaccount=NAME narrows it to one subaccount.
+const ReportPath = "/report"
+
+// reportHandler answers GET /report with the dashboard report (what check --format html writes).
+func reportHandler(cfg tools.Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub := r.URL.Query().Get("subaccount")
+		if _, err := cfg.Fleet.Select(sub); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		d, err := tools.Dashboard(r.Context(), cfg, schemas.Scope{Subaccount: sub}, time.Now())
+		var page []byte
+		if err == nil {
+			page, err = dashboard.Report(d)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", dashboard.ReportCSP)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(page) //nolint:errcheck // the client went away
+	})
 }

@@ -5,7 +5,7 @@
 //	btp-connectivity-mcp [flags]                       serve MCP over stdio
 //	btp-connectivity-mcp --http ADDR [flags]           serve MCP over Streamable HTTP at /mcp
 //	btp-connectivity-mcp call TOOL [--args JSON] [flags]  run one tool and print its result
-//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif] [--new-only] [flags]
+//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif|html] [--new-only] [flags]
 //	                                                   assess once; exit 1 on findings at or above SEVERITY
 //
 // With --demo it serves an embedded simulator instead of SAP, so no account is needed.
@@ -54,7 +54,7 @@ Usage:
   btp-connectivity-mcp [flags]                         serve MCP over stdio
   btp-connectivity-mcp --http ADDR [flags]             serve MCP over Streamable HTTP at /mcp
   btp-connectivity-mcp call TOOL [--args JSON] [flags] run one tool, print its result
-  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif] [--new-only] [flags]
+  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif|html] [--new-only] [flags]
                                                        assess every Cloud Connector once, for cron or CI:
                                                        exit 0 no finding at or above --fail-on, 1 there is one,
                                                        2 usage error, 3 the assessment could not run
@@ -115,7 +115,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings new since the previous read")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
 	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
-	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result) or sarif (SARIF 2.1.0)")
+	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result), sarif (SARIF 2.1.0) or html (the dashboard as one file)")
 	fs.StringVar(&o.minSCC, "min-scc-version", "", "Cloud Connector `version` below which assess_connectors reports version.outdated in every subaccount (default: derived per subaccount, see docs/assessment.md)")
 	fs.IntVar(&o.minJava, "min-java", assess.DefaultMinJava, "Java `major` version below which assess_connectors reports version.java")
 	fs.StringVar(&o.accepted, "accepted-risks", os.Getenv("CONNECTIVITY_ACCEPTED_RISKS"), "YAML or JSON `file` of accepted risks (env CONNECTIVITY_ACCEPTED_RISKS; see docs/assessment.md)")
@@ -185,7 +185,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	case "check":
 		if err := checkUsage(o); err != nil {
-			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif]\n", err)
+			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif|html]\n", err)
 			return 2
 		}
 	default:
@@ -427,8 +427,8 @@ func checkUsage(o *options) error {
 	if assess.Severity(o.failOn).Rank() < 0 {
 		return fmt.Errorf("--fail-on must be one of critical, high, medium, low, info; got %q", o.failOn)
 	}
-	if !slices.Contains([]string{"text", "json", "sarif"}, o.format) {
-		return fmt.Errorf("--format must be text, json or sarif, got %q", o.format)
+	if !slices.Contains([]string{"text", "json", "sarif", "html"}, o.format) {
+		return fmt.Errorf("--format must be text, json, sarif or html, got %q", o.format)
 	}
 	return nil
 }
@@ -450,6 +450,11 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		err = enc.Encode(out)
 	case "sarif":
 		err = report.WriteSARIF(stdout, out, version)
+	case "html": // the dashboard: the same read (cached), every finding, the trend and changes
+		var d schemas.Dashboard
+		if d, err = tools.Dashboard(ctx, cfg, schemas.Scope{}, time.Now()); err == nil {
+			err = report.HTML(stdout, d)
+		}
 	default:
 		verdict = stdout
 		err = report.Text(stdout, out)

@@ -71,6 +71,9 @@ type Config struct {
 	// unauthenticated on a listener of its own.
 	Metrics     *Metrics
 	MetricsAddr string
+	// Protected are more handlers served behind the same authentication as /mcp, by ServeMux
+	// pattern, e.g. "GET /report".
+	Protected map[string]http.Handler
 	// ShutdownTimeout bounds the wait for calls in flight at shutdown; default DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// MaxBodyBytes is the largest request body of /mcp; larger ones are answered 413. Default
@@ -344,6 +347,9 @@ func (s *Server) handler() http.Handler {
 	protected.Handle(MCPPath, s.readBody(mcpHandler))
 	if s.cfg.Metrics != nil && s.cfg.MetricsAddr == "" {
 		protected.Handle(MetricsPath, s.cfg.Metrics.Handler())
+	}
+	for pattern, h := range s.cfg.Protected {
+		protected.Handle(pattern, h)
 	}
 	var guarded http.Handler = protected
 	if s.cfg.StaticToken != nil || s.cfg.XSUAA != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 func assessConnectors(cfg Config) server.ServerTool {
-	return New(cfg.Logger, Definition{
+	return withDashboard(New(cfg.Logger, Definition{
 		Name:  "assess_connectors",
 		Title: "Assess Cloud Connector health",
 		Description: `Assesses every Cloud Connector: findings worst first (rule id, severity, fingerprint, connector, evidence, new, first_seen), each rule's remediation once under rules; accepted risks marked and counted apart.
@@ -22,7 +22,7 @@ Use it first to triage.
 Example question: "Which of our Cloud Connectors need attention, and what do we do first?"`,
 	}, func(ctx context.Context, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
 		return RunAssessment(ctx, cfg, in)
-	})
+	}))
 }
 
 // RunAssessment reads the landscape and assesses it, as assess_connectors does; the check command

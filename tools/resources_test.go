@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -62,12 +64,12 @@ func TestResourcesList(t *testing.T) {
 	var uris []string
 	for _, r := range res.Resources {
 		uris = append(uris, r.URI)
-		if r.MIMEType != "application/json" || r.Description == "" || r.Title == "" {
+		if mime := cmp.Or(map[string]string{dashboard.URI: dashboard.MIMEType}[r.URI], jsonMIME); r.MIMEType != mime || r.Description == "" || r.Title == "" {
 			t.Errorf("resource %+v lacks a MIME type, title or description", r)
 		}
 	}
 	slices.Sort(uris)
-	if !slices.Equal(uris, []string{changesURI, connectorsURI, findingsURI}) {
+	if !slices.Equal(uris, []string{changesURI, connectorsURI, dashboard.DataURI, findingsURI, dashboard.URI}) {
 		t.Errorf("resources %v", uris)
 	}
 	templates, err := c.ListResourceTemplates(t.Context(), mcp.ListResourceTemplatesRequest{})

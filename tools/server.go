@@ -164,6 +164,7 @@ func NewServer(cfg Config) *server.MCPServer {
 	s.AddTools(All(cfg)...)
 	s.AddPrompts(Prompts(cfg)...)
 	s.AddResources(Resources(cfg)...)
+	s.AddResources(DashboardResources(cfg)...) // the MCP App and its data
 	s.AddResourceTemplates(ResourceTemplates(cfg)...)
 	return s
 }
