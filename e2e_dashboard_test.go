@@ -161,7 +161,7 @@ func TestHTTPReport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}
-	const token = "report-e2e-token-7c41d0"
+	const token = "report-e2e-token-7c41d0-0123456789abcdef"
 	p := startHTTP(t, []string{"HOME=" + t.TempDir(), "MCP_AUTH_TOKEN=" + token}, "--demo", "--http", "127.0.0.1:0", "--log-level", "info")
 	get := func(auth string) *http.Response {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, p.url+ReportPath, nil)
