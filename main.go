@@ -5,13 +5,14 @@
 //	btp-connectivity-mcp [flags]                       serve MCP over stdio
 //	btp-connectivity-mcp --http ADDR [flags]           serve MCP over Streamable HTTP at /mcp
 //	btp-connectivity-mcp call TOOL [--args JSON] [flags]  run one tool and print its result
-//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif] [--new-only] [flags]
+//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif] [--new-only [--cursor NAME]] [flags]
 //	                                                   assess once; exit 1 on findings at or above SEVERITY
 //
 // With --demo it serves an embedded simulator instead of SAP, so no account is needed.
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -54,7 +55,7 @@ Usage:
   btp-connectivity-mcp [flags]                         serve MCP over stdio
   btp-connectivity-mcp --http ADDR [flags]             serve MCP over Streamable HTTP at /mcp
   btp-connectivity-mcp call TOOL [--args JSON] [flags] run one tool, print its result
-  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif] [--new-only] [flags]
+  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif] [--new-only [--cursor NAME]] [flags]
                                                        assess every Cloud Connector once, for cron or CI:
                                                        exit 0 no finding at or above --fail-on, 1 there is one,
                                                        2 usage error, 3 the assessment could not run
@@ -90,6 +91,7 @@ type options struct {
 	retention   time.Duration
 	watch       time.Duration // --watch-interval
 	newOnly     bool          // check only
+	cursor      string        // check --new-only: the alert cursor
 	http        httpOptions
 	extraArgs   []string
 }
@@ -112,7 +114,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.history, "history", os.Getenv("CONNECTIVITY_HISTORY"), "history store: a SQLite `file`, a postgres:// URL, or off (env CONNECTIVITY_HISTORY; default: a bound PostgreSQL service, else $XDG_STATE_HOME/btp-connectivity-mcp/history.db; in memory with --demo)")
 	fs.DurationVar(&o.retention, "history-retention", 400*24*time.Hour, "how long history keeps changes")
 	fs.DurationVar(&o.watch, "watch-interval", tools.DefaultWatchInterval, "how often subscribed resources are re-read (never below --cache-ttl)")
-	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings new since the previous read")
+	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings not yet reported to --cursor (needs history)")
+	fs.StringVar(&o.cursor, "cursor", defaultCursor, "with check --new-only: the `name` of this consumer of alerts; each finding is reported to it once, whoever else reads (letters, digits, '.', '_', '-')")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
 	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
 	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result) or sarif (SARIF 2.1.0)")
@@ -185,7 +188,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	case "check":
 		if err := checkUsage(o); err != nil {
-			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif]\n", err)
+			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif] [--new-only [--cursor NAME]]\n", err)
 			return 2
 		}
 	default:
@@ -427,48 +430,80 @@ func checkUsage(o *options) error {
 	if !slices.Contains([]string{"text", "json", "sarif"}, o.format) {
 		return fmt.Errorf("--format must be text, json or sarif, got %q", o.format)
 	}
+	if err := checkCursor(o.cursor); err != nil {
+		return err
+	}
 	return nil
 }
 
 // runCheck assesses every Cloud Connector once and prints the result: exit 0 when no finding is
 // at or above --fail-on, 1 when one is, checkNotRun when the assessment could not run.
+//
+// With --new-only it fails only on findings its consumer (the alert cursor --cursor) has not been
+// told yet, and moves the cursor once the report is written.
 func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
 	out, err := tools.RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)
 		return checkNotRun
 	}
-	verdict := stderr // stdout holds only the JSON or SARIF document
+	counts, what := out.Counts, ""
+	var store history.Store
+	var reads []reportedRead
+	if o.newOnly {
+		if store = cfg.History.Store(); store == nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %s\n", cmp.Or(out.History, errString(cfg.History.Unavailable()), "history is off"))
+			return checkNotRun
+		}
+		reads = fleetReads(cfg.Fleet)
+		if err := markUnreported(ctx, store, o.cursor, &out, reads); err != nil {
+			fmt.Fprintln(stderr, "btp-connectivity-mcp check --new-only:", err)
+			return checkNotRun
+		}
+		counts, what = *out.NewCounts, "new "
+	}
+	code, verdict := 0, fmt.Sprintf("PASS: no %sfinding at or above %s (--fail-on %s)\n", what, o.failOn, o.failOn)
+	if n := countAtLeast(counts, assess.Severity(o.failOn)); n > 0 {
+		code, verdict = 1, fmt.Sprintf("FAIL: %d %sfinding(s) at or above %s (--fail-on %s)\n", n, what, o.failOn, o.failOn)
+	}
+	// The report is written whole, then checked: the cursor moves only past a report that was.
+	var doc bytes.Buffer
 	switch o.format {
 	case "json":
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(&doc)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(out)
 	case "sarif":
-		err = report.WriteSARIF(stdout, out, version)
+		err = report.WriteSARIF(&doc, out, version)
 	default:
-		verdict = stdout
-		err = report.Text(stdout, out)
+		if err = report.Text(&doc, out); err == nil {
+			doc.WriteString(verdict) // stdout holds only the JSON or SARIF document
+			verdict = ""
+		}
+	}
+	if err == nil {
+		_, err = stdout.Write(doc.Bytes())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check: writing the result:", err)
 		return checkNotRun
 	}
-	counts, what := out.Counts, ""
+	fmt.Fprint(stderr, verdict)
 	if o.newOnly {
-		if out.NewCounts == nil {
-			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %s\n", cmp.Or(out.History, "history is off"))
-			return checkNotRun
+		if err := markReported(ctx, store, o.cursor, reads); err != nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %v; the next run reports these findings again\n", err)
 		}
-		counts, what = *out.NewCounts, "new "
 	}
-	if n := countAtLeast(counts, assess.Severity(o.failOn)); n > 0 {
-		fmt.Fprintf(verdict, "FAIL: %d %sfinding(s) at or above %s (--fail-on %s)\n", n, what, o.failOn, o.failOn)
-		return 1
+	return code
+}
+
+// errString is err's message, "" for nil.
+func errString(err error) string {
+	if err == nil {
+		return ""
 	}
-	fmt.Fprintf(verdict, "PASS: no %sfinding at or above %s (--fail-on %s)\n", what, o.failOn, o.failOn)
-	return 0
+	return err.Error()
 }
 
 // countAtLeast returns how many findings counted in c (accepted ones never count) are at least
