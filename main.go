@@ -463,8 +463,16 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		counts, what = *out.NewCounts, "new "
 	}
 	code, verdict := 0, fmt.Sprintf("PASS: no %sfinding at or above %s (--fail-on %s)\n", what, o.failOn, o.failOn)
+	var fails []string
 	if n := countAtLeast(counts, assess.Severity(o.failOn)); n > 0 {
-		code, verdict = 1, fmt.Sprintf("FAIL: %d %sfinding(s) at or above %s (--fail-on %s)\n", n, what, o.failOn, o.failOn)
+		fails = append(fails, fmt.Sprintf("%d %sfinding(s) at or above %s (--fail-on %s)", n, what, o.failOn, o.failOn))
+	}
+	if unread := unreadBelow(out.Findings, assess.Severity(o.failOn)); len(unread) > 0 {
+		// Nothing can be said of a subaccount that was not read: never a pass, whatever --fail-on.
+		fails = append(fails, fmt.Sprintf("%d subaccount(s) could not be read: %s", len(unread), strings.Join(unread, ", ")))
+	}
+	if len(fails) > 0 {
+		code, verdict = 1, "FAIL: "+strings.Join(fails, "; ")+"\n"
 	}
 	// The report is written whole, then checked: the cursor moves only past a report that was.
 	var doc bytes.Buffer
@@ -504,6 +512,18 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// unreadBelow returns the subaccounts that could not be read whose (not accepted) finding is below
+// threshold, so that countAtLeast did not count it.
+func unreadBelow(findings []schemas.Finding, threshold assess.Severity) []string {
+	var out []string
+	for _, f := range findings {
+		if f.ID == assess.RuleSubaccountUnreachable && f.Accepted == nil && !assess.Severity(f.Severity).AtLeast(threshold) {
+			out = append(out, f.Subaccount)
+		}
+	}
+	return out
 }
 
 // countAtLeast returns how many findings counted in c (accepted ones never count) are at least

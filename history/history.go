@@ -23,6 +23,9 @@
 //   - Writers of one subaccount are serialised: SQLite by immediate transactions (WAL, a 30 s busy
 //     timeout), PostgreSQL by a transaction-scoped advisory lock, so concurrent processes neither
 //     fail with "database is locked" nor lose a read.
+//   - Alert cursors ([Store.Unreported], [Store.MarkReported]) remember, per consumer of alerts
+//     (a cron job's check --new-only) and subaccount, the read last reported to it: other readers
+//     never consume its alerts, and a finding that comes back or changes severity is news again.
 //   - Schema versions live in a meta table; [Open] upgrades an older store in one transaction and
 //     refuses a newer one ([ErrNewerSchema]). An existing SQLite file is checked read-only first.
 //
