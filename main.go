@@ -104,7 +104,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("btp-connectivity-mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&o.bindings, "binding", "service key `[NAME=]PATH` (JSON file or Kyma binding folder), NAME naming the subaccount; repeat for several subaccounts")
+	fs.Var(&o.bindings, "binding", "service key `[NAME=]PATH` (JSON file or Kyma binding folder), NAME (letters, digits, '.', '_', '-') naming the subaccount; repeat for several subaccounts")
 	fs.BoolVar(&o.demo, "demo", false, "serve the embedded simulator instead of SAP (no account needed)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level` on stderr: debug, info, warn, error")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
@@ -130,12 +130,21 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseArgs parses flags that may stand before and after positional arguments.
+// parseArgs parses flags that may stand before and after positional arguments. --help prints
+// the usage; a mistake prints only itself and where the usage is, so it does not scroll away.
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := newFlagSet(o, stderr)
+	usage := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on every mistake too
+	fs.SetOutput(io.Discard)
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			usage()
+			return nil, err
+		} else if err != nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp: %v\nRun btp-connectivity-mcp --help for the usage and every flag.\n", err)
 			return nil, err
 		}
 		if fs.NArg() == 0 {
