@@ -4,7 +4,7 @@ package schemas
 type AssessConnectorsInput struct {
 	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe."`
 	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about this Connector ID."`
-	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return (1-500)."`
+	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most findings to return."`
 	Scope
 }
 
