@@ -757,7 +757,7 @@ func TestWrongJSONTypesAreErrors(t *testing.T) {
 		{"unknown object", `{"hello": "world"}`, "not a service key"},
 		{"not JSON", `{"clientid": `, "not valid JSON"},
 		{"cf service-key output, header and all", "Getting key my-key for service instance my-conn as admin@example.com...\n\n{\n  \"clientid\": \"c\"\n}\n",
-			`the "Getting key …" line that cf service-key prints before the key: delete the 2 line(s) before the first "{", or write the file again with cf service-key SERVICE_INSTANCE KEY_NAME | sed 1,2d > FILE`},
+			`the "Getting key …" line that cf service-key prints before the key: delete the 2 line(s) before the first "{", or write the file again with cf service-key SERVICE_INSTANCE KEY_NAME | sed -n '/^{/,$p' > FILE`},
 		{"other text before the key", "my key:\n{\"clientid\": \"c\"}", `the file has 1 line(s) of text before the JSON: delete everything before the first "{"`},
 		{"connectivity_service a number", `{"clientid": "c", "connectivity_service": 7}`, "connectivity_service: expected an object, got a number"},
 		{"connectivity_service bad text", `{"clientid": "c", "connectivity_service": "{nope"}`, "connectivity_service: expected a JSON object"},

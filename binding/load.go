@@ -457,7 +457,7 @@ func textBeforeJSON(data []byte) string {
 	if bytes.HasPrefix(data, []byte("Getting key")) {
 		return fmt.Sprintf("the file starts with the \"Getting key …\" line that cf service-key prints before the key: "+
 			"delete the %d line(s) before the first \"{\", or write the file again with "+
-			"cf service-key SERVICE_INSTANCE KEY_NAME | sed 1,%dd > FILE", lines, lines)
+			"cf service-key SERVICE_INSTANCE KEY_NAME | sed -n '/^{/,$p' > FILE", lines)
 	}
 	return fmt.Sprintf("the file has %d line(s) of text before the JSON: delete everything before the first \"%c\"", max(lines, 1), data[start])
 }
