@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
 
 // Alert cursors: check --new-only reports what its consumer (--cursor NAME, default "check") has
@@ -28,6 +31,24 @@ func checkCursor(name string) error {
 		return fmt.Errorf("--cursor must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter or digit), such as nightly-cron; got %q", name)
 	}
 	return nil
+}
+
+// unreportedOnly narrows the new flags and new_counts of out to the findings not yet reported to
+// cursor, and returns what moves the cursor past them, to call once the report is written.
+func unreportedOnly(ctx context.Context, cfg tools.Config, cursor string, out *schemas.AssessConnectorsOutput) (reported func() error, err error) {
+	store := cfg.History.Store()
+	if store == nil {
+		why := cmp.Or(out.History, "history is off")
+		if err := cfg.History.Unavailable(); err != nil {
+			why = err.Error()
+		}
+		return nil, errors.New(why)
+	}
+	reads := fleetReads(cfg.Fleet)
+	if err := markUnreported(ctx, store, cursor, out, reads); err != nil {
+		return nil, err
+	}
+	return func() error { return markReported(ctx, store, cursor, reads) }, nil
 }
 
 // reportedRead is the read of one subaccount that a check reports: where its alert cursor moves.

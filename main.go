@@ -13,7 +13,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -457,15 +456,9 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		return checkNotRun
 	}
 	counts, what := out.Counts, ""
-	var store history.Store
-	var reads []reportedRead
+	var reported func() error // moves the alert cursor
 	if o.newOnly {
-		if store = cfg.History.Store(); store == nil {
-			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %s\n", cmp.Or(out.History, errString(cfg.History.Unavailable()), "history is off"))
-			return checkNotRun
-		}
-		reads = fleetReads(cfg.Fleet)
-		if err := markUnreported(ctx, store, o.cursor, &out, reads); err != nil {
+		if reported, err = unreportedOnly(ctx, cfg, o.cursor, &out); err != nil {
 			fmt.Fprintln(stderr, "btp-connectivity-mcp check --new-only:", err)
 			return checkNotRun
 		}
@@ -493,9 +486,9 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		err = enc.Encode(out)
 	case "sarif":
 		err = report.WriteSARIF(&doc, out, version)
-	default:
+	default: // the verdict follows the table; with json and sarif, stdout holds only the document
 		if err = report.Text(&doc, out); err == nil {
-			doc.WriteString(verdict) // stdout holds only the JSON or SARIF document
+			doc.WriteString(verdict)
 			verdict = ""
 		}
 	}
@@ -507,20 +500,12 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		return checkNotRun
 	}
 	fmt.Fprint(stderr, verdict)
-	if o.newOnly {
-		if err := markReported(ctx, store, o.cursor, reads); err != nil {
+	if reported != nil {
+		if err := reported(); err != nil {
 			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %v; the next run reports these findings again\n", err)
 		}
 	}
 	return code
-}
-
-// errString is err's message, "" for nil.
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // unreadBelow returns the subaccounts that could not be read whose (not accepted) finding is below
