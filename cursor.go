@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
@@ -100,7 +99,7 @@ func markUnreported(ctx context.Context, store history.Store, cursor string, out
 		_, read := identity[f.Subaccount]
 		f.New = unreported[f.Fingerprint] || !read
 		if f.New && f.Accepted == nil {
-			countSeverity(&counts, f.Severity)
+			counts.Add(f.Severity)
 		}
 	}
 	out.NewCounts = &counts
@@ -115,20 +114,4 @@ func markReported(ctx context.Context, store history.Store, cursor string, reads
 		}
 	}
 	return nil
-}
-
-// countSeverity adds one finding of severity s to c.
-func countSeverity(c *schemas.SeverityCounts, s string) {
-	switch assess.Severity(s) {
-	case assess.Critical:
-		c.Critical++
-	case assess.High:
-		c.High++
-	case assess.Medium:
-		c.Medium++
-	case assess.Low:
-		c.Low++
-	case assess.Info:
-		c.Info++
-	}
 }

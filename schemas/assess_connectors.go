@@ -33,6 +33,23 @@ type SeverityCounts struct {
 	Accepted int `json:"accepted"`
 }
 
+// Add counts one finding of severity (critical, high, medium, low or info; anything else is
+// not counted).
+func (c *SeverityCounts) Add(severity string) {
+	switch severity {
+	case "critical":
+		c.Critical++
+	case "high":
+		c.High++
+	case "medium":
+		c.Medium++
+	case "low":
+		c.Low++
+	case "info":
+		c.Info++
+	}
+}
+
 // AssessmentPolicy says what the version rules measured against.
 type AssessmentPolicy struct {
 	MinJavaMajor int          `json:"min_java_major"`
