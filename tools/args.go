@@ -24,7 +24,7 @@ import (
 
 // The argument layer forgives what models commonly get wrong, guided by the input schema: "42"
 // for 42, "true" for true, "x" for ["x"], null for an absent argument, "https" for the enum
-// value "HTTPS", a number above the schema's maximum for the maximum (limit 1000 lists 500). It fills declared defaults, refuses unknown arguments with the valid names,
+// value "HTTPS". It fills declared defaults, refuses unknown arguments with the valid names,
 // then checks the arguments with schemas.Validate (the one validator in the binary) and turns
 // each violation into a sentence naming the argument. mcp-go's input validation
 // (server.WithInputSchemaValidation) would refuse the slips, so the server does not enable it.
@@ -34,7 +34,6 @@ type argProp struct {
 	Type    string   `json:"type"`
 	Enum    []any    `json:"enum"`
 	Default any      `json:"default"`
-	Maximum *float64 `json:"maximum"`
 	Items   *argProp `json:"items"`
 }
 
@@ -114,11 +113,6 @@ func (p *argProp) normalise(v any) any {
 	case "integer", "number":
 		if _, err := strconv.ParseFloat(trimmed, 64); isString && err == nil && json.Valid([]byte(trimmed)) {
 			v = json.Number(trimmed)
-		}
-		if n, ok := v.(json.Number); ok && p.Maximum != nil {
-			if f, err := n.Float64(); err == nil && f > *p.Maximum {
-				v = json.Number(strconv.FormatFloat(*p.Maximum, 'f', -1, 64)) // above the maximum: the maximum (a limit of 1000 lists 500)
-			}
 		}
 		if n, ok := v.(json.Number); ok && p.Type == "integer" {
 			if f, err := n.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
