@@ -394,6 +394,11 @@ func TestCheckFleet(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, stdout)
 		}
 	}
+	// A subaccount that was not read never passes, whatever --fail-on says.
+	code, stdout, stderr = assessRun("--binding", prod, "--binding", dev, "--log-level", "error", "--timeout", "5s", "check", "--fail-on", "critical")
+	if code != 1 || !strings.HasSuffix(stdout, "FAIL: 1 subaccount(s) could not be read: acme-dev\n") {
+		t.Errorf("check --fail-on critical over prod and dev: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	code, stdout, stderr = assessRun("--binding", dev, "--binding", lab, "--log-level", "error", "--timeout", "5s", "check")
 	if code != 3 || !strings.Contains(stderr, "no subaccount could be read: subaccount acme-dev (binding dev): authentication with XSUAA failed") ||
 		!strings.Contains(stderr, "subaccount acme-lab (binding lab): ") {

@@ -5,14 +5,14 @@
 //	btp-connectivity-mcp [flags]                       serve MCP over stdio
 //	btp-connectivity-mcp --http ADDR [flags]           serve MCP over Streamable HTTP at /mcp
 //	btp-connectivity-mcp call TOOL [--args JSON] [flags]  run one tool and print its result
-//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif|html] [--new-only] [flags]
+//	btp-connectivity-mcp check [--fail-on SEVERITY] [--format text|json|sarif|html] [--new-only [--cursor NAME]] [flags]
 //	                                                   assess once; exit 1 on findings at or above SEVERITY
 //
 // With --demo it serves an embedded simulator instead of SAP, so no account is needed.
 package main
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,7 +54,7 @@ Usage:
   btp-connectivity-mcp [flags]                         serve MCP over stdio
   btp-connectivity-mcp --http ADDR [flags]             serve MCP over Streamable HTTP at /mcp
   btp-connectivity-mcp call TOOL [--args JSON] [flags] run one tool, print its result
-  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif|html] [--new-only] [flags]
+  btp-connectivity-mcp check [--fail-on high] [--format text|json|sarif|html] [--new-only [--cursor NAME]] [flags]
                                                        assess every Cloud Connector once, for cron or CI:
                                                        exit 0 no finding at or above --fail-on, 1 there is one,
                                                        2 usage error, 3 the assessment could not run
@@ -90,6 +90,7 @@ type options struct {
 	retention   time.Duration
 	watch       time.Duration // --watch-interval
 	newOnly     bool          // check only
+	cursor      string        // check --new-only: the alert cursor
 	http        httpOptions
 	extraArgs   []string
 }
@@ -102,7 +103,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("btp-connectivity-mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&o.bindings, "binding", "service key `[NAME=]PATH` (JSON file or Kyma binding folder), NAME naming the subaccount; repeat for several subaccounts")
+	fs.Var(&o.bindings, "binding", "service key `[NAME=]PATH` (JSON file or Kyma binding folder), NAME (letters, digits, '.', '_', '-') naming the subaccount; repeat for several subaccounts")
 	fs.BoolVar(&o.demo, "demo", false, "serve the embedded simulator instead of SAP (no account needed)")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level` on stderr: debug, info, warn, error")
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
@@ -112,7 +113,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.history, "history", os.Getenv("CONNECTIVITY_HISTORY"), "history store: a SQLite `file`, a postgres:// URL, or off (env CONNECTIVITY_HISTORY; default: a bound PostgreSQL service, else $XDG_STATE_HOME/btp-connectivity-mcp/history.db; in memory with --demo)")
 	fs.DurationVar(&o.retention, "history-retention", 400*24*time.Hour, "how long history keeps changes")
 	fs.DurationVar(&o.watch, "watch-interval", tools.DefaultWatchInterval, "how often subscribed resources are re-read (never below --cache-ttl)")
-	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings new since the previous read")
+	fs.BoolVar(&o.newOnly, "new-only", false, "with check: fail only on findings not yet reported to --cursor (needs history)")
+	fs.StringVar(&o.cursor, "cursor", defaultCursor, "with check --new-only: the `name` of this consumer of alerts; each finding is reported to it once, whoever else reads (letters, digits, '.', '_', '-')")
 	fs.StringVar(&o.toolArgs, "args", "{}", "with call: the tool's arguments as a JSON object")
 	fs.StringVar(&o.failOn, "fail-on", string(assess.High), "with check: exit 1 when a finding is at least this `severity`: critical, high, medium, low, info")
 	fs.StringVar(&o.format, "format", "text", "with check: output `format`, text (a table), json (the assess_connectors result), sarif (SARIF 2.1.0) or html (the dashboard as one file)")
@@ -127,12 +129,21 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseArgs parses flags that may stand before and after positional arguments.
+// parseArgs parses flags that may stand before and after positional arguments. --help prints
+// the usage; a mistake prints only itself and where the usage is, so it does not scroll away.
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := newFlagSet(o, stderr)
+	usage := fs.Usage
+	fs.Usage = func() {} // the flag package calls it on every mistake too
+	fs.SetOutput(io.Discard)
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			usage()
+			return nil, err
+		} else if err != nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp: %v\nRun btp-connectivity-mcp --help for the usage and every flag.\n", err)
 			return nil, err
 		}
 		if fs.NArg() == 0 {
@@ -185,7 +196,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	case "check":
 		if err := checkUsage(o); err != nil {
-			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif|html]\n", err)
+			fmt.Fprintf(stderr, "%v\nusage: btp-connectivity-mcp check [--fail-on critical|high|medium|low|info] [--format text|json|sarif|html] [--new-only [--cursor NAME]]\n", err)
 			return 2
 		}
 	default:
@@ -430,53 +441,91 @@ func checkUsage(o *options) error {
 	if !slices.Contains([]string{"text", "json", "sarif", "html"}, o.format) {
 		return fmt.Errorf("--format must be text, json, sarif or html, got %q", o.format)
 	}
+	if err := checkCursor(o.cursor); err != nil {
+		return err
+	}
 	return nil
 }
 
 // runCheck assesses every Cloud Connector once and prints the result: exit 0 when no finding is
 // at or above --fail-on, 1 when one is, checkNotRun when the assessment could not run.
+//
+// With --new-only it fails only on findings its consumer (the alert cursor --cursor) has not been
+// told yet, and moves the cursor once the report is written.
 func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
 	out, err := tools.RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)
 		return checkNotRun
 	}
-	verdict := stderr // stdout holds only the JSON or SARIF document
+	counts, what := out.Counts, ""
+	var reported func() error // moves the alert cursor
+	if o.newOnly {
+		if reported, err = unreportedOnly(ctx, cfg, o.cursor, &out); err != nil {
+			fmt.Fprintln(stderr, "btp-connectivity-mcp check --new-only:", err)
+			return checkNotRun
+		}
+		counts, what = *out.NewCounts, "new "
+	}
+	code, verdict := 0, fmt.Sprintf("PASS: no %sfinding at or above %s (--fail-on %s)\n", what, o.failOn, o.failOn)
+	var fails []string
+	if n := countAtLeast(counts, assess.Severity(o.failOn)); n > 0 {
+		fails = append(fails, fmt.Sprintf("%d %sfinding(s) at or above %s (--fail-on %s)", n, what, o.failOn, o.failOn))
+	}
+	if unread := unreadBelow(out.Findings, assess.Severity(o.failOn)); len(unread) > 0 {
+		// Nothing can be said of a subaccount that was not read: never a pass, whatever --fail-on.
+		fails = append(fails, fmt.Sprintf("%d subaccount(s) could not be read: %s", len(unread), strings.Join(unread, ", ")))
+	}
+	if len(fails) > 0 {
+		code, verdict = 1, "FAIL: "+strings.Join(fails, "; ")+"\n"
+	}
+	// The report is written whole, then checked: the cursor moves only past a report that was.
+	var doc bytes.Buffer
 	switch o.format {
 	case "json":
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(&doc)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(out)
 	case "sarif":
-		err = report.WriteSARIF(stdout, out, version)
+		err = report.WriteSARIF(&doc, out, version)
 	case "html": // the dashboard: the same read (cached), every finding, the trend and changes
 		var d schemas.Dashboard
 		if d, err = tools.Dashboard(ctx, cfg, schemas.Scope{}, time.Now()); err == nil {
-			err = report.HTML(stdout, d)
+			err = report.HTML(&doc, d)
 		}
-	default:
-		verdict = stdout
-		err = report.Text(stdout, out)
+	default: // the verdict follows the table; with json, sarif and html, stdout holds only the document
+		if err = report.Text(&doc, out); err == nil {
+			doc.WriteString(verdict)
+			verdict = ""
+		}
+	}
+	if err == nil {
+		_, err = stdout.Write(doc.Bytes())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check: writing the result:", err)
 		return checkNotRun
 	}
-	counts, what := out.Counts, ""
-	if o.newOnly {
-		if out.NewCounts == nil {
-			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %s\n", cmp.Or(out.History, "history is off"))
-			return checkNotRun
+	fmt.Fprint(stderr, verdict)
+	if reported != nil {
+		if err := reported(); err != nil {
+			fmt.Fprintf(stderr, "btp-connectivity-mcp check --new-only: %v; the next run reports these findings again\n", err)
 		}
-		counts, what = *out.NewCounts, "new "
 	}
-	if n := countAtLeast(counts, assess.Severity(o.failOn)); n > 0 {
-		fmt.Fprintf(verdict, "FAIL: %d %sfinding(s) at or above %s (--fail-on %s)\n", n, what, o.failOn, o.failOn)
-		return 1
+	return code
+}
+
+// unreadBelow returns the subaccounts that could not be read whose (not accepted) finding is below
+// threshold, so that countAtLeast did not count it.
+func unreadBelow(findings []schemas.Finding, threshold assess.Severity) []string {
+	var out []string
+	for _, f := range findings {
+		if f.ID == assess.RuleSubaccountUnreachable && f.Accepted == nil && !assess.Severity(f.Severity).AtLeast(threshold) {
+			out = append(out, f.Subaccount)
+		}
 	}
-	fmt.Fprintf(verdict, "PASS: no %sfinding at or above %s (--fail-on %s)\n", what, o.failOn, o.failOn)
-	return 0
+	return out
 }
 
 // countAtLeast returns how many findings counted in c (accepted ones never count) are at least

@@ -257,6 +257,40 @@ func TestPairEvidence(t *testing.T) {
 	t.Errorf("no ha.shadow_disconnected in %v", keys(res))
 }
 
+// TestVersionTitles checks that a title says exactly how far behind a connector is, and that the
+// evidence leaves the bar's basis to the policy (said once per answer).
+func TestVersionTitles(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ version, configured, want string }{
+		{"2.15.0", "2.18.2", "Cloud Connector 2.15.0 is three releases behind 2.18.2"},
+		{"2.17.1", "2.18.2", "Cloud Connector 2.17.1 is a release behind 2.18.2"},
+		{"2.18.1", "2.18.2", "Cloud Connector 2.18.1 is a patch behind 2.18.2"},
+		{"2.18.0", "2.18.2", "Cloud Connector 2.18.0 is two patches behind 2.18.2"},
+		{"2.4.0", "2.18.2", "Cloud Connector 2.4.0 is 14 releases behind 2.18.2"},
+		{"1.9.3", "2.18.2", "Cloud Connector 1.9.3 is a major version behind 2.18.2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			t.Parallel()
+			snap := snapshot("sub", connector{id: "c", role: "standalone", version: tt.version})
+			res := run(t, snap, assess.Policy{MinSCCVersion: tt.configured})
+			for _, f := range res.Findings {
+				if f.Rule != assess.RuleVersionOutdated {
+					continue
+				}
+				if f.Title != tt.want {
+					t.Errorf("title %q, want %q", f.Title, tt.want)
+				}
+				if _, ok := f.Evidence["basis"]; ok || f.Evidence["agent_version"] != tt.version || f.Evidence["min_scc_version"] != tt.configured {
+					t.Errorf("evidence %v, want agent_version and min_scc_version only", f.Evidence)
+				}
+				return
+			}
+			t.Errorf("no version.outdated finding in %v", keys(res))
+		})
+	}
+}
+
 func TestVersionPolicy(t *testing.T) {
 	versions := func(sub string, vs ...string) []connector {
 		var out []connector

@@ -125,7 +125,7 @@ func versionBars(snap *connectivity.Snapshot, configured string) (bars, error) {
 
 // version reports an agent_version below its subaccount's bar, or one that cannot be read.
 // A connector a release line or more behind is medium; one on the bar's release line but
-// behind on patches is low.
+// behind on patches is low. The bar's basis is said once, in the answer's policy.
 func (a *assessor) version(i int, b bars) {
 	c := &a.snap.Connectors[i]
 	v, err := ParseVersion(c.AgentVersion)
@@ -142,16 +142,36 @@ func (a *assessor) version(i int, b bars) {
 	if bar == nil || bar.Source == "none" || v.Compare(bar.min) >= 0 {
 		return
 	}
-	severity, behind := Medium, "a release behind"
+	severity := Medium
 	if v.Major == bar.min.Major && v.Minor == bar.min.Minor {
-		severity, behind = Low, "a patch behind"
+		severity = Low
 	}
-	basis := "the configured minimum (--min-scc-version)"
-	if bar.Source == "derived" {
-		basis = "the newest patch of release " + bar.Release + ", which at least half of this subaccount's connectors run or exceed"
+	a.add(i, RuleVersionOutdated, severity, "", "Cloud Connector "+c.AgentVersion+" is "+behind(v, bar.min)+" "+bar.Min,
+		map[string]string{"agent_version": c.AgentVersion, "min_scc_version": bar.Min})
+}
+
+// behind says how far v is behind bar (v < bar): "three releases behind", "a patch behind",
+// "a major version behind".
+func behind(v, bar Version) string {
+	switch {
+	case v.Major < bar.Major:
+		return count(bar.Major-v.Major, "major version", "major versions") + " behind"
+	case v.Minor < bar.Minor:
+		return count(bar.Minor-v.Minor, "release", "releases") + " behind"
 	}
-	a.add(i, RuleVersionOutdated, severity, "", "Cloud Connector "+c.AgentVersion+" is "+behind+" "+bar.Min,
-		map[string]string{"agent_version": c.AgentVersion, "min_scc_version": bar.Min, "basis": basis})
+	return count(bar.Patch-v.Patch, "patch", "patches") + " behind"
+}
+
+// count writes n things in words: "a release", "three releases", "12 releases".
+func count(n int, one, many string) string {
+	words := []string{"", "a", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
+	if n == 1 {
+		return "a " + one
+	}
+	if n > 1 && n < len(words) {
+		return words[n] + " " + many
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // legacyJava matches java_version values of Java 8 and older ("1.8.0_292"), modernJava those of

@@ -118,12 +118,28 @@ func (r *Result) fail(m meta, problem string) {
 	r.Broken = append(r.Broken, &Error{Name: m.name, Source: m.source, Problems: []string{problem}})
 }
 
+// NameRunes are the characters a binding name given as NAME in --binding NAME=PATH may hold: the
+// characters of Kyma binding folder names (DNS labels) and of the usual service key names, and
+// nothing a shell or a log line would split (no space, no "/", no "=").
+const NameRunes = "._-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// CheckName says why name cannot be the NAME of --binding NAME=PATH, or returns nil.
+func CheckName(name string) error {
+	if name == "" || strings.Trim(name, NameRunes) != "" {
+		return fmt.Errorf("%q is not a binding name: a NAME in --binding NAME=PATH is one or more letters, digits, '.', '_' or '-' (no spaces), such as prod or eu10-dev", name)
+	}
+	return nil
+}
+
 // loadArg loads PATH or NAME=PATH and returns the source; NAME renames one binding, prefixes several.
 func (r *Result) loadArg(arg string) string {
 	name, path, ok := strings.Cut(arg, "=")
-	const nameRunes = "._-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	if _, err := os.Stat(arg); !ok || name == "" || path == "" || strings.Trim(name, nameRunes) != "" || err == nil {
+	if _, err := os.Stat(arg); !ok || path == "" || err == nil {
 		name, path = "", arg // not a name, or a path that contains "="
+	} else if err := CheckName(name); err != nil {
+		m := meta{name: baseName(path), source: "file " + arg}
+		r.fail(m, err.Error()+"; nor is the whole argument a file or folder")
+		return m.source
 	}
 	source := r.loadPath(path)
 	n := len(r.Usable) + len(r.Broken) + len(r.Skipped)
@@ -272,7 +288,7 @@ func (r *Result) parseDocument(data []byte, m meta) {
 		r.fail(m, "the file is empty; expected a service key (JSON)")
 		return
 	} else if err := json.Unmarshal(data, &doc); err != nil {
-		r.fail(m, jsonProblem(err))
+		r.fail(m, cmp.Or(textBeforeJSON(data), jsonProblem(err)))
 		return
 	}
 	top, isObject := doc.(map[string]any)
@@ -428,6 +444,22 @@ func kind(v any) string {
 	t := fmt.Sprintf("%T", v)
 	return cmp.Or(map[string]string{"<nil>": "null", "string": "a string", "float64": "a number", "bool": "a boolean",
 		"map[string]interface {}": "an object", "[]interface {}": "a list"}[t], t)
+}
+
+// textBeforeJSON recognises a JSON document preceded by lines of text, such as the "Getting key …"
+// line that `cf service-key` prints before the key, and says how to strip them; "" otherwise.
+func textBeforeJSON(data []byte) string {
+	start := bytes.IndexAny(data, "{[")
+	if start <= 0 || !json.Valid(data[start:]) {
+		return ""
+	}
+	lines := bytes.Count(data[:start], []byte("\n"))
+	if bytes.HasPrefix(data, []byte("Getting key")) {
+		return fmt.Sprintf("the file starts with the \"Getting key …\" line that cf service-key prints before the key: "+
+			"delete the %d line(s) before the first \"{\", or write the file again with "+
+			"cf service-key SERVICE_INSTANCE KEY_NAME | sed -n '/^{/,$p' > FILE", lines)
+	}
+	return fmt.Sprintf("the file has %d line(s) of text before the JSON: delete everything before the first \"%c\"", max(lines, 1), data[start])
 }
 
 // jsonProblem describes a JSON decoding error without quoting the document.

@@ -46,8 +46,11 @@ func TestLoadReportsEveryBinding(t *testing.T) {
 			wantUsable: []string{"a=b@file " + withEquals}},
 		{name: "NAME=PATH of a broken file", paths: []string{good, "bad=" + notJSON},
 			wantUsable: []string{"service-key@file " + good}, wantBroken: []string{"bad: not valid JSON"}},
-		{name: "not a name: the whole argument is the path", paths: []string{good, "a b=" + missing},
-			wantUsable: []string{"service-key@file " + good}, wantBroken: []string{"missing: cannot read it"}},
+		{name: "not a name, and no such path", paths: []string{good, "my prod=" + missing},
+			wantUsable: []string{"service-key@file " + good},
+			wantBroken: []string{`missing: "my prod" is not a binding name: a NAME in --binding NAME=PATH is one or more letters, digits, '.', '_' or '-' (no spaces)`}},
+		{name: "an empty name", paths: []string{good, "=" + missing},
+			wantUsable: []string{"service-key@file " + good}, wantBroken: []string{`missing: "" is not a binding name`}},
 		{name: "NAME=PATH holding several bindings", paths: []string{"cf=" + bindingFixture("vcap-services.json")},
 			wantUsable: []string{
 				"cf/my-conn-api@file " + bindingFixture("vcap-services.json"),

@@ -23,6 +23,9 @@
 //   - Writers of one subaccount are serialised: SQLite by immediate transactions (WAL, a 30 s busy
 //     timeout), PostgreSQL by a transaction-scoped advisory lock, so concurrent processes neither
 //     fail with "database is locked" nor lose a read.
+//   - Alert cursors ([Store.Unreported], [Store.MarkReported]) remember, per consumer of alerts
+//     (a cron job's check --new-only) and subaccount, the read last reported to it: other readers
+//     never consume its alerts, and a finding that comes back or changes severity is news again.
 //   - Schema versions live in a meta table; [Open] upgrades an older store in one transaction and
 //     refuses a newer one ([ErrNewerSchema]). An existing SQLite file is checked read-only first.
 //
@@ -170,8 +173,19 @@ type Store interface {
 	// FirstSeen reports, for the fingerprints the store knows, when each was first recorded for
 	// subaccount and whether it is new in its latest recorded read. Call it after Record.
 	FirstSeen(ctx context.Context, subaccount string, fingerprints []string) (map[string]FirstSeen, error)
-	// Prune deletes changes observed before before, findings resolved before it, and subaccounts
-	// not read since, then refreshes the query planner's statistics; it returns the number of
+	// Unreported returns, of fingerprints (findings of subaccount in a read the consumer is about
+	// to report), those not yet reported to the consumer named cursor: all of them when it has
+	// reported no read of subaccount yet; else each one that the store does not hold as present
+	// since a read at or before the one last reported, at the same severity. A finding that
+	// resolved and came back, or changed severity, after that read is unreported again; one the
+	// store has not recorded yet is unreported. Other consumers' cursors and reads recorded by
+	// anyone else (an interactive server) never make a finding reported.
+	Unreported(ctx context.Context, cursor, subaccount string, fingerprints []string) (map[string]bool, error)
+	// MarkReported moves the consumer cursor forward to the read of subaccount at at, once the
+	// consumer has written its report of that read; a cursor never moves backwards.
+	MarkReported(ctx context.Context, cursor, subaccount string, at time.Time) error
+	// Prune deletes changes observed before before, findings resolved before it, subaccounts
+	// not read since and alert cursors not moved since, then refreshes the query planner's statistics; it returns the number of
 	// changes deleted. Run it in the background, e.g. daily.
 	Prune(ctx context.Context, before time.Time) (int, error)
 	// Ping reports whether the store is reachable.

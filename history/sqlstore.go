@@ -51,6 +51,12 @@ var migrations = [][]string{{
 	`CREATE INDEX changes_observed ON changes (observed_at)`,
 	`CREATE INDEX changes_subaccount ON changes (subaccount, observed_at)`,
 	`CREATE INDEX changes_worst ON changes (sev_rank, observed_at, id)`, // worst first, newest first
+}, {
+	// Alert cursors: per consumer and subaccount, the read last reported (Unreported, MarkReported).
+	`CREATE TABLE alert_cursors (name TEXT NOT NULL, subaccount TEXT NOT NULL, reported_at BIGINT NOT NULL,
+		PRIMARY KEY (name, subaccount))`,
+	// When a present finding took its severity; 0 for rows written before this step (present_since then applies).
+	`ALTER TABLE findings ADD COLUMN severity_since BIGINT NOT NULL DEFAULT 0`,
 }}
 
 func (s *sqlStore) Describe() string { return s.describe }
@@ -344,11 +350,13 @@ func (s *sqlStore) writeFindings(ctx context.Context, tx *sql.Tx, sub string, at
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (subaccount, fingerprint, first_seen, present_since, resolved_at,
-			rule, severity, client_id, subject, title) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+			rule, severity, client_id, subject, title, severity_since) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (subaccount, fingerprint) DO UPDATE SET rule = excluded.rule, severity = excluded.severity,
 			client_id = excluded.client_id, subject = excluded.subject, title = excluded.title, resolved_at = 0,
-			present_since = CASE WHEN findings.resolved_at <> 0 THEN excluded.present_since ELSE findings.present_since END`),
-			sub, f.Fingerprint, now, now, f.Rule, f.Severity, f.ClientID, f.Subject, f.Title); err != nil {
+			present_since = CASE WHEN findings.resolved_at <> 0 THEN excluded.present_since ELSE findings.present_since END,
+			severity_since = CASE WHEN findings.resolved_at <> 0 OR findings.severity <> excluded.severity
+				THEN excluded.severity_since ELSE findings.severity_since END`),
+			sub, f.Fingerprint, now, now, f.Rule, f.Severity, f.ClientID, f.Subject, f.Title, now); err != nil {
 			return err
 		}
 	}
@@ -391,6 +399,51 @@ func (s *sqlStore) FirstSeen(ctx context.Context, sub string, fingerprints []str
 		}
 	}
 	return out, s.fail(rows.Err())
+}
+
+func (s *sqlStore) Unreported(ctx context.Context, cursor, sub string, fingerprints []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(fingerprints))
+	for _, fp := range fingerprints {
+		out[fp] = true
+	}
+	if cursor == "" || sub == "" {
+		return nil, errors.New("history: an alert cursor needs a name and a subaccount identity")
+	}
+	var reported int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT reported_at FROM alert_cursors WHERE name = ? AND subaccount = ?`), cursor, sub).Scan(&reported)
+	if errors.Is(err, sql.ErrNoRows) || len(fingerprints) == 0 {
+		return out, nil // nothing reported to this consumer yet: everything is news to it
+	}
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	// Present since a read at or before the one reported, at the same severity: reported already.
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT fingerprint FROM findings WHERE subaccount = ? AND resolved_at = 0
+		AND present_since <= ? AND severity_since <= ?`), sub, reported, reported)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fp string
+		if err := rows.Scan(&fp); err != nil {
+			return nil, s.fail(err)
+		}
+		if out[fp] {
+			delete(out, fp)
+		}
+	}
+	return out, s.fail(rows.Err())
+}
+
+func (s *sqlStore) MarkReported(ctx context.Context, cursor, sub string, at time.Time) error {
+	if cursor == "" || sub == "" || at.IsZero() {
+		return errors.New("history: an alert cursor needs a name, a subaccount identity and the time of the read reported")
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO alert_cursors (name, subaccount, reported_at) VALUES (?, ?, ?)
+		ON CONFLICT (name, subaccount) DO UPDATE SET reported_at = excluded.reported_at
+		WHERE alert_cursors.reported_at < excluded.reported_at`), cursor, sub, at.UTC().Round(0).UnixNano())
+	return s.fail(err)
 }
 
 func (s *sqlStore) Changes(ctx context.Context, q Query) (ChangeSet, error) {
@@ -473,6 +526,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 			`DELETE FROM findings WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
 			`DELETE FROM connectors WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
 			`DELETE FROM subaccounts WHERE last_read_at < ?`,
+			`DELETE FROM alert_cursors WHERE reported_at < ?`, // the subaccount was not reported since: start afresh
 			`UPDATE subaccounts SET covered_from = ? WHERE covered_from < ?`,
 		} {
 			args := []any{b}

@@ -4,7 +4,7 @@ package schemas
 type AssessConnectorsInput struct {
 	MinSeverity string `json:"min_severity,omitempty" jsonschema:"enum=critical,enum=high,enum=medium,enum=low,enum=info" jsonschema_description:"Only findings at least this severe."`
 	ClientID    string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only findings about this Connector ID."`
-	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most findings to return (1-500)."`
+	Limit       int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most findings to return."`
 	Scope
 }
 
@@ -31,6 +31,23 @@ type SeverityCounts struct {
 	Low      int `json:"low"`
 	Info     int `json:"info"`
 	Accepted int `json:"accepted"`
+}
+
+// Add counts one finding of severity (critical, high, medium, low or info; anything else is
+// not counted).
+func (c *SeverityCounts) Add(severity string) {
+	switch severity {
+	case "critical":
+		c.Critical++
+	case "high":
+		c.High++
+	case "medium":
+		c.Medium++
+	case "low":
+		c.Low++
+	case "info":
+		c.Info++
+	}
 }
 
 // AssessmentPolicy says what the version rules measured against.

@@ -7,7 +7,7 @@ type FindExposedSystemInput struct {
 	Type     string `json:"type,omitempty" jsonschema:"enum=abapSys,enum=netweaverCE,enum=netweaverGW,enum=applServerJava,enum=BC,enum=PI,enum=hana,enum=otherSAPsys,enum=nonSAPsys" jsonschema_description:"Only this back-end type."`
 	Status   string `json:"status,omitempty" jsonschema:"maxLength=64" jsonschema_description:"Only this status, e.g. exposed."`
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
-	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most systems to return (1-500)."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most systems to return."`
 	Scope
 }
 

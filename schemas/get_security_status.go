@@ -4,7 +4,7 @@ package schemas
 type GetSecurityStatusInput struct {
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
 	MinRisk  string `json:"min_risk,omitempty" jsonschema:"enum=ok,enum=low_risk,enum=medium_risk,enum=unknown,enum=high_risk" jsonschema_description:"Only connectors, checks and findings rated at least this."`
-	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors and findings to return (1-500)."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most connectors and findings to return."`
 	Scope
 }
 

@@ -3,7 +3,7 @@ package schemas
 // ListCloudConnectorsInput are the arguments of list_cloud_connectors.
 type ListCloudConnectorsInput struct {
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
-	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most connectors to return (1-500)."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most connectors to return."`
 	Scope
 }
 

@@ -231,3 +231,21 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate with a broken schema = %v, want a decode error", err)
 	}
 }
+
+// TestLimitBounds: every tool's limit says its range in the schema, where a client can check it,
+// not only in prose.
+func TestLimitBounds(t *testing.T) {
+	t.Parallel()
+	for name, schema := range map[string]map[string]any{
+		"assess_connectors":     decodeSchema[AssessConnectorsInput](t),
+		"find_exposed_system":   decodeSchema[FindExposedSystemInput](t),
+		"get_security_status":   decodeSchema[GetSecurityStatusInput](t),
+		"list_cloud_connectors": decodeSchema[ListCloudConnectorsInput](t),
+		"what_changed":          decodeSchema[WhatChangedInput](t),
+	} {
+		limit, _ := schema["properties"].(map[string]any)["limit"].(map[string]any)
+		if limit["minimum"] != float64(1) || limit["maximum"] != float64(MaxLimit) || limit["default"] != float64(DefaultLimit) {
+			t.Errorf("%s: limit %v, want minimum 1, maximum %d, default %d", name, limit, MaxLimit, DefaultLimit)
+		}
+	}
+}

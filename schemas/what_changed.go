@@ -5,7 +5,7 @@ type WhatChangedInput struct {
 	Since    string `json:"since,omitempty" jsonschema:"maxLength=64" jsonschema_description:"RFC 3339 time or duration such as 24h or 7d; default: the previous read."`
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
 	Kind     string `json:"kind,omitempty" jsonschema:"enum=connector_appeared,enum=connector_disappeared,enum=reconnected,enum=restarted,enum=version_changed,enum=java_changed,enum=role_changed,enum=security_changed,enum=system_exposed,enum=system_removed,enum=system_changed,enum=finding_new,enum=finding_resolved,enum=finding_changed" jsonschema_description:"Only this kind of change."`
-	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,default=50" jsonschema_description:"Most changes to return (1-500)."`
+	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most changes to return."`
 	Scope
 }
 

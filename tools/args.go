@@ -24,9 +24,9 @@ import (
 
 // The argument layer forgives what models commonly get wrong, guided by the input schema: "42"
 // for 42, "true" for true, "x" for ["x"], null for an absent argument, "https" for the enum
-// value "HTTPS". It fills declared defaults, refuses unknown arguments with the valid names,
-// then checks the arguments with schemas.Validate (the one validator in the binary) and turns
-// each violation into a sentence naming the argument. mcp-go's input validation
+// value "HTTPS", a limit above its maximum for the maximum. It fills declared defaults, refuses
+// unknown arguments with the valid names, then checks the arguments with schemas.Validate (the
+// one validator in the binary) and turns each violation into a sentence naming the argument. mcp-go's input validation
 // (server.WithInputSchemaValidation) would refuse the slips, so the server does not enable it.
 
 // argProp is what normalising needs of one property of an input schema.
@@ -34,8 +34,13 @@ type argProp struct {
 	Type    string   `json:"type"`
 	Enum    []any    `json:"enum"`
 	Default any      `json:"default"`
+	Maximum *float64 `json:"maximum"`
 	Items   *argProp `json:"items"`
 }
+
+// pageLimit names the argument that bounds a list: above its maximum it lists the maximum (a
+// limit of 1000 answers 500 items, truncated), where any other number above its maximum is refused.
+const pageLimit = "limit"
 
 // args decodes the arguments of one tool.
 type args struct {
@@ -74,6 +79,11 @@ func (a *args) decode(req mcp.CallToolRequest, in any) error {
 	for name, p := range a.props {
 		if v := cmp.Or(obj[name], p.Default); v != nil {
 			obj[name] = p.normalise(v)
+			if n, ok := obj[name].(json.Number); ok && name == pageLimit && p.Maximum != nil {
+				if f, err := n.Float64(); err == nil && f > *p.Maximum {
+					obj[name] = json.Number(strconv.FormatFloat(*p.Maximum, 'f', -1, 64))
+				}
+			}
 		} else {
 			delete(obj, name) // null means absent
 		}

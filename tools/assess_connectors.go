@@ -154,20 +154,7 @@ func acceptance(a *assess.Acceptance) *schemas.Acceptance {
 	return &schemas.Acceptance{Reason: a.Reason, Owner: a.Owner, Expires: a.Expires}
 }
 
-func countSeverity(c *schemas.SeverityCounts, s assess.Severity) {
-	switch s {
-	case assess.Critical:
-		c.Critical++
-	case assess.High:
-		c.High++
-	case assess.Medium:
-		c.Medium++
-	case assess.Low:
-		c.Low++
-	case assess.Info:
-		c.Info++
-	}
-}
+func countSeverity(c *schemas.SeverityCounts, s assess.Severity) { c.Add(string(s)) }
 
 // severityNames lists the severities for messages and completions.
 func severityNames() []string {

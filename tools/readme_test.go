@@ -76,6 +76,8 @@ type inputProperty struct {
 	Description string `json:"description"`
 	Enum        []any  `json:"enum"`
 	Default     any    `json:"default"`
+	Minimum     *int   `json:"minimum"`
+	Maximum     *int   `json:"maximum"`
 	Required    bool
 }
 
@@ -104,6 +106,9 @@ func renderToolTable(tools []mcp.Tool) (string, error) {
 					vals[i] = "`" + fmt.Sprint(v) + "`"
 				}
 				arg += " One of " + strings.Join(vals, ", ") + "."
+			}
+			if p.Minimum != nil && p.Maximum != nil {
+				arg += fmt.Sprintf(" %d to %d.", *p.Minimum, *p.Maximum)
 			}
 			if p.Default != nil {
 				arg += fmt.Sprintf(" Default `%v`.", p.Default)
