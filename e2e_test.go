@@ -27,6 +27,7 @@ import (
 const e2eExitWithin = 2 * time.Second
 
 func TestE2E(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary; skipped with -short")
 	}

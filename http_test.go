@@ -22,6 +22,7 @@ import (
 // the Connectivity binding (the simulator) and the xsuaa binding (the simulator's Identity).
 
 func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -111,6 +112,7 @@ func (p *httpProc) await(want string) bool {
 }
 
 func TestHTTPWithXSUAA(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{APILatency: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -357,6 +357,7 @@ func writeServiceKey(t *testing.T, sim *simulator.Server, kind simulator.Credent
 // TestStdioGarbage: whatever arrives on stdin, the server answers with JSON-RPC errors where the
 // protocol asks for an answer, never writes anything but JSON-RPC to stdout, and keeps serving.
 func TestStdioGarbage(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -428,6 +429,7 @@ func TestStdioGarbage(t *testing.T) {
 // within 2 s, although a tool call is waiting on a hung Connectivity API; the outgoing request
 // is abandoned.
 func TestStdioShutdown(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"SIGINT", "SIGTERM", "stdin closed"} {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
@@ -482,6 +484,7 @@ func TestStdioShutdown(t *testing.T) {
 // endpoint stops the outgoing request (the simulator's side sees the client go away), and the
 // server keeps serving.
 func TestStdioCancelledNotification(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		fault simulator.Fault
@@ -524,6 +527,7 @@ func TestStdioCancelledNotification(t *testing.T) {
 // TestPlainHTTPOnlyToLoopback: a binding that would send the secret over plain http to another
 // host is refused before any request, with a sentence saying why.
 func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -568,6 +572,7 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 // TestBrokenBindingBesideAGoodOne: a binding that is broken at start is logged and the others are
 // served; a clash of names stops the start with both sources named.
 func TestBrokenBindingBesideAGoodOne(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAcceptedRisks(t *testing.T) {
+	t.Parallel()
 	file := `# accepted on purpose
 accepted:
   - rule: ha.no_shadow
@@ -63,6 +64,7 @@ accepted:
 }
 
 func TestAcceptedRisksBadFiles(t *testing.T) {
+	t.Parallel()
 	entry := func(lines ...string) string {
 		return "accepted:\n  - " + strings.Join(lines, "\n    ") + "\n"
 	}

@@ -77,6 +77,7 @@ func hasNot(t *testing.T, res *assess.Result, prefix ...string) {
 
 // TestSampleLandscapes runs every rule on the demo landscape with and without location IDs.
 func TestSampleLandscapes(t *testing.T) {
+	t.Parallel()
 	common := []string{
 		"security.payload_trace 517203948 payload_trace critical",
 		"security.trust_store 517203948 trust_store high",
@@ -123,6 +124,7 @@ func TestSampleLandscapes(t *testing.T) {
 // TestLargeLandscapePairs checks that pairing by exposed systems finds the same pairs as location
 // IDs do on the large landscape.
 func TestLargeLandscapePairs(t *testing.T) {
+	t.Parallel()
 	count := func(agents []simulator.Agent) map[string]int {
 		n := map[string]int{}
 		for _, f := range run(t, snapshotOf(t, agents, "big"), assess.Policy{}).Findings {
@@ -183,6 +185,7 @@ var (
 )
 
 func TestHighAvailability(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		connectors []connector
@@ -240,6 +243,7 @@ func TestHighAvailability(t *testing.T) {
 }
 
 func TestPairEvidence(t *testing.T) {
+	t.Parallel()
 	res := run(t, snapshot("sub",
 		connector{id: "m1", role: "master", by: "hr", version: "2.17.1", systems: sysA},
 		connector{id: "s1", role: "shadow", by: "hr", version: "2.17.1", systems: sysA, disconnected: true}), assess.Policy{})
@@ -258,6 +262,7 @@ func TestPairEvidence(t *testing.T) {
 }
 
 func TestVersionPolicy(t *testing.T) {
+	t.Parallel()
 	versions := func(sub string, vs ...string) []connector {
 		var out []connector
 		for i, v := range vs {
@@ -307,6 +312,7 @@ func TestVersionPolicy(t *testing.T) {
 }
 
 func TestJavaMajor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		java, jvm string
 		want      int
@@ -336,6 +342,7 @@ func TestJavaMajor(t *testing.T) {
 }
 
 func TestUnencryptedProtocols(t *testing.T) {
+	t.Parallel()
 	m := connector{id: "m", role: "master", systems: []string{"HTTP h:80", "TCP t:1", "RFC r:3300", "HTTPS s:443"}}.build()
 	s := connector{id: "s", role: "shadow", systems: []string{"HTTP h:80", "TCP t:1", "RFC r:3300", "HTTPS s:443"}}.build()
 	m.ExposedSystems[2].Status = "disabled"
@@ -354,6 +361,7 @@ func TestUnencryptedProtocols(t *testing.T) {
 }
 
 func TestFingerprintStable(t *testing.T) {
+	t.Parallel()
 	// The fingerprint is part of the contract: accepted risks and SARIF dashboards refer to it.
 	if got := assess.Fingerprint("ha.no_shadow", "acme", "123456789", ""); got != "364352fe56447e47" {
 		t.Errorf("fingerprint changed: %s", got)

@@ -95,6 +95,7 @@ func ruleKeys(res *assess.Result) []string {
 }
 
 func TestAssessRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		subaccounts []string

@@ -120,6 +120,7 @@ func bindingNames(bs []*binding.Binding) []string {
 }
 
 func TestParseFormats(t *testing.T) {
+	t.Parallel()
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	defaultEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": json.RawMessage(vcap), "destinations": []any{}})
 	cfEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": vcap})
@@ -214,6 +215,7 @@ func TestParseFormats(t *testing.T) {
 }
 
 func TestLoadSources(t *testing.T) {
+	t.Parallel()
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	kyma, err := filepath.Abs(bindingFixture("kyma"))
 	if err != nil {
@@ -335,6 +337,7 @@ func TestLoadSources(t *testing.T) {
 }
 
 func TestKymaFolderDetails(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(bindingFixture("kyma"), "conn-api")
 	bs, _, err := load(binding.Options{Paths: []string{dir}})
 	if err != nil || len(bs) != 1 {
@@ -382,6 +385,7 @@ func bindingCopyDir(t *testing.T, src, dst string) {
 }
 
 func TestLoadFindsNothingUsable(t *testing.T) {
+	t.Parallel()
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	var services map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(vcap), &services); err != nil {
@@ -499,6 +503,7 @@ func bindingWriteTemp(t *testing.T, name, content string) string {
 }
 
 func TestX509Bindings(t *testing.T) {
+	t.Parallel()
 	certPEM, keyPEM := bindingTestCert(t, time.Now().Add(7*24*time.Hour))
 	otherCert, _ := bindingTestCert(t, time.Now().Add(7*24*time.Hour))
 	expiredCert, expiredKey := bindingTestCert(t, time.Now().Add(-time.Hour))
@@ -551,6 +556,7 @@ func TestX509Bindings(t *testing.T) {
 }
 
 func TestValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	doc := `{"name": "broken", "credentials": {
 		"clientid": 42,
 		"clientsecret": "` + bindingTestSecret + `",
@@ -609,6 +615,7 @@ func bindingCheckProblems(t *testing.T, got, want []string) {
 }
 
 func TestValidateURLs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		url, wantProblem string
 	}{
@@ -650,6 +657,7 @@ func TestValidateURLs(t *testing.T) {
 }
 
 func TestTokenURLAndInfoURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		b         binding.Binding
@@ -680,6 +688,7 @@ func TestTokenURLAndInfoURL(t *testing.T) {
 }
 
 func TestReloadPicksUpARotatedSecret(t *testing.T) {
+	t.Parallel()
 	t.Run("service key file", func(t *testing.T) {
 		path := bindingWriteTemp(t, "key.json", string(bindingSecretKey(t, nil)))
 		bs, _, err := load(binding.Options{Paths: []string{path}})
@@ -750,6 +759,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 }
 
 func TestWrongJSONTypesAreErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, doc, want string }{
 		{"array", `[1,2]`, "expected a JSON object (a service key), got a list"},
 		{"string", `"x"`, "expected a JSON object"},
@@ -781,6 +791,7 @@ func TestWrongJSONTypesAreErrors(t *testing.T) {
 }
 
 func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
+	t.Parallel()
 	doc := `{"connectivity": [{"name": "c", "plan": "api_access", "credentials": ` + string(bindingSecretKey(t, nil)) + `}],
 		"weird": [{"tags": {"not": "a list"}, "credentials": 5}]}`
 	bs, _, err := parse([]byte(doc), "VCAP_SERVICES")
@@ -792,6 +803,7 @@ func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
 // TestSecretsNeverShow prints bindings, skipped bindings and errors every way a caller might and
 // looks for the secret and the private key.
 func TestSecretsNeverShow(t *testing.T) {
+	t.Parallel()
 	certPEM, keyPEM := bindingTestCert(t, time.Now().Add(time.Hour))
 	keyMark := strings.Split(keyPEM, "\n")[1][:32] // a piece of the key's base64 body
 	secretBindings, _, err := parse([]byte(bindingReadFixture(t, "vcap-services.json")), "VCAP_SERVICES")
@@ -876,6 +888,7 @@ func TestSecretsNeverShow(t *testing.T) {
 }
 
 func TestParseNames(t *testing.T) {
+	t.Parallel()
 	key := bindingSecretKey(t, nil)
 	for source, want := range map[string]string{
 		"file /keys/eu10-prod.json": "eu10-prod",

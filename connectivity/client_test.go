@@ -47,6 +47,7 @@ func clientFor(t *testing.T, sim *simulator.Server, kind simulator.CredentialTyp
 }
 
 func TestClientReadsSampleLandscape(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts simulator.Options
@@ -80,6 +81,7 @@ func TestClientReadsSampleLandscape(t *testing.T) {
 }
 
 func TestX509RequiresTheClientCertificate(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{TLS: true})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +104,7 @@ func TestX509RequiresTheClientCertificate(t *testing.T) {
 }
 
 func TestConcurrentCallsShareOneToken(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -123,6 +126,7 @@ func TestConcurrentCallsShareOneToken(t *testing.T) {
 }
 
 func TestRevokedTokenIsReplacedOnce(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	if _, err := c.CloudConnectors(context.Background()); err != nil {
 		t.Fatal(err)
@@ -153,6 +157,7 @@ func TestRevokedTokenIsReplacedOnce(t *testing.T) {
 }
 
 func TestAPIRefusingEveryTokenFailsAfterOneRetry(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, Status: http.StatusUnauthorized})
 	_, err := c.CloudConnectors(context.Background())
@@ -166,6 +171,7 @@ func TestAPIRefusingEveryTokenFailsAfterOneRetry(t *testing.T) {
 }
 
 func TestWrongSecretIsAClearAuthError(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr3t-that-must-never-leak-9f8e7d"
 	sim, c := newSim(t, simulator.Options{ClientSecret: secret}, simulator.SecretCredentials, connectivity.Options{})
 	sim.RotateSecret("another-secret")
@@ -186,6 +192,7 @@ func TestWrongSecretIsAClearAuthError(t *testing.T) {
 }
 
 func TestTransientAnswersAreRetried(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		fault     simulator.Fault
@@ -219,6 +226,7 @@ func TestTransientAnswersAreRetried(t *testing.T) {
 }
 
 func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		fault simulator.Fault
@@ -289,6 +297,7 @@ func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
 }
 
 func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	if _, err := c.CloudConnectors(context.Background()); err != nil {
 		t.Fatal(err)
@@ -312,6 +321,7 @@ func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
 // fault stays for every request, so that an attempt cut off on a slow machine (and retried) meets
 // the same oversize answer again.
 func TestDefaultBodyCap(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		fault simulator.Fault
@@ -345,6 +355,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // A caller that gives up never costs a token: the cached token outlives any number of cancelled
 // calls, and a token fetched for several callers stays cached when one of them leaves.
 func TestCancelledCallsCostNoToken(t *testing.T) {
+	t.Parallel()
 	cancelled := func() context.Context {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -472,6 +483,7 @@ func startCountingProxy(t *testing.T, target string) *countingProxy {
 // With X.509 credentials the token endpoint is reached with the binding's certificate, through a
 // transport of its own. Neither a dropped token nor a rotated certificate leaves connections open.
 func TestX509TokenConnectionsAreNotLeaked(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{TLS: true})
 	if err != nil {
 		t.Fatal(err)

@@ -101,6 +101,7 @@ func rotEventually(t *testing.T, c *connectivity.Client, what string, cond func(
 // the client reads the file again and succeeds without a restart. As long as the file is not
 // rewritten, a refused secret costs exactly one token request per call.
 func TestRotationSecretInServiceKeyFile(t *testing.T) {
+	t.Parallel()
 	const oldSecret, newSecret = "rotation-old-secret-4711", "rotation-new-secret-0815"
 	sim := rotSim(t, simulator.Options{ClientSecret: oldSecret})
 	path := filepath.Join(t.TempDir(), "conn-api.json")
@@ -148,6 +149,7 @@ func TestRotationSecretInServiceKeyFile(t *testing.T) {
 
 // An X.509 certificate rotated and written to the service key file is used at the next call.
 func TestRotationCertificateInServiceKeyFile(t *testing.T) {
+	t.Parallel()
 	sim := rotSim(t, simulator.Options{TLS: true})
 	path := filepath.Join(t.TempDir(), "conn-api.json")
 	rotWrite(t, path, sim.ServiceKeyJSON(simulator.X509Credentials))
@@ -186,6 +188,7 @@ func keyBody(pem string) string {
 // A Kyma binding folder updated the way the kubelet updates a mounted secret (an atomic swap of
 // the ..data link) is picked up by its changed files, before XSUAA refuses anything.
 func TestRotationKymaFolderIsWatched(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		tls       bool
@@ -243,6 +246,7 @@ func TestRotationKymaFolderIsWatched(t *testing.T) {
 // A source caught half written, or removed, does not replace the binding in use; the next
 // valid version does.
 func TestRotationKeepsTheBindingWhenTheSourceIsBroken(t *testing.T) {
+	t.Parallel()
 	sim := rotSim(t, simulator.Options{})
 	path := filepath.Join(t.TempDir(), "conn-api.json")
 	rotWrite(t, path, sim.ServiceKeyJSON(simulator.SecretCredentials))
@@ -283,6 +287,7 @@ func TestRotationKeepsTheBindingWhenTheSourceIsBroken(t *testing.T) {
 // A binding that cannot be read again (VCAP_SERVICES) is never reloaded, and refused
 // credentials still cost one token request.
 func TestRotationNotForEnvironmentBindings(t *testing.T) {
+	t.Parallel()
 	sim := rotSim(t, simulator.Options{})
 	loaded := binding.Load(binding.Options{Environ: []string{"VCAP_SERVICES=" + sim.VCAPServices(simulator.SecretCredentials)}})
 	bs, err := loaded.Usable, loaded.Err()

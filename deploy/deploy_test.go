@@ -94,6 +94,7 @@ func byKind(t *testing.T) map[string]doc {
 }
 
 func TestCloudFoundryManifest(t *testing.T) {
+	t.Parallel()
 	docs := readDocs(t, "cf/manifest.yml")
 	if len(docs) != 1 {
 		t.Fatalf("%d documents, want 1", len(docs))
@@ -144,6 +145,7 @@ func checkSecurity(t *testing.T, where string, sec doc) {
 }
 
 func TestXSSecurity(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("cf/xs-security.json")
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +166,7 @@ func TestXSSecurity(t *testing.T) {
 }
 
 func TestKymaManifests(t *testing.T) {
+	t.Parallel()
 	docs := byKind(t)
 	dep := docs["Deployment/btp-connectivity-mcp"]
 	if dep == nil {
@@ -227,6 +230,7 @@ func TestKymaManifests(t *testing.T) {
 }
 
 func TestDockerfile(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)

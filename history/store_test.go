@@ -120,6 +120,7 @@ func kinds(cs []Change) []Kind {
 func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	upgraded := connector("c1")
 	upgraded.AgentVersion = "2.18.2"
 	worse := upgraded
@@ -352,6 +353,7 @@ func assertFirstSeen(t *testing.T, st Store, want map[string]FirstSeen) {
 }
 
 func TestOpenAndDefaultPath(t *testing.T) {
+	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	for _, tc := range []struct {
 		env  map[string]string

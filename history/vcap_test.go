@@ -7,6 +7,7 @@ import (
 )
 
 func TestBoundPostgres(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		vcap, uri, name string
 	}{

@@ -21,6 +21,7 @@ import (
 )
 
 func TestToolsWithValidTokens(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
 	now := time.Now()
 	for _, tc := range []struct {
@@ -72,6 +73,7 @@ func unsignedToken(claims map[string]any) string {
 }
 
 func TestRefusedTokens(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
 	now := time.Now()
 	metadata := `resource_metadata="` + ts.base + `/.well-known/oauth-protected-resource"`
@@ -137,6 +139,7 @@ func TestRefusedTokens(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		interval    time.Duration
@@ -185,6 +188,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestMetadata(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		xsuaa        bool
@@ -237,6 +241,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestProbes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		ready      func(context.Context) error
@@ -261,6 +266,7 @@ func TestProbes(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		separate bool
@@ -346,6 +352,7 @@ func metricsAddr(t *testing.T, ts *testServer) string {
 }
 
 func TestOrigin(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{config: func(c *httpserver.Config) { c.AllowedOrigins = []string{"https://app.example.com"} }})
 	self := ts.base
 	for _, tc := range []struct {
@@ -379,6 +386,7 @@ func TestOrigin(t *testing.T) {
 }
 
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{simOpts: simulator.Options{APILatency: time.Second}})
 	ctx, session := ts.session(t, staticToken)
 	result := make(chan error, 1)
@@ -410,6 +418,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestListenRefusesUnauthenticatedExposure(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		addr    string
 		wantErr error
@@ -436,6 +445,7 @@ func TestListenRefusesUnauthenticatedExposure(t *testing.T) {
 }
 
 func TestStaticTokenFileRotates(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "token")
 	write := func(s string, mod time.Time) {
 		if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
@@ -481,6 +491,7 @@ func TestStaticTokenFileRotates(t *testing.T) {
 }
 
 func TestKeysUnavailable(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
 	token, err := ts.id.Token(ts.id.DefaultClaims())
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestXSUAABindingSources(t *testing.T) {
+	t.Parallel()
 	id, err := simulator.NewIdentity(simulator.IdentityOptions{})
 	if err != nil {
 		t.Fatal(err)

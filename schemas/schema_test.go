@@ -61,6 +61,7 @@ func walk(v any, ptr string, f func(ptr string, m map[string]any)) {
 }
 
 func TestReflectShape(t *testing.T) {
+	t.Parallel()
 	s := decodeSchema[sample](t)
 	if s["type"] != "object" {
 		t.Errorf("root type = %v, want object", s["type"])
@@ -134,6 +135,7 @@ func TestReflectShape(t *testing.T) {
 }
 
 func TestReflectEmptyStructAndPointer(t *testing.T) {
+	t.Parallel()
 	if got, want := string(Reflect[struct{}]()), `{"properties":{},"additionalProperties":false,"type":"object"}`; got != want {
 		t.Errorf("Reflect[struct{}] = %s, want %s", got, want)
 	}
@@ -143,6 +145,7 @@ func TestReflectEmptyStructAndPointer(t *testing.T) {
 }
 
 func TestReflectPanicsOnProgrammingErrors(t *testing.T) {
+	t.Parallel()
 	type unescapedComma struct {
 		Summary string `json:"summary" jsonschema:"description=Rating: ok, low_risk or high_risk"`
 	}
@@ -180,6 +183,7 @@ func TestReflectPanicsOnProgrammingErrors(t *testing.T) {
 }
 
 func TestReflectCachesAndCopies(t *testing.T) {
+	t.Parallel()
 	first := Reflect[sample]()
 	want := string(first)
 	first[0] = 'X'
@@ -195,6 +199,7 @@ func TestReflectCachesAndCopies(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	schema := Reflect[sample]()
 	valid := sample{Host: "h", Since: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), Checks: []sampleNested{{Key: "k"}}}
 	tests := []struct {

@@ -62,6 +62,7 @@ func verify(t *testing.T, token string, keys map[string]*rsa.PublicKey) (header,
 }
 
 func TestIdentityTokens(t *testing.T) {
+	t.Parallel()
 	id, err := NewIdentity(IdentityOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +123,7 @@ func TestIdentityTokens(t *testing.T) {
 }
 
 func TestIdentityClientCredentials(t *testing.T) {
+	t.Parallel()
 	id, err := NewIdentity(IdentityOptions{ClientSecret: "s3cret"})
 	if err != nil {
 		t.Fatal(err)

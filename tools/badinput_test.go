@@ -197,6 +197,7 @@ func badCheckText(t *testing.T, text string) {
 }
 
 func TestBadInputEveryTool(t *testing.T) {
+	t.Parallel()
 	e := relStart(t, relSetup{ttl: time.Hour, callTimeout: 10 * time.Second})
 	for _, tool := range All(e.cfg) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
@@ -245,6 +246,7 @@ func TestBadInputEveryTool(t *testing.T) {
 // TestBadInputLimitIsClamped: a limit above 500 is the documented clamp, not an error, on a
 // landscape larger than that.
 func TestBadInputLimitIsClamped(t *testing.T) {
+	t.Parallel()
 	e := relStart(t, relSetup{sim: simulator.Options{Landscape: simulator.LargeLandscape(schemas.MaxLimit+50, 2)},
 		ttl: time.Hour, callTimeout: 30 * time.Second})
 	for _, tool := range All(e.cfg) {

@@ -19,6 +19,7 @@ var exampleQuestion = regexp.MustCompile(`(?m)^Example question: "[^"\n]+\?"$`)
 var whenToUse = regexp.MustCompile(`(?m)(^|\. )Use (it|this tool) [^\n]+`)
 
 func TestToolDescriptions(t *testing.T) {
+	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
 			d := tool.Tool.Description
@@ -45,6 +46,7 @@ func TestToolDescriptions(t *testing.T) {
 }
 
 func TestToolInputDescriptions(t *testing.T) {
+	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
 			var schema struct {

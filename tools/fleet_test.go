@@ -104,6 +104,7 @@ func failedSubaccounts(out map[string]any) map[string]string {
 }
 
 func TestFleetPartialAnswers(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	wantFailed := map[string]string{
 		"acme-dev|dev": "authentication with XSUAA failed: invalid_client (Bad credentials)",
@@ -151,6 +152,7 @@ func TestFleetPartialAnswers(t *testing.T) {
 }
 
 func TestFleetSubaccountArgument(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	for _, asked := range []string{"prod", "acme-prod-eu", "PROD"} {
 		res, out := e.call(t, "list_cloud_connectors", map[string]any{"subaccount": asked})
@@ -185,6 +187,7 @@ func TestFleetSubaccountArgument(t *testing.T) {
 }
 
 func TestFleetAllFail(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	e.prod.InjectFault(simulator.Fault{Status: 403})
 	res, _ := e.call(t, "assess_connectors", map[string]any{"refresh": true})
@@ -200,6 +203,7 @@ func TestFleetAllFail(t *testing.T) {
 }
 
 func TestFleetProgress(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	var mu sync.Mutex
 	var progress []float64

@@ -14,6 +14,7 @@ import (
 // (callTool checks both; see checkStructured). Resources are checked against the schema of the
 // tool whose output they hold.
 func TestResultsMatchOutputSchemas(t *testing.T) {
+	t.Parallel()
 	landscapes := []struct {
 		name   string
 		agents []simulator.Agent

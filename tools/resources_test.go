@@ -53,6 +53,7 @@ func assessDecodeAs[Out any](t *testing.T, text string) Out {
 }
 
 func TestResourcesList(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	res, err := c.ListResources(t.Context(), mcp.ListResourcesRequest{})
@@ -81,6 +82,7 @@ func TestResourcesList(t *testing.T) {
 }
 
 func TestResourcesMatchTheTools(t *testing.T) {
+	t.Parallel()
 	sim, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 
@@ -121,6 +123,7 @@ func TestResourcesMatchTheTools(t *testing.T) {
 }
 
 func TestResourceTemplateEscapedClientID(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, []simulator.Agent{{Attributes: map[string]string{"client_id": "cc 1/a", "agent_type": "master"}}})
 	c := assessClient(t, cfg)
 	text, err := assessRead(t, c, connectorsURI+"/cc%201%2Fa")
@@ -133,6 +136,7 @@ func TestResourceTemplateEscapedClientID(t *testing.T) {
 }
 
 func TestResourceErrors(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	for _, tt := range []struct{ uri, want string }{
@@ -164,6 +168,7 @@ func TestResourceErrors(t *testing.T) {
 }
 
 func TestResourceHandlersDirectly(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	tmpl := ResourceTemplates(cfg)[0]
 	for _, args := range []map[string]any{{"client_id": "123456789"}, {"client_id": []string{"123456789"}}} {

@@ -27,6 +27,7 @@ func sizeLandscapes() map[string][]simulator.Agent {
 }
 
 func TestAnswerSizes(t *testing.T) {
+	t.Parallel()
 	for name, landscape := range sizeLandscapes() {
 		t.Run(name, func(t *testing.T) {
 			env := newSimEnv(t, simEnvOptions{Landscape: landscape})
@@ -45,6 +46,7 @@ func TestAnswerSizes(t *testing.T) {
 }
 
 func TestToolsListSize(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	res, err := env.client.ListTools(t.Context(), mcp.ListToolsRequest{})
 	if err != nil {
