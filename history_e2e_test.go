@@ -44,6 +44,7 @@ func TestBrokenHistoryStore(t *testing.T) {
 	}
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, name)
 			if err := os.WriteFile(path, content, 0o600); err != nil {

@@ -36,6 +36,7 @@ func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
 		{"scope without xsuaa", []string{"--demo", "--http", "127.0.0.1:0", "--auth-scope", "x.Read"}, nil, 1, []string{"--auth-scope needs an xsuaa binding"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(stdioBin, tc.args...)
 			cmd.Env = append([]string{"HOME=" + t.TempDir()}, tc.env...)
 			out, _ := cmd.CombinedOutput()

@@ -595,6 +595,7 @@ func TestBrokenBindingBesideAGoodOne(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(stdioBin, "--binding", good, "--binding", tt.broken, "call", "list_cloud_connectors")
 			cmd.Env = stdioEnv()
 			var stdout, stderr bytes.Buffer

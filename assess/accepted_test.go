@@ -83,6 +83,7 @@ func TestAcceptedRisksBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := assess.ParseAcceptedRisks("risks.yaml", []byte(tt.data), fetched)
 			var fe *assess.FileError
 			if !errors.As(err, &fe) {

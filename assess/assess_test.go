@@ -97,6 +97,7 @@ func TestSampleLandscapes(t *testing.T) {
 		"ha.shadow_disconnected 856302418 medium",
 	}
 	t.Run("documented shape, no location", func(t *testing.T) {
+		t.Parallel()
 		res := run(t, snapshotOf(t, simulator.SampleLandscape(), "acme"), assess.Policy{})
 		has(t, res, common...)
 		// Two masters without a location are two locations, each without a shadow.
@@ -109,6 +110,7 @@ func TestSampleLandscapes(t *testing.T) {
 		}
 	})
 	t.Run("with location attribute", func(t *testing.T) {
+		t.Parallel()
 		res := run(t, snapshotOf(t, simulator.SampleLandscapeWithLocations(), "acme"), assess.Policy{})
 		has(t, res, common...)
 		has(t, res, "ha.double_master 745019363 us-east high")
@@ -226,6 +228,7 @@ func TestHighAvailability(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := run(t, snapshot("sub", tt.connectors...), assess.Policy{})
 			var got []string
 			for _, f := range res.Findings {
@@ -285,6 +288,7 @@ func TestVersionPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := run(t, snapshot("sub", tt.connectors...), assess.Policy{MinSCCVersion: tt.configured})
 			var got []string
 			for _, f := range res.Findings {
@@ -298,6 +302,7 @@ func TestVersionPolicy(t *testing.T) {
 		})
 	}
 	t.Run("another subaccount's outlier sets no bar", func(t *testing.T) {
+		t.Parallel()
 		a, b := snapshot("dev", versions("dev", "2.19.0", "2.19.0")...), snapshot("prod", versions("prod", "2.18.2", "2.18.2", "2.18.2")...)
 		merged := connectivity.NewSnapshot(fetched, append(a.Connectors, b.Connectors...), append(a.Subaccounts, b.Subaccounts...))
 		res := run(t, merged, assess.Policy{})

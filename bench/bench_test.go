@@ -76,6 +76,7 @@ func TestBenchRuns(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var out bytes.Buffer
 			tc.cfg.binary, tc.cfg.cacheTTL = binary, time.Minute
 			if err := run(tc.cfg, &out); err != nil {

@@ -179,6 +179,7 @@ func TestParseFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, skipped, err := parse([]byte(tt.data), tt.source)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -305,6 +306,7 @@ func TestLoadSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, skipped, err := load(tt.opts)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
@@ -467,6 +469,7 @@ func TestLoadFindsNothingUsable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, skipped, err := load(tt.opts)
 			if err == nil {
 				t.Fatalf("Load returned %v and no error", bs)
@@ -528,6 +531,7 @@ func TestX509Bindings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, _, err := parse(tt.data, "x509 key")
 			if tt.wantProblem != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantProblem) {
@@ -637,6 +641,7 @@ func TestValidateURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
 			b := &binding.Binding{Name: "u", ClientID: "c", ClientSecret: "s", TokenServiceURL: tt.url,
 				ServiceURL: "https://connectivity.example.com", SCCInfoPath: "/api/v1/sccinfo"}
 			err := b.Validate()
@@ -677,6 +682,7 @@ func TestTokenURLAndInfoURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := tt.b.TokenURL(); got != tt.wantToken {
 				t.Errorf("TokenURL = %q, want %q", got, tt.wantToken)
 			}
@@ -690,6 +696,7 @@ func TestTokenURLAndInfoURL(t *testing.T) {
 func TestReloadPicksUpARotatedSecret(t *testing.T) {
 	t.Parallel()
 	t.Run("service key file", func(t *testing.T) {
+		t.Parallel()
 		path := bindingWriteTemp(t, "key.json", string(bindingSecretKey(t, nil)))
 		bs, _, err := load(binding.Options{Paths: []string{path}})
 		if err != nil {
@@ -714,6 +721,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("second binding of a VCAP_SERVICES file", func(t *testing.T) {
+		t.Parallel()
 		vcap := bindingReadFixture(t, "vcap-services.json")
 		path := bindingWriteTemp(t, "vcap.json", vcap)
 		bs, _, err := load(binding.Options{Paths: []string{path}})
@@ -729,6 +737,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("Kyma folder", func(t *testing.T) {
+		t.Parallel()
 		root := t.TempDir()
 		dir := filepath.Join(root, "conn-api")
 		if err := os.Mkdir(dir, 0o755); err != nil {
@@ -748,6 +757,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("VCAP_SERVICES", func(t *testing.T) {
+		t.Parallel()
 		bs, _, err := load(binding.Options{Environ: []string{"VCAP_SERVICES=" + bindingReadFixture(t, "vcap-services.json")}})
 		if err != nil {
 			t.Fatal(err)
@@ -778,6 +788,7 @@ func TestWrongJSONTypesAreErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, _, err := parse([]byte(tt.doc), "test")
 			var be *binding.Error
 			if !errors.As(err, &be) || len(bs) != 0 {

@@ -58,6 +58,7 @@ func TestLoadReportsEveryBinding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r := binding.Load(binding.Options{Paths: tt.paths})
 			if err := r.Err(); err != nil {
 				t.Fatalf("Err = %v, want nil with a usable binding", err)
@@ -102,6 +103,7 @@ func TestLoadRefusesAClashOfNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := binding.Load(binding.Options{Paths: tt.paths}).Err()
 			if tt.wantErr == nil {
 				if err != nil {
@@ -143,6 +145,7 @@ func TestBindingFacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := tt.b.Auth(); got != tt.wantAuth {
 				t.Errorf("Auth = %q, want %q", got, tt.wantAuth)
 			}

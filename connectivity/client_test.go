@@ -58,6 +58,7 @@ func TestClientReadsSampleLandscape(t *testing.T) {
 		{"x509 client certificate (mTLS)", simulator.Options{TLS: true}, simulator.X509Credentials},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, tc.opts, tc.kind, connectivity.Options{})
 			got, err := c.CloudConnectors(context.Background())
 			if err != nil {
@@ -205,6 +206,7 @@ func TestTransientAnswersAreRetried(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 			sim.InjectFault(tc.fault)
 			start := time.Now()
@@ -272,6 +274,7 @@ func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			// A 2 MiB cap keeps the oversize case fast under -race; the default cap is tested below.
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{MaxBodyBytes: 2 << 20})
 			sim.InjectFault(tc.fault)
@@ -330,6 +333,7 @@ func TestDefaultBodyCap(t *testing.T) {
 		{"streamed", simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 			sim.InjectFault(tc.fault)
 			_, err := c.CloudConnectors(context.Background())
@@ -406,6 +410,7 @@ func TestCancelledCallsCostNoToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 			if _, err := c.CloudConnectors(context.Background()); err != nil {
 				t.Fatal(err)

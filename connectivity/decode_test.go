@@ -250,6 +250,7 @@ func TestDecodeLandscapes(t *testing.T) {
 		{"empty", []simulator.Agent{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			body, err := json.Marshal(tc.agents)
 			if err != nil {
 				t.Fatal(err)
@@ -313,6 +314,7 @@ func TestDecodeShapes(t *testing.T) {
 		{`[1 2]`, "-", ""},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
+			t.Parallel()
 			got, err := DecodeConnectors([]byte(tc.doc))
 			if tc.clientID == "-" {
 				if !errors.Is(err, ErrMalformedResponse) {
@@ -355,6 +357,7 @@ func TestDecodeExposedSystemsShapes(t *testing.T) {
 		{`[{"host":"a"}] []`, nil},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
+			t.Parallel()
 			got, err := decodeExposedSystems([]byte(tc.doc), map[string]string{})
 			if (err != nil) != (tc.want == nil) || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("decodeExposedSystems = %+v (%v), want %+v", got, err, tc.want)
@@ -383,6 +386,7 @@ func TestDecodeSecurityStatusShapes(t *testing.T) {
 		{` `, "", nil, "empty"},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
+			t.Parallel()
 			got, err := decodeSecurityStatus([]byte(tc.doc))
 			if (err == nil) != (tc.bad == "") || (err != nil && !strings.Contains(err.Error(), tc.bad)) {
 				t.Errorf("error = %v, want one naming %q", err, tc.bad)

@@ -199,6 +199,7 @@ func TestRotationKymaFolderIsWatched(t *testing.T) {
 		{"X.509, files rewritten in place", true, simulator.X509Credentials, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim := rotSim(t, simulator.Options{TLS: tc.tls})
 			dir := filepath.Join(t.TempDir(), "conn-api")
 			write := func() {

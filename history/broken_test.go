@@ -67,6 +67,7 @@ func TestBrokenSQLiteStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			path := tt.make(t)
 			before := snapshotDir(t, filepath.Dir(path))
 			st, err := OpenSQLite(t.Context(), path)
@@ -138,6 +139,7 @@ func TestMigrations(t *testing.T) {
 	next := append(slices.Clone(migrations), []string{`ALTER TABLE changes ADD COLUMN note TEXT NOT NULL DEFAULT ''`})
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			open := b.store(t)
 			st := sqlOf(mustOpen(t, open))
 			record(t, st, read(0, nil, connector("c1")))

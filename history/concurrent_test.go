@@ -61,6 +61,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 		{"postgres", ""},
 	} {
 		t.Run(spec.name, func(t *testing.T) {
+			t.Parallel()
 			if spec.store == "" {
 				spec.store = postgresSchema(t)
 			}

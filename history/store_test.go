@@ -307,8 +307,10 @@ func TestStore(t *testing.T) {
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			for _, sc := range scenarios {
 				t.Run(sc.name, func(t *testing.T) {
+					t.Parallel()
 					open := b.store(t)
 					reopen := func() Store { return mustOpen(t, open) }
 					sc.run(t, reopen(), reopen)

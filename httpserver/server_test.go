@@ -45,6 +45,7 @@ func TestToolsWithValidTokens(t *testing.T) {
 		}, "leeway-nbf@example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			token := staticToken
 			if tc.claims != nil {
 				var err error
@@ -110,6 +111,7 @@ func TestRefusedTokens(t *testing.T) {
 			[]string{metadata, `error="insufficient_scope"`, `scope="` + ts.id.ReadScope() + `"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			resp, body := ts.get(t, http.MethodPost, httpserver.MCPPath, "Authorization", tc.header)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.wantStatus, body)
@@ -154,6 +156,7 @@ func TestKeyRotation(t *testing.T) {
 		{"after the refresh interval", 100 * time.Millisecond, 300 * time.Millisecond, http.StatusOK, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{RefreshInterval: tc.interval}})
 			old, err := ts.id.Token(ts.id.DefaultClaims())
 			if err != nil {
@@ -199,6 +202,7 @@ func TestMetadata(t *testing.T) {
 		{"XSUAA behind a router", true, "https://mcp.example.com", "https://mcp.example.com/mcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := setup{config: func(c *httpserver.Config) { c.BaseURL = tc.baseURL }}
 			if tc.xsuaa {
 				s.xsuaa = &httpserver.XSUAAOptions{}
@@ -252,6 +256,7 @@ func TestProbes(t *testing.T) {
 		{"not ready", func(context.Context) error { return errors.New("the history store is unreachable") }, http.StatusServiceUnavailable, "the history store is unreachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts := startServer(t, setup{ready: tc.ready})
 			if resp, body := ts.get(t, http.MethodGet, httpserver.HealthPath); resp.StatusCode != http.StatusOK {
 				t.Errorf("/healthz: %d %s", resp.StatusCode, body)
@@ -275,6 +280,7 @@ func TestMetrics(t *testing.T) {
 		{"on a listener of its own", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var metricsURL string
 			ts := startServer(t, setup{config: func(c *httpserver.Config) {
 				if tc.separate {
@@ -368,6 +374,7 @@ func TestOrigin(t *testing.T) {
 		{"allowed preflight, no token needed", http.MethodOptions, "https://app.example.com", http.StatusNoContent, "https://app.example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			headers := []string{"Origin", tc.origin}
 			if tc.method == http.MethodOptions {
 				headers = append(headers, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")
@@ -429,6 +436,7 @@ func TestListenRefusesUnauthenticatedExposure(t *testing.T) {
 		{"localhost:0", nil},
 	} {
 		t.Run(tc.addr, func(t *testing.T) {
+			t.Parallel()
 			srv, err := httpserver.Listen(httpserver.Config{Addr: tc.addr, MCP: emptyMCP()})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Listen(%s) = %v, want %v", tc.addr, err, tc.wantErr)

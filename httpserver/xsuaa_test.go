@@ -58,6 +58,7 @@ func TestXSUAABindingSources(t *testing.T) {
 		{"missing file", func() (*httpserver.XSUAABinding, error) { return httpserver.XSUAAFromFile(filepath.Join(dir, "none")) }, false, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			b, err := tc.load()
 			switch {
 			case tc.wantErr != "":

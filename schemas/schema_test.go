@@ -171,6 +171,7 @@ func TestReflectPanicsOnProgrammingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			defer func() {
 				p := recover()
 				if p == nil || !strings.Contains(p.(string), tt.want) {
@@ -223,6 +224,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := Validate(schema, tt.value)
 			switch {
 			case tt.wantErr == "" && err != nil:

@@ -102,6 +102,7 @@ func TestIdentityTokens(t *testing.T) {
 		{"before rotation, new keys", valid, jwks(t, id), true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			header, claims, ok := verify(t, tc.token, tc.keys)
 			if ok != tc.wantOK {
 				t.Errorf("signature verifies: %v, want %v", ok, tc.wantOK)

@@ -113,6 +113,7 @@ func TestInfoEndpoint(t *testing.T) {
 	})
 
 	t.Run("expired token", func(t *testing.T) {
+		t.Parallel()
 		short := start(t, simulator.Options{TokenLifetime: time.Millisecond}) // its own server: no shared short token
 		tok := token(t, c, short)
 		time.Sleep(10 * time.Millisecond) // a lower bound only: the token cannot be valid afterwards

@@ -22,6 +22,7 @@ func TestToolDescriptions(t *testing.T) {
 	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
+			t.Parallel()
 			d := tool.Tool.Description
 			if n := utf8.RuneCountInString(d); n > maxDescription {
 				t.Errorf("description has %d characters, want at most %d", n, maxDescription)
@@ -49,6 +50,7 @@ func TestToolInputDescriptions(t *testing.T) {
 	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
+			t.Parallel()
 			var schema struct {
 				Properties map[string]struct {
 					Description string `json:"description"`

@@ -91,6 +91,7 @@ func TestFindExposedSystem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out := callOK[findOut](t, env, "find_exposed_system", tt.args)
 			checkFetchedAt(t, out.FetchedAt)
 			if got := systemKeys(out.Systems); !reflect.DeepEqual(got, tt.want) {

@@ -116,6 +116,7 @@ func TestFleetPartialAnswers(t *testing.T) {
 			continue
 		}
 		t.Run(tool, func(t *testing.T) {
+			t.Parallel()
 			res, out := e.call(t, tool, nil)
 			if res.IsError || out["partial"] != true {
 				t.Fatalf("isError %v, partial %v: %s", res.IsError, out["partial"], resultText(t, res))

@@ -124,6 +124,7 @@ func TestGetSecurityStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out := callOK[securityOut](t, env, "get_security_status", tt.args)
 			checkFetchedAt(t, out.FetchedAt)
 			if got := securityIDs(out.Connectors); !reflect.DeepEqual(got, tt.wantIDs) {

@@ -58,6 +58,7 @@ func TestListCloudConnectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out := callOK[listOut](t, env, "list_cloud_connectors", tt.args)
 			checkFetchedAt(t, out.FetchedAt)
 			if got := clientIDsOf(out.Connectors); !reflect.DeepEqual(got, tt.wantIDs) {

@@ -48,6 +48,7 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 	resources := map[string]string{connectorsURI: "list_cloud_connectors", findingsURI: "assess_connectors"}
 	for _, l := range landscapes {
 		t.Run(l.name, func(t *testing.T) {
+			t.Parallel()
 			e := newSimEnv(t, simEnvOptions{Landscape: l.agents})
 			covered := map[string]bool{}
 			for _, c := range calls {

@@ -30,6 +30,7 @@ func TestAnswerSizes(t *testing.T) {
 	t.Parallel()
 	for name, landscape := range sizeLandscapes() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := newSimEnv(t, simEnvOptions{Landscape: landscape})
 			// A second read, with history: findings seen before carry first_seen.
 			env.callTool(t, "list_cloud_connectors", map[string]any{"refresh": true})

@@ -52,6 +52,7 @@ func TestSystemIndexTexts(t *testing.T) {
 	t.Parallel()
 	for name, connectors := range indexFixtures(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
 			for i, c := range connectors {
 				for j, sys := range c.ExposedSystems {
@@ -75,6 +76,7 @@ func TestSystemIndexMatcher(t *testing.T) {
 	}
 	for name, connectors := range indexFixtures(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
 			for _, q := range queries {
 				matches := index.matcher(q)

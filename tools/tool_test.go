@@ -132,6 +132,7 @@ func TestNewCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := call(t, tool, tt.args)
 			got := text(t, res)
 			if tt.wantErr != "" {
@@ -212,6 +213,7 @@ func TestNewRawArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "echo"
 			req.Params.RawArguments = json.RawMessage(tt.raw)
