@@ -158,7 +158,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				}
 			}
 			_ = p.stdin.Close()
-			if code := p.waitExit(t, 10*time.Second); code != 0 {
+			if code := p.waitExit(t, time.Minute); code != 0 {
 				t.Errorf("exit code %d", code)
 			}
 
