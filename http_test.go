@@ -102,9 +102,10 @@ func startHTTP(t *testing.T, env []string, args ...string) *httpProc {
 	return p
 }
 
-// await reports whether stderr shows want within 10 s (the log is read by another goroutine).
+// await reports whether stderr shows want within a generous minute (the log is read by another
+// goroutine).
 func (p *httpProc) await(want string) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if strings.Contains(p.stderr.String(), want) {
 			return true
 		}
