@@ -578,7 +578,7 @@ func TestBrokenBindingBesideAGoodOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.Close()
+	t.Cleanup(sim.Close) // after the parallel subtests
 	good := writeServiceKey(t, sim, simulator.SecretCredentials, "")
 	notJSON := filepath.Join(t.TempDir(), "not-json.json")
 	if err := os.WriteFile(notJSON, []byte(`{"clientid": `), 0o600); err != nil {

@@ -16,7 +16,7 @@ func TestXSUAABindingSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer id.Close()
+	t.Cleanup(id.Close)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

@@ -67,7 +67,7 @@ func TestIdentityTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer id.Close()
+	t.Cleanup(id.Close)
 	valid, err := id.Token(id.DefaultClaims())
 	if err != nil {
 		t.Fatal(err)
