@@ -56,6 +56,7 @@ func assessCommand(t *testing.T, bin string, sim *simulator.Server, args ...stri
 }
 
 func TestAssessEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}
@@ -175,6 +176,7 @@ func assessRun(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestAssessCheckCommand(t *testing.T) {
+	t.Parallel()
 	// The demo landscape has a critical finding, so every threshold fails.
 	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "check")
 	if code != 1 || !strings.Contains(stdout, "critical (new)  security.payload_trace") ||
@@ -241,6 +243,7 @@ func TestAssessCheckCommand(t *testing.T) {
 }
 
 func TestAssessCheckBinaryExitCodes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary")
 	}
@@ -278,6 +281,7 @@ func TestAssessCheckBinaryExitCodes(t *testing.T) {
 // TestCheckSARIF checks that check --format sarif writes a SARIF 2.1.0 log that validates against
 // the SARIF schema, with accepted findings suppressed.
 func TestCheckSARIF(t *testing.T) {
+	t.Parallel()
 	risks := filepath.Join(t.TempDir(), "accepted.yaml")
 	expires := time.Now().AddDate(0, 6, 0).Format(time.DateOnly)
 	if err := os.WriteFile(risks, []byte(`accepted:
@@ -337,6 +341,7 @@ func TestCheckSARIF(t *testing.T) {
 // TestAcceptedRisksFileRefused checks that a bad accepted-risks file stops the program with a
 // message naming the file, entry and problem: exit 2 for check, 1 for the server.
 func TestAcceptedRisksFileRefused(t *testing.T) {
+	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "risks.yaml")
 	if err := os.WriteFile(bad, []byte("accepted:\n  - rule: ha.no_shadow\n    reason: lab\n    owner: me\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -364,6 +369,7 @@ func TestAcceptedRisksFileRefused(t *testing.T) {
 // fails (exit 1) with the data of prod; with only the two failing ones nothing can be assessed
 // (exit 3).
 func TestCheckFleet(t *testing.T) {
+	t.Parallel()
 	sim := assessSim(t, nil)
 	dir := t.TempDir()
 	key := func(name string, mangle func(string) string) string {

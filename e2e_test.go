@@ -22,18 +22,20 @@ import (
 // only through the environment Cloud Foundry gives an app. The simulator runs in this test
 // process and stands in for SAP.
 
-// e2eExitWithin is how soon the server must exit once its stdin closes. The SDK sends SIGTERM
-// after this long, so a Close that takes longer means the server did not exit on its own.
-const e2eExitWithin = 2 * time.Second
+// e2eExitWithin is how soon the server must exit once its stdin closes: a generous bound for
+// "does not hang", not a measure of speed. The SDK sends SIGTERM after this long, so a Close
+// that takes longer means the server did not exit on its own.
+const e2eExitWithin = time.Minute
 
 func TestE2E(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the binary; skipped with -short")
 	}
 	bin := stdioBin
-	t.Run("serve over stdio", func(t *testing.T) { e2eServe(t, bin) })
-	t.Run("no binding", func(t *testing.T) { e2eNoBinding(t, bin) })
-	t.Run("version and help", func(t *testing.T) { e2eVersionAndHelp(t, bin) })
+	t.Run("serve over stdio", func(t *testing.T) { t.Parallel(); e2eServe(t, bin) })
+	t.Run("no binding", func(t *testing.T) { t.Parallel(); e2eNoBinding(t, bin) })
+	t.Run("version and help", func(t *testing.T) { t.Parallel(); e2eVersionAndHelp(t, bin) })
 }
 
 // e2eTools are the tools the server must offer (it may offer more).
@@ -325,11 +327,7 @@ func e2eRun(t *testing.T, bin string, args ...string) (int, string, string) {
 }
 
 func e2eNoBinding(t *testing.T, bin string) {
-	deadline := time.Now().Add(10 * time.Second) // "quickly", with room for a busy machine
-	code, stdout, stderr := e2eRun(t, bin)
-	if time.Now().After(deadline) {
-		t.Errorf("without a binding the server took more than 10 s to give up")
-	}
+	code, stdout, stderr := e2eRun(t, bin) // fails the test unless the server gives up within a minute
 	if code == 0 {
 		t.Errorf("exit code 0 without a binding, want non-zero")
 	}

@@ -17,6 +17,7 @@ import (
 // TestHistoryAcrossRuns runs check twice on one SQLite file: the first run finds every finding
 // new, the second (a new process) none, so check --new-only alerts once.
 func TestHistoryAcrossRuns(t *testing.T) {
+	t.Parallel()
 	store := filepath.Join(t.TempDir(), "history.db")
 	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "--history", store, "check", "--new-only")
 	if code != 1 || !strings.Contains(stdout, "FAIL: 4 new finding(s) at or above high") {
@@ -36,12 +37,14 @@ func TestHistoryAcrossRuns(t *testing.T) {
 // TestBrokenHistoryStore gives the server a history store it cannot read: it starts, every tool
 // but what_changed answers, what_changed says why and which file, and the file is left as it was.
 func TestBrokenHistoryStore(t *testing.T) {
+	t.Parallel()
 	cases := map[string][]byte{
 		"not-sqlite.db": []byte("this is a text file, not a history store\n"),
 		"truncated.db":  append([]byte("SQLite format 3\x00"), bytes.Repeat([]byte{0xff}, 200)...),
 	}
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, name)
 			if err := os.WriteFile(path, content, 0o600); err != nil {
@@ -72,6 +75,7 @@ func TestBrokenHistoryStore(t *testing.T) {
 // TestConcurrentHistoryWriters runs several check processes at once on one SQLite file, as a
 // server and cron jobs would: none may see "database is locked", and every one finishes.
 func TestConcurrentHistoryWriters(t *testing.T) {
+	t.Parallel()
 	store := filepath.Join(t.TempDir(), "shared.db")
 	var wg sync.WaitGroup
 	results := make([]string, 6)
@@ -98,6 +102,7 @@ func TestConcurrentHistoryWriters(t *testing.T) {
 // server, whose landscape changes one step a read: the server polls (every 50 ms here) and tells
 // the client when the findings change.
 func TestSubscriptionOverStdio(t *testing.T) {
+	t.Parallel()
 	updates := make(chan string, 16)
 	client := sdk.NewClient(&sdk.Implementation{Name: "subscription-e2e", Version: "0"}, &sdk.ClientOptions{
 		ResourceUpdatedHandler: func(_ context.Context, req *sdk.ResourceUpdatedNotificationRequest) {

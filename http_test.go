@@ -24,6 +24,7 @@ import (
 // the Connectivity binding (the simulator) and the xsuaa binding (the simulator's Identity).
 
 func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -39,6 +40,7 @@ func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
 		{"public metrics, no auth", []string{"--demo", "--http", "127.0.0.1:0", "--metrics-addr", "0.0.0.0:0"}, nil, 1, []string{"--metrics-addr", "127.0.0.1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(stdioBin, tc.args...)
 			cmd.Env = append([]string{"HOME=" + t.TempDir()}, tc.env...)
 			out, _ := cmd.CombinedOutput()
@@ -104,10 +106,10 @@ func startHTTP(t *testing.T, env []string, args ...string) *httpProc {
 	return p
 }
 
-// await reports whether a line of stderr holds every string of want within 10 s (the log is
-// read by another goroutine).
+// await reports whether a line of stderr holds every string of want within a generous minute (the
+// log is read by another goroutine).
 func (p *httpProc) await(want ...string) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for line := range strings.Lines(p.stderr.String()) {
 			if !slices.ContainsFunc(want, func(w string) bool { return !strings.Contains(line, w) }) {
 				return true
@@ -118,6 +120,7 @@ func (p *httpProc) await(want ...string) bool {
 }
 
 func TestHTTPWithXSUAA(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{APILatency: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

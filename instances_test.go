@@ -100,6 +100,7 @@ func startRoundRobin(t *testing.T, backends ...string) *roundRobin {
 // PostgreSQL history: calls alternate between them, what_changed agrees on both, and while
 // clients of both are subscribed only one instance polls; its findings reach both.
 func TestTwoInstancesOnePostgres(t *testing.T) {
+	t.Parallel()
 	pg := testPostgres(t)
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {

@@ -106,6 +106,7 @@ func secretsScenarios() []secretsScenario {
 // every tool result, stderr with every log record) for the secrets, the private keys and every
 // access token the simulator issued.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []simulator.CredentialType{simulator.SecretCredentials, simulator.X509Credentials} {
 		t.Run(kind.String(), func(t *testing.T) {
 			t.Parallel()
@@ -157,7 +158,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				}
 			}
 			_ = p.stdin.Close()
-			if code := p.waitExit(t, 10*time.Second); code != 0 {
+			if code := p.waitExit(t, time.Minute); code != 0 {
 				t.Errorf("exit code %d", code)
 			}
 

@@ -357,6 +357,7 @@ func writeServiceKey(t *testing.T, sim *simulator.Server, kind simulator.Credent
 // TestStdioGarbage: whatever arrives on stdin, the server answers with JSON-RPC errors where the
 // protocol asks for an answer, never writes anything but JSON-RPC to stdout, and keeps serving.
 func TestStdioGarbage(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -413,7 +414,7 @@ func TestStdioGarbage(t *testing.T) {
 	}
 
 	_ = p.stdin.Close()
-	if code := p.waitExit(t, 10*time.Second); code != 0 {
+	if code := p.waitExit(t, time.Minute); code != 0 {
 		t.Errorf("exit code %d, want 0; stderr:\n%s", code, p.stderr.String())
 	}
 	// Everything on stdout was JSON-RPC (next() fails on anything else; drain the rest).
@@ -424,10 +425,11 @@ func TestStdioGarbage(t *testing.T) {
 	}
 }
 
-// TestStdioShutdown: SIGINT, SIGTERM and a closed stdin each end the server with exit code 0
-// within 2 s, although a tool call is waiting on a hung Connectivity API; the outgoing request
-// is abandoned.
+// TestStdioShutdown: SIGINT, SIGTERM and a closed stdin each end the server with exit code 0,
+// although a tool call is waiting on a hung Connectivity API; the outgoing request is abandoned.
+// The call's deadline is 2 minutes, so an exit within a minute did not wait for it.
 func TestStdioShutdown(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"SIGINT", "SIGTERM", "stdin closed"} {
 		t.Run(how, func(t *testing.T) {
 			t.Parallel()
@@ -435,7 +437,7 @@ func TestStdioShutdown(t *testing.T) {
 
 			sim.InjectFault(simulator.Fault{Hang: true})
 			id := p.call(t, "tools/call", map[string]any{"name": "list_cloud_connectors", "arguments": map[string]any{}})
-			proxy.await(t, "the API request to arrive", 20*time.Second, func() bool { a, _ := proxy.counts(simulator.DefaultInfoPath); return a == 1 })
+			proxy.await(t, "the API request to arrive", time.Minute, func() bool { a, _ := proxy.counts(simulator.DefaultInfoPath); return a == 1 })
 
 			start := time.Now()
 			var err error
@@ -450,12 +452,12 @@ func TestStdioShutdown(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code := p.waitExit(t, 2*time.Second)
+			code := p.waitExit(t, time.Minute)
 			t.Logf("%s: exit code %d after %v", how, code, time.Since(start).Round(time.Millisecond))
 			if code != 0 {
 				t.Errorf("exit code %d, want 0; stderr:\n%s", code, p.stderr.String())
 			}
-			proxy.await(t, "the hung API request to be abandoned", 5*time.Second, func() bool { _, g := proxy.counts(simulator.DefaultInfoPath); return g == 1 })
+			proxy.await(t, "the hung API request to be abandoned", time.Minute, func() bool { _, g := proxy.counts(simulator.DefaultInfoPath); return g == 1 })
 
 			// The in-flight call was answered as cancelled before the exit, and stdout stayed clean.
 			answered := false
@@ -482,6 +484,7 @@ func TestStdioShutdown(t *testing.T) {
 // endpoint stops the outgoing request (the simulator's side sees the client go away), and the
 // server keeps serving.
 func TestStdioCancelledNotification(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		fault simulator.Fault
@@ -496,18 +499,22 @@ func TestStdioCancelledNotification(t *testing.T) {
 
 			sim.InjectFault(tc.fault)
 			id := p.call(t, "tools/call", map[string]any{"name": "get_security_status", "arguments": map[string]any{}})
-			proxy.await(t, "the request to arrive", 20*time.Second, func() bool { a, _ := proxy.counts(tc.path); return a == 1 })
+			proxy.await(t, "the request to arrive", time.Minute, func() bool { a, _ := proxy.counts(tc.path); return a == 1 })
 			p.send(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":`+id+`,"reason":"user pressed stop"}}`)
-			// Well before the 15 s request timeout, which would end it anyway.
-			proxy.await(t, "the outgoing request to be abandoned", 5*time.Second, func() bool { _, g := proxy.counts(tc.path); return g == 1 })
+			// The 15 s request timeout would end it too; then the call would be answered with the
+			// timeout, before the next call's answer, which the loop below refuses.
+			proxy.await(t, "the outgoing request to be abandoned", time.Minute, func() bool { _, g := proxy.counts(tc.path); return g == 1 })
 
 			// The fault gone, the next call works (its answer may follow the cancelled one's).
 			sim.ClearFaults()
 			next := p.call(t, "tools/call", map[string]any{"name": "get_security_status", "arguments": map[string]any{}})
 			for {
 				m := p.next(t)
-				if string(m.ID) == id {
-					continue // the cancelled call's answer, if the server sends one
+				if string(m.ID) == id { // the cancelled call's answer, if the server sends one
+					if !strings.Contains(m.raw, "cancelled") {
+						t.Errorf("the cancelled call was answered %.300s; want nothing or that it was cancelled", m.raw)
+					}
+					continue
 				}
 				if string(m.ID) != next {
 					t.Fatalf("unexpected message %.300s", m.raw)
@@ -524,6 +531,7 @@ func TestStdioCancelledNotification(t *testing.T) {
 // TestPlainHTTPOnlyToLoopback: a binding that would send the secret over plain http to another
 // host is refused before any request, with a sentence saying why.
 func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -568,11 +576,12 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 // TestBrokenBindingBesideAGoodOne: a binding that is broken at start is logged and the others are
 // served; a clash of names stops the start with both sources named.
 func TestBrokenBindingBesideAGoodOne(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.Close()
+	t.Cleanup(sim.Close) // after the parallel subtests
 	good := writeServiceKey(t, sim, simulator.SecretCredentials, "")
 	notJSON := filepath.Join(t.TempDir(), "not-json.json")
 	if err := os.WriteFile(notJSON, []byte(`{"clientid": `), 0o600); err != nil {
@@ -590,6 +599,7 @@ func TestBrokenBindingBesideAGoodOne(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command(stdioBin, "--binding", good, "--binding", tt.broken, "call", "list_cloud_connectors")
 			cmd.Env = stdioEnv()
 			var stdout, stderr bytes.Buffer

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAcceptedRisks(t *testing.T) {
+	t.Parallel()
 	file := `# accepted on purpose
 accepted:
   - rule: ha.no_shadow
@@ -63,6 +64,7 @@ accepted:
 }
 
 func TestAcceptedRisksBadFiles(t *testing.T) {
+	t.Parallel()
 	entry := func(lines ...string) string {
 		return "accepted:\n  - " + strings.Join(lines, "\n    ") + "\n"
 	}
@@ -81,6 +83,7 @@ func TestAcceptedRisksBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := assess.ParseAcceptedRisks("risks.yaml", []byte(tt.data), fetched)
 			var fe *assess.FileError
 			if !errors.As(err, &fe) {

@@ -77,6 +77,7 @@ func hasNot(t *testing.T, res *assess.Result, prefix ...string) {
 
 // TestSampleLandscapes runs every rule on the demo landscape with and without location IDs.
 func TestSampleLandscapes(t *testing.T) {
+	t.Parallel()
 	common := []string{
 		"security.payload_trace 517203948 payload_trace critical",
 		"security.trust_store 517203948 trust_store high",
@@ -96,6 +97,7 @@ func TestSampleLandscapes(t *testing.T) {
 		"ha.shadow_disconnected 856302418 medium",
 	}
 	t.Run("documented shape, no location", func(t *testing.T) {
+		t.Parallel()
 		res := run(t, snapshotOf(t, simulator.SampleLandscape(), "acme"), assess.Policy{})
 		has(t, res, common...)
 		// Two masters without a location are two locations, each without a shadow.
@@ -108,6 +110,7 @@ func TestSampleLandscapes(t *testing.T) {
 		}
 	})
 	t.Run("with location attribute", func(t *testing.T) {
+		t.Parallel()
 		res := run(t, snapshotOf(t, simulator.SampleLandscapeWithLocations(), "acme"), assess.Policy{})
 		has(t, res, common...)
 		has(t, res, "ha.double_master 745019363 us-east high")
@@ -123,6 +126,7 @@ func TestSampleLandscapes(t *testing.T) {
 // TestLargeLandscapePairs checks that pairing by exposed systems finds the same pairs as location
 // IDs do on the large landscape.
 func TestLargeLandscapePairs(t *testing.T) {
+	t.Parallel()
 	count := func(agents []simulator.Agent) map[string]int {
 		n := map[string]int{}
 		for _, f := range run(t, snapshotOf(t, agents, "big"), assess.Policy{}).Findings {
@@ -183,6 +187,7 @@ var (
 )
 
 func TestHighAvailability(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		connectors []connector
@@ -223,6 +228,7 @@ func TestHighAvailability(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := run(t, snapshot("sub", tt.connectors...), assess.Policy{})
 			var got []string
 			for _, f := range res.Findings {
@@ -240,6 +246,7 @@ func TestHighAvailability(t *testing.T) {
 }
 
 func TestPairEvidence(t *testing.T) {
+	t.Parallel()
 	res := run(t, snapshot("sub",
 		connector{id: "m1", role: "master", by: "hr", version: "2.17.1", systems: sysA},
 		connector{id: "s1", role: "shadow", by: "hr", version: "2.17.1", systems: sysA, disconnected: true}), assess.Policy{})
@@ -292,6 +299,7 @@ func TestVersionTitles(t *testing.T) {
 }
 
 func TestVersionPolicy(t *testing.T) {
+	t.Parallel()
 	versions := func(sub string, vs ...string) []connector {
 		var out []connector
 		for i, v := range vs {
@@ -314,6 +322,7 @@ func TestVersionPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := run(t, snapshot("sub", tt.connectors...), assess.Policy{MinSCCVersion: tt.configured})
 			var got []string
 			for _, f := range res.Findings {
@@ -327,6 +336,7 @@ func TestVersionPolicy(t *testing.T) {
 		})
 	}
 	t.Run("another subaccount's outlier sets no bar", func(t *testing.T) {
+		t.Parallel()
 		a, b := snapshot("dev", versions("dev", "2.19.0", "2.19.0")...), snapshot("prod", versions("prod", "2.18.2", "2.18.2", "2.18.2")...)
 		merged := connectivity.NewSnapshot(fetched, append(a.Connectors, b.Connectors...), append(a.Subaccounts, b.Subaccounts...))
 		res := run(t, merged, assess.Policy{})
@@ -341,6 +351,7 @@ func TestVersionPolicy(t *testing.T) {
 }
 
 func TestJavaMajor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		java, jvm string
 		want      int
@@ -370,6 +381,7 @@ func TestJavaMajor(t *testing.T) {
 }
 
 func TestUnencryptedProtocols(t *testing.T) {
+	t.Parallel()
 	m := connector{id: "m", role: "master", systems: []string{"HTTP h:80", "TCP t:1", "RFC r:3300", "HTTPS s:443"}}.build()
 	s := connector{id: "s", role: "shadow", systems: []string{"HTTP h:80", "TCP t:1", "RFC r:3300", "HTTPS s:443"}}.build()
 	m.ExposedSystems[2].Status = "disabled"
@@ -388,6 +400,7 @@ func TestUnencryptedProtocols(t *testing.T) {
 }
 
 func TestFingerprintStable(t *testing.T) {
+	t.Parallel()
 	// The fingerprint is part of the contract: accepted risks and SARIF dashboards refer to it.
 	if got := assess.Fingerprint("ha.no_shadow", "acme", "123456789", ""); got != "364352fe56447e47" {
 		t.Errorf("fingerprint changed: %s", got)

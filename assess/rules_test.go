@@ -95,6 +95,7 @@ func ruleKeys(res *assess.Result) []string {
 }
 
 func TestAssessRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		subaccounts []string
@@ -218,6 +219,7 @@ func TestAssessRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := run(t, assessSnapshotOf(t, tt.subaccounts, tt.agents...), tt.policy)
 			if got := ruleKeys(res); !slices.Equal(got, tt.want) {
 				t.Errorf("findings\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))

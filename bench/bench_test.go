@@ -8,6 +8,7 @@ import (
 )
 
 func TestPercentile(t *testing.T) {
+	t.Parallel()
 	s := sample{5, 1, 4, 2, 3}
 	for _, tc := range []struct {
 		p    float64
@@ -26,6 +27,7 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestFormat(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		123 * time.Microsecond:    "0.123 ms",
 		1234 * time.Microsecond:   "1.23 ms",
@@ -44,6 +46,7 @@ func TestFormat(t *testing.T) {
 
 // TestBenchRuns builds the server once and runs a small bench and a small fleet end to end.
 func TestBenchRuns(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
@@ -73,6 +76,7 @@ func TestBenchRuns(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var out bytes.Buffer
 			tc.cfg.binary, tc.cfg.cacheTTL = binary, time.Minute
 			if err := run(tc.cfg, &out); err != nil {

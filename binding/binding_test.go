@@ -120,6 +120,7 @@ func bindingNames(bs []*binding.Binding) []string {
 }
 
 func TestParseFormats(t *testing.T) {
+	t.Parallel()
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	defaultEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": json.RawMessage(vcap), "destinations": []any{}})
 	cfEnv, _ := json.Marshal(map[string]any{"VCAP_SERVICES": vcap})
@@ -178,6 +179,7 @@ func TestParseFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, skipped, err := parse([]byte(tt.data), tt.source)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -214,6 +216,7 @@ func TestParseFormats(t *testing.T) {
 }
 
 func TestLoadSources(t *testing.T) {
+	t.Parallel()
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	kyma, err := filepath.Abs(bindingFixture("kyma"))
 	if err != nil {
@@ -303,6 +306,7 @@ func TestLoadSources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, skipped, err := load(tt.opts)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
@@ -335,6 +339,7 @@ func TestLoadSources(t *testing.T) {
 }
 
 func TestKymaFolderDetails(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(bindingFixture("kyma"), "conn-api")
 	bs, _, err := load(binding.Options{Paths: []string{dir}})
 	if err != nil || len(bs) != 1 {
@@ -382,6 +387,7 @@ func bindingCopyDir(t *testing.T, src, dst string) {
 }
 
 func TestLoadFindsNothingUsable(t *testing.T) {
+	t.Parallel()
 	vcap := bindingReadFixture(t, "vcap-services.json")
 	var services map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(vcap), &services); err != nil {
@@ -463,6 +469,7 @@ func TestLoadFindsNothingUsable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, skipped, err := load(tt.opts)
 			if err == nil {
 				t.Fatalf("Load returned %v and no error", bs)
@@ -499,6 +506,7 @@ func bindingWriteTemp(t *testing.T, name, content string) string {
 }
 
 func TestX509Bindings(t *testing.T) {
+	t.Parallel()
 	certPEM, keyPEM := bindingTestCert(t, time.Now().Add(7*24*time.Hour))
 	otherCert, _ := bindingTestCert(t, time.Now().Add(7*24*time.Hour))
 	expiredCert, expiredKey := bindingTestCert(t, time.Now().Add(-time.Hour))
@@ -523,6 +531,7 @@ func TestX509Bindings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, _, err := parse(tt.data, "x509 key")
 			if tt.wantProblem != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantProblem) {
@@ -551,6 +560,7 @@ func TestX509Bindings(t *testing.T) {
 }
 
 func TestValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	doc := `{"name": "broken", "credentials": {
 		"clientid": 42,
 		"clientsecret": "` + bindingTestSecret + `",
@@ -609,6 +619,7 @@ func bindingCheckProblems(t *testing.T, got, want []string) {
 }
 
 func TestValidateURLs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		url, wantProblem string
 	}{
@@ -630,6 +641,7 @@ func TestValidateURLs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
 			b := &binding.Binding{Name: "u", ClientID: "c", ClientSecret: "s", TokenServiceURL: tt.url,
 				ServiceURL: "https://connectivity.example.com", SCCInfoPath: "/api/v1/sccinfo"}
 			err := b.Validate()
@@ -650,6 +662,7 @@ func TestValidateURLs(t *testing.T) {
 }
 
 func TestTokenURLAndInfoURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		b         binding.Binding
@@ -669,6 +682,7 @@ func TestTokenURLAndInfoURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := tt.b.TokenURL(); got != tt.wantToken {
 				t.Errorf("TokenURL = %q, want %q", got, tt.wantToken)
 			}
@@ -680,7 +694,9 @@ func TestTokenURLAndInfoURL(t *testing.T) {
 }
 
 func TestReloadPicksUpARotatedSecret(t *testing.T) {
+	t.Parallel()
 	t.Run("service key file", func(t *testing.T) {
+		t.Parallel()
 		path := bindingWriteTemp(t, "key.json", string(bindingSecretKey(t, nil)))
 		bs, _, err := load(binding.Options{Paths: []string{path}})
 		if err != nil {
@@ -705,6 +721,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("second binding of a VCAP_SERVICES file", func(t *testing.T) {
+		t.Parallel()
 		vcap := bindingReadFixture(t, "vcap-services.json")
 		path := bindingWriteTemp(t, "vcap.json", vcap)
 		bs, _, err := load(binding.Options{Paths: []string{path}})
@@ -720,6 +737,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("Kyma folder", func(t *testing.T) {
+		t.Parallel()
 		root := t.TempDir()
 		dir := filepath.Join(root, "conn-api")
 		if err := os.Mkdir(dir, 0o755); err != nil {
@@ -739,6 +757,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 		}
 	})
 	t.Run("VCAP_SERVICES", func(t *testing.T) {
+		t.Parallel()
 		bs, _, err := load(binding.Options{Environ: []string{"VCAP_SERVICES=" + bindingReadFixture(t, "vcap-services.json")}})
 		if err != nil {
 			t.Fatal(err)
@@ -750,6 +769,7 @@ func TestReloadPicksUpARotatedSecret(t *testing.T) {
 }
 
 func TestWrongJSONTypesAreErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, doc, want string }{
 		{"array", `[1,2]`, "expected a JSON object (a service key), got a list"},
 		{"string", `"x"`, "expected a JSON object"},
@@ -771,6 +791,7 @@ func TestWrongJSONTypesAreErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			bs, _, err := parse([]byte(tt.doc), "test")
 			var be *binding.Error
 			if !errors.As(err, &be) || len(bs) != 0 {
@@ -784,6 +805,7 @@ func TestWrongJSONTypesAreErrors(t *testing.T) {
 }
 
 func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
+	t.Parallel()
 	doc := `{"connectivity": [{"name": "c", "plan": "api_access", "credentials": ` + string(bindingSecretKey(t, nil)) + `}],
 		"weird": [{"tags": {"not": "a list"}, "credentials": 5}]}`
 	bs, _, err := parse([]byte(doc), "VCAP_SERVICES")
@@ -795,6 +817,7 @@ func TestMalformedOtherServiceDoesNotHideConnectivity(t *testing.T) {
 // TestSecretsNeverShow prints bindings, skipped bindings and errors every way a caller might and
 // looks for the secret and the private key.
 func TestSecretsNeverShow(t *testing.T) {
+	t.Parallel()
 	certPEM, keyPEM := bindingTestCert(t, time.Now().Add(time.Hour))
 	keyMark := strings.Split(keyPEM, "\n")[1][:32] // a piece of the key's base64 body
 	secretBindings, _, err := parse([]byte(bindingReadFixture(t, "vcap-services.json")), "VCAP_SERVICES")
@@ -879,6 +902,7 @@ func TestSecretsNeverShow(t *testing.T) {
 }
 
 func TestParseNames(t *testing.T) {
+	t.Parallel()
 	key := bindingSecretKey(t, nil)
 	for source, want := range map[string]string{
 		"file /keys/eu10-prod.json": "eu10-prod",

@@ -15,6 +15,7 @@ import (
 // A broken binding at start does not hide the usable ones: Load reports it with its name, its
 // source and the reason, and Err stays nil. Names come from NAME=PATH, entries and file names.
 func TestLoadReportsEveryBinding(t *testing.T) {
+	t.Parallel()
 	good := bindingFixture("service-key.json")
 	expiredCert, expiredKey := bindingTestCert(t, time.Now().Add(-time.Hour))
 	expired := bindingWriteTemp(t, "expired.json", string(bindingX509Key(t, expiredCert, expiredKey, nil)))
@@ -60,6 +61,7 @@ func TestLoadReportsEveryBinding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r := binding.Load(binding.Options{Paths: tt.paths})
 			if err := r.Err(); err != nil {
 				t.Fatalf("Err = %v, want nil with a usable binding", err)
@@ -89,6 +91,7 @@ func TestLoadReportsEveryBinding(t *testing.T) {
 
 // Two bindings of one name are a start-up error naming both sources; NAME=PATH tells them apart.
 func TestLoadRefusesAClashOfNames(t *testing.T) {
+	t.Parallel()
 	key := string(bindingSecretKey(t, nil))
 	a, b := bindingWriteTemp(t, "conn.json", key), bindingWriteTemp(t, "conn.json", key)
 	tests := []struct {
@@ -103,6 +106,7 @@ func TestLoadRefusesAClashOfNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := binding.Load(binding.Options{Paths: tt.paths}).Err()
 			if tt.wantErr == nil {
 				if err != nil {
@@ -120,6 +124,7 @@ func TestLoadRefusesAClashOfNames(t *testing.T) {
 }
 
 func TestBindingFacts(t *testing.T) {
+	t.Parallel()
 	notAfter := time.Now().Add(72 * time.Hour).Truncate(time.Second)
 	certPEM, keyPEM := bindingTestCert(t, notAfter)
 	x509, _, err := parse(bindingX509Key(t, certPEM, keyPEM, nil), "x509")
@@ -143,6 +148,7 @@ func TestBindingFacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := tt.b.Auth(); got != tt.wantAuth {
 				t.Errorf("Auth = %q, want %q", got, tt.wantAuth)
 			}
@@ -161,6 +167,7 @@ func TestBindingFacts(t *testing.T) {
 
 // A binding named with NAME=PATH keeps its name when its file is read again.
 func TestReloadKeepsTheGivenName(t *testing.T) {
+	t.Parallel()
 	path := bindingWriteTemp(t, "vcap.json", bindingReadFixture(t, "vcap-services.json"))
 	r := binding.Load(binding.Options{Paths: []string{"cf=" + path}})
 	if r.Err() != nil || len(r.Usable) != 2 {

@@ -47,6 +47,7 @@ func clientFor(t *testing.T, sim *simulator.Server, kind simulator.CredentialTyp
 }
 
 func TestClientReadsSampleLandscape(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		opts simulator.Options
@@ -57,6 +58,7 @@ func TestClientReadsSampleLandscape(t *testing.T) {
 		{"x509 client certificate (mTLS)", simulator.Options{TLS: true}, simulator.X509Credentials},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, tc.opts, tc.kind, connectivity.Options{})
 			got, err := c.CloudConnectors(context.Background())
 			if err != nil {
@@ -80,6 +82,7 @@ func TestClientReadsSampleLandscape(t *testing.T) {
 }
 
 func TestX509RequiresTheClientCertificate(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{TLS: true})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +105,7 @@ func TestX509RequiresTheClientCertificate(t *testing.T) {
 }
 
 func TestConcurrentCallsShareOneToken(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 100)
@@ -123,6 +127,7 @@ func TestConcurrentCallsShareOneToken(t *testing.T) {
 }
 
 func TestRevokedTokenIsReplacedOnce(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	if _, err := c.CloudConnectors(context.Background()); err != nil {
 		t.Fatal(err)
@@ -153,6 +158,7 @@ func TestRevokedTokenIsReplacedOnce(t *testing.T) {
 }
 
 func TestAPIRefusingEveryTokenFailsAfterOneRetry(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, Status: http.StatusUnauthorized})
 	_, err := c.CloudConnectors(context.Background())
@@ -166,6 +172,7 @@ func TestAPIRefusingEveryTokenFailsAfterOneRetry(t *testing.T) {
 }
 
 func TestWrongSecretIsAClearAuthError(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr3t-that-must-never-leak-9f8e7d"
 	sim, c := newSim(t, simulator.Options{ClientSecret: secret}, simulator.SecretCredentials, connectivity.Options{})
 	sim.RotateSecret("another-secret")
@@ -186,6 +193,7 @@ func TestWrongSecretIsAClearAuthError(t *testing.T) {
 }
 
 func TestTransientAnswersAreRetried(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		fault     simulator.Fault
@@ -198,6 +206,7 @@ func TestTransientAnswersAreRetried(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 			sim.InjectFault(tc.fault)
 			start := time.Now()
@@ -219,6 +228,7 @@ func TestTransientAnswersAreRetried(t *testing.T) {
 }
 
 func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		fault simulator.Fault
@@ -264,15 +274,21 @@ func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			// A 2 MiB cap keeps the oversize case fast under -race; the default cap is tested below.
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{MaxBodyBytes: 2 << 20})
 			sim.InjectFault(tc.fault)
 			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 			defer cancel()
-			start := time.Now()
-			_, err := c.CloudConnectors(ctx)
-			if elapsed := time.Since(start); elapsed > 3*time.Second {
-				t.Errorf("took %v, want the call to end near its 1.5 s deadline", elapsed)
+			// The call ends with its deadline at the latest; a minute without an answer means it
+			// ignored the deadline (retrying or waiting on), however busy the machine.
+			errc := make(chan error, 1)
+			go func() { _, err := c.CloudConnectors(ctx); errc <- err }()
+			var err error
+			select {
+			case err = <-errc:
+			case <-time.After(time.Minute):
+				t.Fatal("the call did not end within a minute of its 1.5 s deadline")
 			}
 			if err == nil {
 				t.Fatal("no error")
@@ -289,6 +305,7 @@ func TestPersistentFailuresEndWithinTheDeadline(t *testing.T) {
 }
 
 func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
+	t.Parallel()
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 	if _, err := c.CloudConnectors(context.Background()); err != nil {
 		t.Fatal(err)
@@ -312,6 +329,7 @@ func TestSetBindingPicksUpARotatedSecret(t *testing.T) {
 // fault stays for every request, so that an attempt cut off on a slow machine (and retried) meets
 // the same oversize answer again.
 func TestDefaultBodyCap(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		fault simulator.Fault
@@ -320,6 +338,7 @@ func TestDefaultBodyCap(t *testing.T) {
 		{"streamed", simulator.Fault{Target: simulator.TargetAPI, OversizeBytes: 40 << 20}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 			sim.InjectFault(tc.fault)
 			_, err := c.CloudConnectors(context.Background())
@@ -330,13 +349,13 @@ func TestDefaultBodyCap(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond until it holds, failing the test after a generous while.
+// waitUntil polls cond until it holds, failing the test after a generous minute.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10 s", what)
+			t.Fatalf("%s: not within a minute", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -345,6 +364,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // A caller that gives up never costs a token: the cached token outlives any number of cancelled
 // calls, and a token fetched for several callers stays cached when one of them leaves.
 func TestCancelledCallsCostNoToken(t *testing.T) {
+	t.Parallel()
 	cancelled := func() context.Context {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
@@ -395,6 +415,7 @@ func TestCancelledCallsCostNoToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{})
 			if _, err := c.CloudConnectors(context.Background()); err != nil {
 				t.Fatal(err)
@@ -472,6 +493,7 @@ func startCountingProxy(t *testing.T, target string) *countingProxy {
 // With X.509 credentials the token endpoint is reached with the binding's certificate, through a
 // transport of its own. Neither a dropped token nor a rotated certificate leaves connections open.
 func TestX509TokenConnectionsAreNotLeaked(t *testing.T) {
+	t.Parallel()
 	sim, err := simulator.New(simulator.Options{TLS: true})
 	if err != nil {
 		t.Fatal(err)

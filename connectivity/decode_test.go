@@ -31,6 +31,7 @@ const referenceSample = `[
 ]`
 
 func TestDecodeReferenceSample(t *testing.T) {
+	t.Parallel()
 	got, err := DecodeConnectors([]byte(referenceSample))
 	if err != nil {
 		t.Fatalf("DecodeConnectors: %v", err)
@@ -90,6 +91,7 @@ func TestDecodeReferenceSample(t *testing.T) {
 }
 
 func TestDecodeKeepsMalformedConnectors(t *testing.T) {
+	t.Parallel()
 	body := `[
 	 {"attributes": {"client_id": "broken", "agent_type": "master", "connected_since": "yesterday",
 	   "agent_recent_start_ms": "-5", "security_status": "{\"summary\":", "exposed_systems": "[{\"host\":",
@@ -167,6 +169,7 @@ func TestDecodeKeepsMalformedConnectors(t *testing.T) {
 }
 
 func TestDecodeRejectsDocumentsThatAreNotArrays(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{"", "   ", `{"error":"x"}`, "<html><body>Bad Gateway</body></html>", `[{"attributes":`, "null", `"str"`} {
 		_, err := DecodeConnectors([]byte(body))
 		if !errors.Is(err, ErrMalformedResponse) {
@@ -180,6 +183,7 @@ func TestDecodeRejectsDocumentsThatAreNotArrays(t *testing.T) {
 }
 
 func TestDecodeEpochMillis(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		want    string
@@ -214,6 +218,7 @@ func TestDecodeEpochMillis(t *testing.T) {
 }
 
 func TestRiskRank(t *testing.T) {
+	t.Parallel()
 	order := []Risk{RiskOK, RiskLow, RiskMedium, "something_new", RiskHigh}
 	for i := 1; i < len(order); i++ {
 		if order[i-1].Rank() >= order[i].Rank() {
@@ -232,6 +237,7 @@ func TestRiskRank(t *testing.T) {
 // TestDecodeLandscapes decodes every landscape the simulator serves: each attribute arrives where
 // it belongs, without problems, and a master and its shadow share their exposed systems.
 func TestDecodeLandscapes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		agents []simulator.Agent
@@ -244,6 +250,7 @@ func TestDecodeLandscapes(t *testing.T) {
 		{"empty", []simulator.Agent{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			body, err := json.Marshal(tc.agents)
 			if err != nil {
 				t.Fatal(err)
@@ -276,6 +283,7 @@ func TestDecodeLandscapes(t *testing.T) {
 // TestDecodeShapes covers the JSON details of the response: escapes, null, invalid UTF-8,
 // repeated keys, and documents that are cut off or followed by text.
 func TestDecodeShapes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		doc      string
 		clientID string // of the first connector; "-" when the document is rejected
@@ -306,6 +314,7 @@ func TestDecodeShapes(t *testing.T) {
 		{`[1 2]`, "-", ""},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
+			t.Parallel()
 			got, err := DecodeConnectors([]byte(tc.doc))
 			if tc.clientID == "-" {
 				if !errors.Is(err, ErrMalformedResponse) {
@@ -327,6 +336,7 @@ func TestDecodeShapes(t *testing.T) {
 }
 
 func TestDecodeExposedSystemsShapes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		doc  string
 		want []ExposedSystem // nil: an error
@@ -347,6 +357,7 @@ func TestDecodeExposedSystemsShapes(t *testing.T) {
 		{`[{"host":"a"}] []`, nil},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
+			t.Parallel()
 			got, err := decodeExposedSystems([]byte(tc.doc), map[string]string{})
 			if (err != nil) != (tc.want == nil) || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("decodeExposedSystems = %+v (%v), want %+v", got, err, tc.want)
@@ -360,6 +371,7 @@ func TestDecodeExposedSystemsShapes(t *testing.T) {
 }
 
 func TestDecodeSecurityStatusShapes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		doc     string
 		summary Risk
@@ -374,6 +386,7 @@ func TestDecodeSecurityStatusShapes(t *testing.T) {
 		{` `, "", nil, "empty"},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
+			t.Parallel()
 			got, err := decodeSecurityStatus([]byte(tc.doc))
 			if (err == nil) != (tc.bad == "") || (err != nil && !strings.Contains(err.Error(), tc.bad)) {
 				t.Errorf("error = %v, want one naming %q", err, tc.bad)

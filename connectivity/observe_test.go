@@ -33,6 +33,7 @@ func (e *events) take() []connectivity.Event {
 }
 
 func TestObserve(t *testing.T) {
+	t.Parallel()
 	rec := &events{}
 	sim, c := newSim(t, simulator.Options{}, simulator.SecretCredentials, connectivity.Options{Observe: rec.observe, RetryBudget: time.Second})
 	l := connectivity.NewLandscape(c, time.Minute)

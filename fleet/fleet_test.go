@@ -43,6 +43,7 @@ func newFleet(t *testing.T, n int, opts simulator.Options, fopts fleet.Options) 
 }
 
 func TestSelect(t *testing.T) {
+	t.Parallel()
 	f, _ := newFleet(t, 3, simulator.Options{}, fleet.Options{})
 	for _, tc := range []struct {
 		asked string
@@ -64,6 +65,7 @@ func TestSelect(t *testing.T) {
 // that takes at least three rounds. A second read is answered from each subaccount's cache, and
 // reuses the merged snapshot.
 func TestReadIsBoundedAndCached(t *testing.T) {
+	t.Parallel()
 	f, tenants := newFleet(t, 6, simulator.Options{APILatency: 200 * time.Millisecond}, fleet.Options{CacheTTL: time.Hour, MaxParallel: 2})
 	var done []int
 	start := time.Now()
@@ -96,6 +98,7 @@ func TestReadIsBoundedAndCached(t *testing.T) {
 }
 
 func TestReadPartial(t *testing.T) {
+	t.Parallel()
 	f, tenants := newFleet(t, 3, simulator.Options{}, fleet.Options{})
 	tenants[1].InjectFault(simulator.Fault{Status: 403})
 	r := f.Read(context.Background(), f.Subaccounts(), true, nil)

@@ -17,6 +17,7 @@ import (
 // TestBrokenSQLiteStore opens stores that cannot be used and checks that each gives an
 // *UnavailableError naming the file and the reason, and that the file is byte for byte as before.
 func TestBrokenSQLiteStore(t *testing.T) {
+	t.Parallel()
 	// valid writes a store with a little history and returns its path.
 	valid := func(t *testing.T) string {
 		path := filepath.Join(t.TempDir(), "history.db")
@@ -66,6 +67,7 @@ func TestBrokenSQLiteStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			path := tt.make(t)
 			before := snapshotDir(t, filepath.Dir(path))
 			st, err := OpenSQLite(t.Context(), path)
@@ -87,6 +89,7 @@ func TestBrokenSQLiteStore(t *testing.T) {
 // TestDiskFull fills a store to its page limit (SQLite's SQLITE_FULL, as on a full disk): Record
 // fails with an *UnavailableError and the file keeps its bytes.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "history.db")
 	st, err := openSQLite(t.Context(), path, "&_pragma=max_page_count(30)")
 	if err != nil {
@@ -108,6 +111,7 @@ func TestDiskFull(t *testing.T) {
 }
 
 func TestBrokenPostgres(t *testing.T) {
+	t.Parallel()
 	_, err := OpenPostgres(t.Context(), "postgres://postgres:hunter2@127.0.0.1:1/test?sslmode=disable&connect_timeout=5")
 	var u *UnavailableError
 	if !errors.As(err, &u) || !strings.Contains(u.Reason, "cannot be reached") || strings.Contains(err.Error(), "hunter2") {
@@ -131,9 +135,11 @@ func TestBrokenPostgres(t *testing.T) {
 // TestMigrations upgrades a store with a next schema version, as a newer binary would, and
 // checks that the data survives and that this binary then refuses the store.
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	next := append(slices.Clone(migrations), []string{`ALTER TABLE changes ADD COLUMN note TEXT NOT NULL DEFAULT ''`})
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			open := b.store(t)
 			st := sqlOf(mustOpen(t, open))
 			record(t, st, read(0, nil, connector("c1")))

@@ -45,6 +45,7 @@ func writeReads(ctx context.Context, spec, sub string, reads, id, writers int) e
 // TestConcurrentWriterProcesses runs several processes (this test binary re-executed) and this
 // one recording into one new store at once: none sees an error, every change is stored.
 func TestConcurrentWriterProcesses(t *testing.T) {
+	t.Parallel()
 	if spec := os.Getenv(writerEnv); spec != "" {
 		f := strings.Split(spec, "|")
 		reads, _ := strconv.Atoi(f[2])
@@ -60,6 +61,7 @@ func TestConcurrentWriterProcesses(t *testing.T) {
 		{"postgres", ""},
 	} {
 		t.Run(spec.name, func(t *testing.T) {
+			t.Parallel()
 			if spec.store == "" {
 				spec.store = postgresSchema(t)
 			}

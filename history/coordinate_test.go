@@ -10,6 +10,7 @@ import (
 // TestCoordinator runs two stores on one PostgreSQL database, as two server instances would:
 // one leads a task at a time, and a message either publishes reaches both.
 func TestCoordinator(t *testing.T) {
+	t.Parallel()
 	u := postgresSchema(t)
 	open := func() Coordinator {
 		st, err := OpenPostgres(t.Context(), u)

@@ -34,6 +34,7 @@ func read(minutes int, fs []Finding, cs ...connectivity.Connector) Read {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	edit := func(f func(c *connectivity.Connector)) connectivity.Connector {
 		c := connector("c1")
 		f(&c)
@@ -120,6 +121,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffShadowDisappearedIsMedium(t *testing.T) {
+	t.Parallel()
 	c := connector("c9")
 	c.AgentType = connectivity.AgentShadow
 	got := Diff(read(0, nil, c), read(5, nil))
@@ -129,6 +131,7 @@ func TestDiffShadowDisappearedIsMedium(t *testing.T) {
 }
 
 func TestDiffKeepsDuplicateClientIDs(t *testing.T) {
+	t.Parallel()
 	a, b := connector("dup"), connector("dup")
 	b.AgentVersion = "2.17.0"
 	got := Diff(read(0, nil, a), read(5, nil, a, b))

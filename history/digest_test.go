@@ -10,6 +10,7 @@ import (
 // TestDigestCoversEveryField changes each field of a connector in turn: every change must move
 // the digest, or Record would keep a stale state for it.
 func TestDigestCoversEveryField(t *testing.T) {
+	t.Parallel()
 	edits := map[string]func(c *connectivity.Connector){
 		"ClientID":         func(c *connectivity.Connector) { c.ClientID = "x" },
 		"AgentType":        func(c *connectivity.Connector) { c.AgentType = "shadow" },

@@ -345,18 +345,26 @@ func (s *sqlStore) presentFindings(ctx context.Context, tx *sql.Tx, sub string) 
 func (s *sqlStore) writeFindings(ctx context.Context, tx *sql.Tx, sub string, at time.Time, prev, cur []Finding) error {
 	now := at.UnixNano()
 	was := byFingerprint(prev)
+	var upsert *sql.Stmt // prepared once per read: parsing the statement for every finding cost more than running it
 	for _, f := range cur {
 		if p := was[f.Fingerprint]; p != nil && *p == f {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (subaccount, fingerprint, first_seen, present_since, resolved_at,
+		if upsert == nil {
+			var err error
+			upsert, err = tx.PrepareContext(ctx, s.q(`INSERT INTO findings (subaccount, fingerprint, first_seen, present_since, resolved_at,
 			rule, severity, client_id, subject, title, severity_since) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (subaccount, fingerprint) DO UPDATE SET rule = excluded.rule, severity = excluded.severity,
 			client_id = excluded.client_id, subject = excluded.subject, title = excluded.title, resolved_at = 0,
 			present_since = CASE WHEN findings.resolved_at <> 0 THEN excluded.present_since ELSE findings.present_since END,
 			severity_since = CASE WHEN findings.resolved_at <> 0 OR findings.severity <> excluded.severity
-				THEN excluded.severity_since ELSE findings.severity_since END`),
-			sub, f.Fingerprint, now, now, f.Rule, f.Severity, f.ClientID, f.Subject, f.Title, now); err != nil {
+				THEN excluded.severity_since ELSE findings.severity_since END`))
+			if err != nil {
+				return err
+			}
+			defer upsert.Close()
+		}
+		if _, err := upsert.ExecContext(ctx, sub, f.Fingerprint, now, now, f.Rule, f.Severity, f.ClientID, f.Subject, f.Title, now); err != nil {
 			return err
 		}
 	}

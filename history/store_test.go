@@ -120,6 +120,7 @@ func kinds(cs []Change) []Kind {
 func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	upgraded := connector("c1")
 	upgraded.AgentVersion = "2.18.2"
 	worse := upgraded
@@ -306,8 +307,10 @@ func TestStore(t *testing.T) {
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			for _, sc := range scenarios {
 				t.Run(sc.name, func(t *testing.T) {
+					t.Parallel()
 					open := b.store(t)
 					reopen := func() Store { return mustOpen(t, open) }
 					sc.run(t, reopen(), reopen)
@@ -352,6 +355,7 @@ func assertFirstSeen(t *testing.T, st Store, want map[string]FirstSeen) {
 }
 
 func TestOpenAndDefaultPath(t *testing.T) {
+	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	for _, tc := range []struct {
 		env  map[string]string

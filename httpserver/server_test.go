@@ -34,6 +34,7 @@ func auditRecords(logs string) []map[string]any {
 }
 
 func TestToolsWithValidTokens(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
 	now := time.Now()
 	for _, tc := range []struct {
@@ -57,6 +58,7 @@ func TestToolsWithValidTokens(t *testing.T) {
 		}, "leeway-nbf@example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			token := staticToken
 			if tc.claims != nil {
 				var err error
@@ -95,6 +97,7 @@ func unsignedToken(claims map[string]any) string {
 }
 
 func TestRefusedTokens(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
 	now := time.Now()
 	metadata := `resource_metadata="` + ts.base + `/.well-known/oauth-protected-resource"`
@@ -140,6 +143,7 @@ func TestRefusedTokens(t *testing.T) {
 		}), 401, []string{`error="invalid_token"`}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			resp, body := ts.get(t, http.MethodPost, httpserver.MCPPath, "Authorization", tc.header)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.wantStatus, body)
@@ -172,6 +176,7 @@ func TestRefusedTokens(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		interval    time.Duration
@@ -186,6 +191,7 @@ func TestKeyRotation(t *testing.T) {
 		{"after the refresh interval", 100 * time.Millisecond, 300 * time.Millisecond, http.StatusOK, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{RefreshInterval: tc.interval}})
 			old, err := ts.id.Token(ts.id.DefaultClaims())
 			if err != nil {
@@ -220,6 +226,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestMetadata(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name         string
 		xsuaa        bool
@@ -230,6 +237,7 @@ func TestMetadata(t *testing.T) {
 		{"XSUAA behind a router", true, "https://mcp.example.com", "https://mcp.example.com/mcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := setup{config: func(c *httpserver.Config) { c.BaseURL = tc.baseURL }}
 			if tc.xsuaa {
 				s.xsuaa = &httpserver.XSUAAOptions{}
@@ -317,6 +325,7 @@ func TestProbes(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		separate bool
@@ -325,6 +334,7 @@ func TestMetrics(t *testing.T) {
 		{"on a listener of its own", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var metricsURL string
 			ts := startServer(t, setup{config: func(c *httpserver.Config) {
 				if tc.separate {
@@ -396,6 +406,7 @@ func metricsAddr(t *testing.T, ts *testServer) string {
 }
 
 func TestOrigin(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{config: func(c *httpserver.Config) { c.AllowedOrigins = []string{"https://app.example.com"} }})
 	self := ts.base
 	for _, tc := range []struct {
@@ -411,6 +422,7 @@ func TestOrigin(t *testing.T) {
 		{"allowed preflight, no token needed", http.MethodOptions, "https://app.example.com", http.StatusNoContent, "https://app.example.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			headers := []string{"Origin", tc.origin}
 			if tc.method == http.MethodOptions {
 				headers = append(headers, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type")
@@ -429,6 +441,7 @@ func TestOrigin(t *testing.T) {
 }
 
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{simOpts: simulator.Options{APILatency: time.Second}})
 	ctx, session := ts.session(t, staticToken)
 	result := make(chan error, 1)
@@ -460,6 +473,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestListenRefusesUnauthenticatedExposure(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		addr    string
 		wantErr error
@@ -470,6 +484,7 @@ func TestListenRefusesUnauthenticatedExposure(t *testing.T) {
 		{"localhost:0", nil},
 	} {
 		t.Run(tc.addr, func(t *testing.T) {
+			t.Parallel()
 			srv, err := httpserver.Listen(httpserver.Config{Addr: tc.addr, MCP: emptyMCP()})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Listen(%s) = %v, want %v", tc.addr, err, tc.wantErr)
@@ -558,6 +573,7 @@ func TestStaticTokenTooShort(t *testing.T) {
 }
 
 func TestKeysUnavailable(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, setup{xsuaa: &httpserver.XSUAAOptions{}})
 	token, err := ts.id.Token(ts.id.DefaultClaims())
 	if err != nil {

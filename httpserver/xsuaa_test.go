@@ -15,11 +15,12 @@ import (
 )
 
 func TestXSUAABindingSources(t *testing.T) {
+	t.Parallel()
 	id, err := simulator.NewIdentity(simulator.IdentityOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer id.Close()
+	t.Cleanup(id.Close)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -61,6 +62,7 @@ func TestXSUAABindingSources(t *testing.T) {
 		{"missing file", func() (*httpserver.XSUAABinding, error) { return httpserver.XSUAAFromFile(filepath.Join(dir, "none")) }, false, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			b, err := tc.load()
 			switch {
 			case tc.wantErr != "":

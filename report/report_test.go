@@ -10,6 +10,7 @@ import (
 )
 
 func TestText(t *testing.T) {
+	t.Parallel()
 	out := schemas.AssessConnectorsOutput{
 		Freshness:          schemas.Freshness{FetchedAt: "2026-11-30T12:00:00Z"},
 		Page:               schemas.Page{Total: 3, Returned: 3},
@@ -46,6 +47,7 @@ func TestText(t *testing.T) {
 }
 
 func TestLevel(t *testing.T) {
+	t.Parallel()
 	for severity, want := range map[string]string{"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"} {
 		if got := report.Level(severity); got != want {
 			t.Errorf("Level(%s) = %s, want %s", severity, got, want)

@@ -61,6 +61,7 @@ func walk(v any, ptr string, f func(ptr string, m map[string]any)) {
 }
 
 func TestReflectShape(t *testing.T) {
+	t.Parallel()
 	s := decodeSchema[sample](t)
 	if s["type"] != "object" {
 		t.Errorf("root type = %v, want object", s["type"])
@@ -134,6 +135,7 @@ func TestReflectShape(t *testing.T) {
 }
 
 func TestReflectEmptyStructAndPointer(t *testing.T) {
+	t.Parallel()
 	if got, want := string(Reflect[struct{}]()), `{"properties":{},"additionalProperties":false,"type":"object"}`; got != want {
 		t.Errorf("Reflect[struct{}] = %s, want %s", got, want)
 	}
@@ -143,6 +145,7 @@ func TestReflectEmptyStructAndPointer(t *testing.T) {
 }
 
 func TestReflectPanicsOnProgrammingErrors(t *testing.T) {
+	t.Parallel()
 	type unescapedComma struct {
 		Summary string `json:"summary" jsonschema:"description=Rating: ok, low_risk or high_risk"`
 	}
@@ -168,6 +171,7 @@ func TestReflectPanicsOnProgrammingErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			defer func() {
 				p := recover()
 				if p == nil || !strings.Contains(p.(string), tt.want) {
@@ -180,6 +184,7 @@ func TestReflectPanicsOnProgrammingErrors(t *testing.T) {
 }
 
 func TestReflectCachesAndCopies(t *testing.T) {
+	t.Parallel()
 	first := Reflect[sample]()
 	want := string(first)
 	first[0] = 'X'
@@ -195,6 +200,7 @@ func TestReflectCachesAndCopies(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	schema := Reflect[sample]()
 	valid := sample{Host: "h", Since: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC), Checks: []sampleNested{{Key: "k"}}}
 	tests := []struct {
@@ -218,6 +224,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := Validate(schema, tt.value)
 			switch {
 			case tt.wantErr == "" && err != nil:

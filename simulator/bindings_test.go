@@ -33,6 +33,7 @@ func TestCredentialsShape(t *testing.T) {
 		{simulator.X509Credentials, []string{"certurl", "certificate", "key"}, []string{"clientsecret"}, "x509"},
 	} {
 		t.Run(tc.kind.String(), func(t *testing.T) {
+			t.Parallel()
 			creds := s.Credentials(tc.kind)
 			for _, k := range append(slices.Clone(commonKeys), tc.want...) {
 				if _, ok := creds[k]; !ok {
@@ -112,6 +113,7 @@ func TestWriteKymaBinding(t *testing.T) {
 	s := start(t, simulator.Options{TLS: true})
 	for _, kind := range []simulator.CredentialType{simulator.SecretCredentials, simulator.X509Credentials} {
 		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "conn-api")
 			if err := s.WriteKymaBinding(dir, kind); err != nil {
 				t.Fatal(err)
@@ -168,6 +170,7 @@ func TestWriteKymaBinding(t *testing.T) {
 	}
 
 	t.Run("rewriting as another type removes the other type's files", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		if err := s.WriteKymaBinding(dir, simulator.SecretCredentials); err != nil {
 			t.Fatal(err)

@@ -129,14 +129,28 @@ func getInfo(t *testing.T, c *http.Client, s *simulator.Server, tok string) (*ht
 	return resp, body, err
 }
 
-// waitFor polls cond until it holds or a second passes.
+// waitFor polls cond until it holds, failing the test after a generous minute (a busy machine
+// may take seconds; a cond that never holds is a failure, not a slow pass).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// returns fails the test unless f returns within a minute: a bound for "does not hang", never a
+// measure of speed.
+func returns(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s did not return within a minute", what)
 	}
 }

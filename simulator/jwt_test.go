@@ -62,11 +62,12 @@ func verify(t *testing.T, token string, keys map[string]*rsa.PublicKey) (header,
 }
 
 func TestIdentityTokens(t *testing.T) {
+	t.Parallel()
 	id, err := NewIdentity(IdentityOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer id.Close()
+	t.Cleanup(id.Close)
 	valid, err := id.Token(id.DefaultClaims())
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +102,7 @@ func TestIdentityTokens(t *testing.T) {
 		{"before rotation, new keys", valid, jwks(t, id), true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			header, claims, ok := verify(t, tc.token, tc.keys)
 			if ok != tc.wantOK {
 				t.Errorf("signature verifies: %v, want %v", ok, tc.wantOK)
@@ -122,6 +124,7 @@ func TestIdentityTokens(t *testing.T) {
 }
 
 func TestIdentityClientCredentials(t *testing.T) {
+	t.Parallel()
 	id, err := NewIdentity(IdentityOptions{ClientSecret: "s3cret"})
 	if err != nil {
 		t.Fatal(err)

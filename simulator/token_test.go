@@ -48,6 +48,7 @@ func TestTokenEndpoint(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			resp, tr, body := postToken(t, c, s, tc.form, tc.user, tc.pass)
 			if resp.StatusCode != tc.wantStatus {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.wantStatus, body)
@@ -68,12 +69,14 @@ func TestTokenEndpoint(t *testing.T) {
 	}
 
 	t.Run("exact 401 body", func(t *testing.T) {
+		t.Parallel()
 		_, _, body := postToken(t, c, s, grant, id, "nope")
 		if want := `{"error":"invalid_client","error_description":"Bad credentials"}`; body != want {
 			t.Errorf("body %s, want %s", body, want)
 		}
 	})
 	t.Run("GET is 405", func(t *testing.T) {
+		t.Parallel()
 		resp, err := c.Get(s.URL() + simulator.TokenPath)
 		if err != nil {
 			t.Fatal(err)

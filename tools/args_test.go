@@ -41,6 +41,7 @@ func decodeRich(t *testing.T, sent any) (richIn, error) {
 
 // TestDecodeArguments covers what TestNewCalls (through the adapter) does not.
 func TestDecodeArguments(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    map[string]any
@@ -70,6 +71,7 @@ func TestDecodeArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := decodeRich(t, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
@@ -88,6 +90,7 @@ func TestDecodeArguments(t *testing.T) {
 }
 
 func TestDecodeBoundsProblems(t *testing.T) {
+	t.Parallel()
 	args := map[string]any{"ports": make([]any, 1000)}
 	for i := range 1000 {
 		args[fmt.Sprintf("unknown%04d", i)] = i
@@ -122,6 +125,7 @@ func defaultsFit(schema json.RawMessage) error {
 // TestDefaultsFit: a declared default that breaks its own schema would turn every call without
 // that argument into an error; every tool's defaults fit, and the check catches those that do not.
 func TestDefaultsFit(t *testing.T) {
+	t.Parallel()
 	for _, tool := range All(Config{}) {
 		if err := defaultsFit(tool.Tool.RawInputSchema); err != nil {
 			t.Errorf("%s: %v", tool.Tool.Name, err)
@@ -144,6 +148,7 @@ func TestDefaultsFit(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 100)
 	tests := []struct {
 		v    any
@@ -165,6 +170,7 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestDidYouMean(t *testing.T) {
+	t.Parallel()
 	valid := []string{"client_id", "host", "limit", "protocol"}
 	tests := []struct{ name, want string }{
 		{"protcol", "protocol"},
@@ -188,6 +194,7 @@ func TestDidYouMean(t *testing.T) {
 }
 
 func TestParseJSON(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		v    string
 		want any
@@ -211,6 +218,7 @@ func TestParseJSON(t *testing.T) {
 // TestDecodeListDefaultConcurrently: a list default is shared by every call; normalising it must
 // not write to it (the race detector would see concurrent calls do so).
 func TestDecodeListDefaultConcurrently(t *testing.T) {
+	t.Parallel()
 	type tagsIn struct {
 		Tags []string `json:"tags,omitempty" jsonschema:"default=a"`
 	}

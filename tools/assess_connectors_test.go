@@ -75,6 +75,7 @@ func assessKeys(findings []schemas.Finding) []string {
 }
 
 func TestAssessConnectorsDefinition(t *testing.T) {
+	t.Parallel()
 	tool := assessConnectors(Config{})
 	if err := toolsnaps.Test(tool.Tool); err != nil {
 		t.Error(err)
@@ -124,6 +125,7 @@ var assessRuleFamilies = []string{
 }
 
 func TestAssessSampleLandscape(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	out := assessCall(t, cfg, map[string]any{"limit": 500})
 	keys := assessKeys(out.Findings)
@@ -162,6 +164,7 @@ func TestAssessSampleLandscape(t *testing.T) {
 }
 
 func TestAssessCleanLandscape(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, simulator.CleanLandscape())
 	out := assessCall(t, cfg, nil)
 	if out.Total != 0 || len(out.Findings) != 0 || out.WorstSeverity != "none" || out.Counts != (schemas.SeverityCounts{}) || out.ConnectorsAssessed != 2 {
@@ -170,6 +173,7 @@ func TestAssessCleanLandscape(t *testing.T) {
 }
 
 func TestAssessConnectorsArguments(t *testing.T) {
+	t.Parallel()
 	sim, cfg := assessEnv(t, nil)
 	all := assessCall(t, cfg, map[string]any{"limit": 500})
 
@@ -243,6 +247,7 @@ func TestAssessConnectorsArguments(t *testing.T) {
 }
 
 func TestAssessConnectorsSourceError(t *testing.T) {
+	t.Parallel()
 	sim, cfg := assessEnv(t, nil)
 	cfg.CallTimeout = 5 * time.Second
 	sim.InjectFault(simulator.Fault{Target: simulator.TargetAPI, Status: 403})
@@ -254,6 +259,7 @@ func TestAssessConnectorsSourceError(t *testing.T) {
 // TestAssessOutputRoundTrip checks the JSON of an assessment decodes into the same type, as the
 // check command and resources rely on.
 func TestAssessOutputRoundTrip(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	res := call(t, assessConnectors(cfg), map[string]any{"min_severity": "medium"})
 	var out schemas.AssessConnectorsOutput

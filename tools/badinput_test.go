@@ -197,12 +197,20 @@ func badCheckText(t *testing.T, text string) {
 }
 
 func TestBadInputEveryTool(t *testing.T) {
+	t.Parallel()
 	e := relStart(t, relSetup{ttl: time.Hour, callTimeout: 10 * time.Second})
+	t.Cleanup(func() { // after the parallel subtests
+		if n := e.sim.Counts(); n.APIRequests > 1 {
+			t.Errorf("%d API requests: bad input must not cause extra reads", n.APIRequests)
+		}
+	})
 	for _, tool := range All(e.cfg) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
+			t.Parallel()
 			props := badSchema(t, tool.Tool.RawInputSchema)
 			for _, tc := range badCasesFor(t, props) {
 				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
 					req := mcp.CallToolRequest{}
 					req.Params.Name = tool.Tool.Name
 					req.Params.RawArguments = json.RawMessage(tc.args)
@@ -237,14 +245,12 @@ func TestBadInputEveryTool(t *testing.T) {
 			}
 		})
 	}
-	if n := e.sim.Counts(); n.APIRequests > 1 {
-		t.Errorf("%d API requests: bad input must not cause extra reads", n.APIRequests)
-	}
 }
 
 // TestBadInputLimitIsClamped: a limit above 500 is the documented clamp, not an error, on a
 // landscape larger than that.
 func TestBadInputLimitIsClamped(t *testing.T) {
+	t.Parallel()
 	e := relStart(t, relSetup{sim: simulator.Options{Landscape: simulator.LargeLandscape(schemas.MaxLimit+50, 2)},
 		ttl: time.Hour, callTimeout: 30 * time.Second})
 	for _, tool := range All(e.cfg) {

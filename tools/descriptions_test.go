@@ -19,8 +19,10 @@ var exampleQuestion = regexp.MustCompile(`(?m)^Example question: "[^"\n]+\?"$`)
 var whenToUse = regexp.MustCompile(`(?m)(^|\. )Use (it|this tool) [^\n]+`)
 
 func TestToolDescriptions(t *testing.T) {
+	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
+			t.Parallel()
 			d := tool.Tool.Description
 			if n := utf8.RuneCountInString(d); n > maxDescription {
 				t.Errorf("description has %d characters, want at most %d", n, maxDescription)
@@ -45,8 +47,10 @@ func TestToolDescriptions(t *testing.T) {
 }
 
 func TestToolInputDescriptions(t *testing.T) {
+	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
+			t.Parallel()
 			var schema struct {
 				Properties map[string]struct {
 					Description string `json:"description"`

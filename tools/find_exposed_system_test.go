@@ -34,6 +34,7 @@ var sampleSystems = []string{
 }
 
 func TestFindExposedSystem(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	subaccount := env.sim.Credentials(simulator.SecretCredentials)["subaccount_subdomain"].(string)
 	page := func(n int) schemas.Page { return schemas.Page{Total: n, Returned: n} }
@@ -90,6 +91,7 @@ func TestFindExposedSystem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out := callOK[findOut](t, env, "find_exposed_system", tt.args)
 			checkFetchedAt(t, out.FetchedAt)
 			if got := systemKeys(out.Systems); !reflect.DeepEqual(got, tt.want) {
@@ -110,6 +112,7 @@ func TestFindExposedSystem(t *testing.T) {
 // TestFindExposedSystemMaster is the question of the tool's description: which connector
 // exposes s4h.internal:443? The high-availability pair of Frankfurt, master and shadow.
 func TestFindExposedSystemMaster(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	subaccount := env.sim.Credentials(simulator.SecretCredentials)["subaccount_subdomain"].(string)
 	out := callOK[findOut](t, env, "find_exposed_system", map[string]any{"query": "s4h.internal:443"})
@@ -127,6 +130,7 @@ func TestFindExposedSystemMaster(t *testing.T) {
 // TestFindExposedSystemEveryProtocolAndType counts the systems per protocol and per back-end
 // type: the sample landscape exposes every one of them.
 func TestFindExposedSystemEveryProtocolAndType(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	for arg, counts := range map[string]map[string]int{
 		"protocol": {"HTTP": 4, "HTTPS": 11, "RFC": 1, "RFCS": 5, "LDAP": 1, "LDAPS": 1, "TCP": 1, "TCPS": 4},
@@ -153,6 +157,7 @@ func TestFindExposedSystemEveryProtocolAndType(t *testing.T) {
 }
 
 func TestFindExposedSystemClampsLimit(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{Landscape: largeLandscape()})
 	n := schemas.MaxLimit + 100
 	out := callOK[findOut](t, env, "find_exposed_system", map[string]any{"limit": hugeLimit})
@@ -162,6 +167,7 @@ func TestFindExposedSystemClampsLimit(t *testing.T) {
 }
 
 func TestFindExposedSystemArgumentErrors(t *testing.T) {
+	t.Parallel()
 	runArgErrors(t, "find_exposed_system", []argErrorCase{
 		{"unknown client_id", map[string]any{"client_id": "999"}, unknownClientIDError},
 		{"unknown client_id with other filters", map[string]any{"client_id": "999", "protocol": "HTTPS"}, unknownClientIDError},

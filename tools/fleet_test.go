@@ -104,6 +104,7 @@ func failedSubaccounts(out map[string]any) map[string]string {
 }
 
 func TestFleetPartialAnswers(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	wantFailed := map[string]string{
 		"acme-dev|dev": "authentication with XSUAA failed: invalid_client (Bad credentials)",
@@ -115,6 +116,7 @@ func TestFleetPartialAnswers(t *testing.T) {
 			continue
 		}
 		t.Run(tool, func(t *testing.T) {
+			t.Parallel()
 			res, out := e.call(t, tool, nil)
 			if res.IsError || out["partial"] != true {
 				t.Fatalf("isError %v, partial %v: %s", res.IsError, out["partial"], resultText(t, res))
@@ -151,6 +153,7 @@ func TestFleetPartialAnswers(t *testing.T) {
 }
 
 func TestFleetSubaccountArgument(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	for _, asked := range []string{"prod", "acme-prod-eu", "PROD"} {
 		res, out := e.call(t, "list_cloud_connectors", map[string]any{"subaccount": asked})
@@ -185,6 +188,7 @@ func TestFleetSubaccountArgument(t *testing.T) {
 }
 
 func TestFleetAllFail(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	e.prod.InjectFault(simulator.Fault{Status: 403})
 	res, _ := e.call(t, "assess_connectors", map[string]any{"refresh": true})
@@ -200,6 +204,7 @@ func TestFleetAllFail(t *testing.T) {
 }
 
 func TestFleetProgress(t *testing.T) {
+	t.Parallel()
 	e := newFleetEnv(t)
 	var mu sync.Mutex
 	var progress []float64
@@ -220,7 +225,7 @@ func TestFleetProgress(t *testing.T) {
 	if _, err := e.client.CallTool(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // notifications may trail the answer; a generous bound
 	for {
 		mu.Lock()
 		n := len(progress)

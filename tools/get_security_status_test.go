@@ -75,6 +75,7 @@ func securityIDs(cs []schemas.ConnectorSecurity) []string {
 }
 
 func TestGetSecurityStatus(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	allRisks := schemas.RiskCounts{Low: 13, Medium: 2, High: 2, Unknown: 2}
 	notOK := []string{"123456789", "517203948", "630174285", "745019362", "745019363", "856302417", "856302418", "961847203"}
@@ -123,6 +124,7 @@ func TestGetSecurityStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out := callOK[securityOut](t, env, "get_security_status", tt.args)
 			checkFetchedAt(t, out.FetchedAt)
 			if got := securityIDs(out.Connectors); !reflect.DeepEqual(got, tt.wantIDs) {
@@ -183,6 +185,7 @@ func checkFindingsSorted(t *testing.T, out securityOut) {
 
 // TestGetSecurityStatusChecks checks the per-connector check results and the remedies.
 func TestGetSecurityStatusChecks(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	out := callOK[securityOut](t, env, "get_security_status", map[string]any{"min_risk": "ok"})
 	byID := map[string]schemas.ConnectorSecurity{}
@@ -241,6 +244,7 @@ func TestGetSecurityStatusChecks(t *testing.T) {
 }
 
 func TestGetSecurityStatusCleanLandscape(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{Landscape: simulator.CleanLandscape()})
 	out := callOK[securityOut](t, env, "get_security_status", nil)
 	if out.Total != 2 || len(out.Findings) != 0 || out.FindingsTotal != 0 || out.FindingsByRisk != (schemas.RiskCounts{}) {
@@ -250,6 +254,7 @@ func TestGetSecurityStatusCleanLandscape(t *testing.T) {
 }
 
 func TestGetSecurityStatusClampsLimit(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{Landscape: largeLandscape()})
 	n := schemas.MaxLimit + 100
 	out := callOK[securityOut](t, env, "get_security_status", map[string]any{"limit": hugeLimit})
@@ -267,6 +272,7 @@ func TestGetSecurityStatusClampsLimit(t *testing.T) {
 }
 
 func TestGetSecurityStatusArgumentErrors(t *testing.T) {
+	t.Parallel()
 	runArgErrors(t, "get_security_status", []argErrorCase{
 		{"unknown client_id", map[string]any{"client_id": "999"}, unknownClientIDError},
 		{"limit 0", map[string]any{"limit": 0}, `argument "limit" must be at least 1, got 0`},

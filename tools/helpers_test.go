@@ -265,6 +265,7 @@ func runArgErrors(t *testing.T, tool string, cases []argErrorCase) {
 	env := newSimEnv(t, simEnvOptions{})
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := callErr(t, env, tool, tt.args); got != tt.want {
 				t.Errorf("error = %q\nwant    %q", got, tt.want)
 			}

@@ -22,6 +22,7 @@ func clientIDsOf(cs []schemas.ConnectorSummary) []string {
 }
 
 func TestListCloudConnectors(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	subaccount := env.sim.Credentials(simulator.SecretCredentials)["subaccount_subdomain"].(string)
 	allTotals := schemas.ConnectorTotals{
@@ -57,6 +58,7 @@ func TestListCloudConnectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			out := callOK[listOut](t, env, "list_cloud_connectors", tt.args)
 			checkFetchedAt(t, out.FetchedAt)
 			if got := clientIDsOf(out.Connectors); !reflect.DeepEqual(got, tt.wantIDs) {
@@ -80,6 +82,7 @@ func TestListCloudConnectors(t *testing.T) {
 // TestListCloudConnectorsValues checks the attributes of the connectors that exercise the
 // decoding: SAP's reference sample, a shadow that is not connected, and the malformed one.
 func TestListCloudConnectorsValues(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	out := callOK[listOut](t, env, "list_cloud_connectors", nil)
 	fetchedAt := checkFetchedAt(t, out.FetchedAt)
@@ -185,6 +188,7 @@ func TestListCloudConnectorsValues(t *testing.T) {
 }
 
 func TestListCloudConnectorsClampsLimit(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{Landscape: largeLandscape()})
 	n := schemas.MaxLimit + 100
 	for _, args := range []map[string]any{{"limit": hugeLimit}, {"limit": schemas.MaxLimit + 1}} {
@@ -203,6 +207,7 @@ func TestListCloudConnectorsClampsLimit(t *testing.T) {
 }
 
 func TestListCloudConnectorsArgumentErrors(t *testing.T) {
+	t.Parallel()
 	runArgErrors(t, "list_cloud_connectors", []argErrorCase{
 		{"unknown client_id", map[string]any{"client_id": "999"}, unknownClientIDError},
 		{"limit 0", map[string]any{"limit": 0}, `argument "limit" must be at least 1, got 0`},

@@ -14,6 +14,7 @@ import (
 // (callTool checks both; see checkStructured). Resources are checked against the schema of the
 // tool whose output they hold.
 func TestResultsMatchOutputSchemas(t *testing.T) {
+	t.Parallel()
 	landscapes := []struct {
 		name   string
 		agents []simulator.Agent
@@ -47,6 +48,7 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 	resources := map[string]string{connectorsURI: "list_cloud_connectors", findingsURI: "assess_connectors"}
 	for _, l := range landscapes {
 		t.Run(l.name, func(t *testing.T) {
+			t.Parallel()
 			e := newSimEnv(t, simEnvOptions{Landscape: l.agents})
 			covered := map[string]bool{}
 			for _, c := range calls {

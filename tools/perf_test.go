@@ -75,6 +75,7 @@ func perfAskConcurrently(t *testing.T, srv *server.MCPServer, n int) map[string]
 }
 
 func TestConcurrentCallsShareOneRead(t *testing.T) {
+	t.Parallel()
 	// The latency keeps the first read in flight while most calls arrive; calls arriving after
 	// it are answered from the cache. Either way there is exactly one read.
 	sim, land := perfLandscape(t, simulator.Options{APILatency: 200 * time.Millisecond}, time.Hour)
@@ -102,6 +103,7 @@ func TestConcurrentCallsShareOneRead(t *testing.T) {
 }
 
 func TestRefreshReadsAgainWithTheCachedToken(t *testing.T) {
+	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{}, time.Hour)
 	srv := NewServer(Config{Fleet: land})
 	first := perfAsk(t, srv, 1, "list_cloud_connectors", `{}`)
@@ -125,6 +127,7 @@ func TestRefreshReadsAgainWithTheCachedToken(t *testing.T) {
 }
 
 func TestCacheDisabledReadsEveryTimeWithTheCachedToken(t *testing.T) {
+	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{}, 0)
 	srv := NewServer(Config{Fleet: land})
 	for i := range 4 {
@@ -136,6 +139,7 @@ func TestCacheDisabledReadsEveryTimeWithTheCachedToken(t *testing.T) {
 }
 
 func TestNoNetworkBeforeTheFirstToolCall(t *testing.T) {
+	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{}, time.Hour)
 	srv := NewServer(Config{Fleet: land})
 	for i, line := range []string{
@@ -158,6 +162,7 @@ func TestNoNetworkBeforeTheFirstToolCall(t *testing.T) {
 // TestLargeLandscapeSearch checks find_exposed_system against the index on a landscape where
 // masters and shadows share their exposed systems.
 func TestLargeLandscapeSearch(t *testing.T) {
+	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{Landscape: simulator.LargeLandscape(200, 50)}, time.Hour)
 	srv := NewServer(Config{Fleet: land})
 	for _, tc := range []struct {
@@ -186,6 +191,7 @@ func TestLargeLandscapeSearch(t *testing.T) {
 // TestRepeatedAnswersAreIdentical checks that remembering checked results changes nothing a
 // client sees: the same question gives the same text, and a new snapshot a new one.
 func TestRepeatedAnswersAreIdentical(t *testing.T) {
+	t.Parallel()
 	_, land := perfLandscape(t, simulator.Options{}, time.Hour)
 	srv := NewServer(Config{Fleet: land})
 	for _, q := range perfQuestions {

@@ -57,6 +57,7 @@ func assessPromptText(t *testing.T, res *mcp.GetPromptResult) string {
 }
 
 func TestPromptsList(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	res, err := c.ListPrompts(t.Context(), mcp.ListPromptsRequest{})
@@ -82,6 +83,7 @@ func TestPromptsList(t *testing.T) {
 }
 
 func TestPromptTriage(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 
@@ -128,6 +130,7 @@ func TestPromptTriage(t *testing.T) {
 }
 
 func TestPromptHealthReport(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	res, err := assessGetPrompt(t, c, promptReport, map[string]string{"client_id": "856302417"})
@@ -161,6 +164,7 @@ func assessComplete(t *testing.T, c *client.Client, ref any, arg, value string) 
 }
 
 func TestPromptCompletion(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	triage := mcp.PromptReference{Type: "ref/prompt", Name: promptTriage}
@@ -205,6 +209,7 @@ func TestPromptCompletion(t *testing.T) {
 }
 
 func TestCompleteBound(t *testing.T) {
+	t.Parallel()
 	var many []string
 	for i := range 150 {
 		many = append(many, strings.Repeat("x", i%3+1)+string(rune('a'+i%26)))

@@ -22,6 +22,7 @@ const (
 )
 
 func TestReadmeToolTable(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join("..", "README.md")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -187,6 +188,7 @@ func cell(s string) string {
 }
 
 func TestRenderToolTable(t *testing.T) {
+	t.Parallel()
 	schema := json.RawMessage(`{"type":"object","properties":{"zeta":{"type":"string","description":"Last | first.","enum":["a","b"]},` +
 		`"alpha":{"type":"integer","default":5}},"required":["zeta"]}`)
 	tools := []mcp.Tool{
@@ -210,6 +212,7 @@ func TestRenderToolTable(t *testing.T) {
 }
 
 func TestReplaceBetweenMarkers(t *testing.T) {
+	t.Parallel()
 	doc := "# T\n" + readmeStart + "\nold\n" + readmeEnd + "\nrest\n"
 	got, err := replaceBetweenMarkers(doc, "new\n")
 	if want := "# T\n" + readmeStart + "\nnew\n" + readmeEnd + "\nrest\n"; err != nil || got != want {

@@ -55,6 +55,7 @@ func assessDecodeAs[Out any](t *testing.T, text string) Out {
 }
 
 func TestResourcesList(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	res, err := c.ListResources(t.Context(), mcp.ListResourcesRequest{})
@@ -83,6 +84,7 @@ func TestResourcesList(t *testing.T) {
 }
 
 func TestResourcesMatchTheTools(t *testing.T) {
+	t.Parallel()
 	sim, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 
@@ -123,6 +125,7 @@ func TestResourcesMatchTheTools(t *testing.T) {
 }
 
 func TestResourceTemplateEscapedClientID(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, []simulator.Agent{{Attributes: map[string]string{"client_id": "cc 1/a", "agent_type": "master"}}})
 	c := assessClient(t, cfg)
 	text, err := assessRead(t, c, connectorsURI+"/cc%201%2Fa")
@@ -135,6 +138,7 @@ func TestResourceTemplateEscapedClientID(t *testing.T) {
 }
 
 func TestResourceErrors(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	c := assessClient(t, cfg)
 	for _, tt := range []struct{ uri, want string }{
@@ -166,6 +170,7 @@ func TestResourceErrors(t *testing.T) {
 }
 
 func TestResourceHandlersDirectly(t *testing.T) {
+	t.Parallel()
 	_, cfg := assessEnv(t, nil)
 	tmpl := ResourceTemplates(cfg)[0]
 	for _, args := range []map[string]any{{"client_id": "123456789"}, {"client_id": []string{"123456789"}}} {

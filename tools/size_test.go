@@ -27,8 +27,10 @@ func sizeLandscapes() map[string][]simulator.Agent {
 }
 
 func TestAnswerSizes(t *testing.T) {
+	t.Parallel()
 	for name, landscape := range sizeLandscapes() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			env := newSimEnv(t, simEnvOptions{Landscape: landscape})
 			// A second read, with history: findings seen before carry first_seen.
 			env.callTool(t, "list_cloud_connectors", map[string]any{"refresh": true})
@@ -45,6 +47,7 @@ func TestAnswerSizes(t *testing.T) {
 }
 
 func TestToolsListSize(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	res, err := env.client.ListTools(t.Context(), mcp.ListToolsRequest{})
 	if err != nil {

@@ -49,8 +49,10 @@ func indexFixtures(t *testing.T) map[string][]connectivity.Connector {
 // TestSystemIndexTexts checks the packed index against its definition: the lower-cased host and
 // description of each system, joined by a NUL.
 func TestSystemIndexTexts(t *testing.T) {
+	t.Parallel()
 	for name, connectors := range indexFixtures(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
 			for i, c := range connectors {
 				for j, sys := range c.ExposedSystems {
@@ -67,12 +69,14 @@ func TestSystemIndexTexts(t *testing.T) {
 // TestSystemIndexMatcher checks the search over distinct system texts against a search of each
 // system's own text.
 func TestSystemIndexMatcher(t *testing.T) {
+	t.Parallel()
 	queries := []string{
 		"", "sys", "sys3.loc4.internal:", "internal", "of location 7", "bbaa", "bb\x00", "\x00", "b\x00a",
 		"aa\x00bb", "äö", "straße", "nothing", "1", "abapsys system 1 of location 12",
 	}
 	for name, connectors := range indexFixtures(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
 			for _, q := range queries {
 				matches := index.matcher(q)
@@ -92,6 +96,7 @@ func TestSystemIndexMatcher(t *testing.T) {
 // TestLastSystemIndex checks that the index is built once per snapshot, also under concurrent
 // calls, and rebuilt for a new one.
 func TestLastSystemIndex(t *testing.T) {
+	t.Parallel()
 	connectors := decodeAgents(t, simulator.SampleLandscape())
 	first := connectivity.NewSnapshot(time.Now(), connectors, nil)
 	var last lastSystemIndex

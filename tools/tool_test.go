@@ -84,6 +84,7 @@ func text(t *testing.T, res *mcp.CallToolResult) string {
 }
 
 func TestNewCalls(t *testing.T) {
+	t.Parallel()
 	tool := New(nil, echoDef, echo)
 	defaults := echoOut{Host: "h", Protocol: "HTTP", Limit: 50, Tags: []string{}}
 	with := func(f func(*echoOut)) echoOut { o := defaults; f(&o); return o }
@@ -131,6 +132,7 @@ func TestNewCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			res := call(t, tool, tt.args)
 			got := text(t, res)
 			if tt.wantErr != "" {
@@ -182,6 +184,7 @@ func assertResultMatches(t *testing.T, tool server.ServerTool, res *mcp.CallTool
 }
 
 func TestNewTextIsCompactAndReadable(t *testing.T) {
+	t.Parallel()
 	res := call(t, New(nil, echoDef, echo), map[string]any{"host": "html"})
 	want := `{"host":"html","protocol":"HTTP","limit":50,"tags":[],"verbose":false,"note":"<a & b>","at":"2024-05-06T07:08:09Z"}`
 	if got := text(t, res); got != want {
@@ -190,6 +193,7 @@ func TestNewTextIsCompactAndReadable(t *testing.T) {
 }
 
 func TestNewRawArguments(t *testing.T) {
+	t.Parallel()
 	tool := New(nil, echoDef, echo)
 	huge := strings.Repeat("é", 1<<20)
 	tests := []struct {
@@ -209,6 +213,7 @@ func TestNewRawArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "echo"
 			req.Params.RawArguments = json.RawMessage(tt.raw)
@@ -231,6 +236,7 @@ func TestNewRawArguments(t *testing.T) {
 }
 
 func TestNewToolWithoutArguments(t *testing.T) {
+	t.Parallel()
 	type out struct {
 		Count int `json:"count"`
 	}
@@ -246,6 +252,7 @@ func TestNewToolWithoutArguments(t *testing.T) {
 }
 
 func TestNewDefinition(t *testing.T) {
+	t.Parallel()
 	tool := New(nil, echoDef, echo)
 	if tool.Tool.Name != "echo" || tool.Tool.Title != "Echo" || tool.Tool.Description != "Echoes its arguments." {
 		t.Errorf("tool = %+v", tool.Tool)
@@ -285,6 +292,7 @@ func TestNewDefinition(t *testing.T) {
 // TestNewLogs checks what a call logs: one debug line without argument values, and for a
 // panic an error line with the stack that the model never sees.
 func TestNewLogs(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	tool := New(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), echoDef, echo)
 	call(t, tool, map[string]any{"host": "some-secret-host"})
@@ -311,6 +319,7 @@ func TestNewLogs(t *testing.T) {
 
 // TestNewInProcess drives the tool through a real mcp-go server and client.
 func TestNewInProcess(t *testing.T) {
+	t.Parallel()
 	srv := server.NewMCPServer("test", "0.0.1", server.WithToolCapabilities(false))
 	srv.AddTools(New(nil, echoDef, echo))
 	c, err := client.NewInProcessClient(srv)

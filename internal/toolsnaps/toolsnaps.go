@@ -26,7 +26,12 @@ const Dir = "__toolsnaps__"
 // they differ. With UPDATE_TOOLSNAPS=true in the environment it writes the snapshot instead,
 // which is also the only way a missing snapshot is created.
 func Test(tool mcp.Tool) error {
-	_, err := check(Dir, tool, os.Getenv("UPDATE_TOOLSNAPS") == "true")
+	return test(Dir, tool, os.Getenv)
+}
+
+// test is Test with the snapshot folder and the environment given.
+func test(dir string, tool mcp.Tool, getenv func(string) string) error {
+	_, err := check(dir, tool, getenv("UPDATE_TOOLSNAPS") == "true")
 	return err
 }
 

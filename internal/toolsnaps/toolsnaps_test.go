@@ -27,6 +27,7 @@ func echo() mcp.Tool {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tool := echo()
 	path := filepath.Join(dir, "echo.snap")
@@ -75,23 +76,26 @@ func TestCheck(t *testing.T) {
 }
 
 func TestTestReadsTheEnvironment(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Parallel()
+	dir := t.TempDir()
 	tool := echo()
-	t.Setenv("UPDATE_TOOLSNAPS", "")
-	if err := Test(tool); err == nil || !strings.Contains(err.Error(), filepath.Join(Dir, "echo.snap")) {
-		t.Errorf("Test without a snapshot = %v, want an error naming %s", err, filepath.Join(Dir, "echo.snap"))
+	env := map[string]string{}
+	getenv := func(key string) string { return env[key] }
+	if err := test(dir, tool, getenv); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "echo.snap")) {
+		t.Errorf("Test without a snapshot = %v, want an error naming %s", err, filepath.Join(dir, "echo.snap"))
 	}
-	t.Setenv("UPDATE_TOOLSNAPS", "true")
-	if err := Test(tool); err != nil {
+	env["UPDATE_TOOLSNAPS"] = "true"
+	if err := test(dir, tool, getenv); err != nil {
 		t.Fatalf("Test with UPDATE_TOOLSNAPS=true = %v", err)
 	}
-	t.Setenv("UPDATE_TOOLSNAPS", "")
-	if err := Test(tool); err != nil {
+	env["UPDATE_TOOLSNAPS"] = ""
+	if err := test(dir, tool, getenv); err != nil {
 		t.Errorf("Test after the update = %v", err)
 	}
 }
 
 func TestSnapshotFormat(t *testing.T) {
+	t.Parallel()
 	snap, err := Snapshot(echo())
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +128,7 @@ func TestSnapshotFormat(t *testing.T) {
 }
 
 func TestCheckAnnotations(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		tool mcp.Tool
 		want string // "" when accepted
