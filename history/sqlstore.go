@@ -51,7 +51,11 @@ var migrations = [][]string{{
 	`CREATE INDEX changes_observed ON changes (observed_at)`,
 	`CREATE INDEX changes_subaccount ON changes (subaccount, observed_at)`,
 	`CREATE INDEX changes_worst ON changes (sev_rank, observed_at, id)`, // worst first, newest first
-}}
+},
+	// deep health of configured connectors (healthstore.go); a block of its own: renumber
+	// freely when merging, never interleave
+	healthSchema,
+}
 
 func (s *sqlStore) Describe() string { return s.describe }
 
@@ -242,6 +246,9 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM connectors WHERE subaccount = ? AND conn_key = ?`), r.Subaccount, key); err != nil {
 				return err
 			}
+		}
+		if err := s.recordHealth(ctx, tx, r.Subaccount, r.Health, &prev, &next); err != nil {
+			return err
 		}
 		if lastFindings != findingsHash {
 			if prev.Findings, err = s.presentFindings(ctx, tx, r.Subaccount); err != nil {
@@ -472,6 +479,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 			`DELETE FROM findings WHERE resolved_at <> 0 AND resolved_at < ?`,
 			`DELETE FROM findings WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
 			`DELETE FROM connectors WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
+			`DELETE FROM health WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
 			`DELETE FROM subaccounts WHERE last_read_at < ?`,
 			`UPDATE subaccounts SET covered_from = ? WHERE covered_from < ?`,
 		} {
@@ -490,7 +498,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 	}
 	// Fresh statistics keep the query plans good as the tables grow (SQLite gathers none by
 	// itself; PostgreSQL's autovacuum may be off).
-	for _, table := range []string{"subaccounts", "connectors", "findings", "changes"} {
+	for _, table := range []string{"subaccounts", "connectors", "findings", "changes", "health"} {
 		if _, err := s.db.ExecContext(ctx, "ANALYZE "+table); err != nil {
 			return total, s.fail(err)
 		}
