@@ -297,7 +297,7 @@ func diffHealthState(p, c HealthState, add addFunc) {
 		for _, key := range unionKeys(oldT, newT) {
 			o, oOK := oldT[key]
 			n, nOK := newT[key]
-			tid := cmp.Or(n.ClientID, o.ClientID, id)
+			tid := cmp.Or(n.ClientID, o.ClientID) // a connector may have another client_id in another subaccount
 			switch {
 			case !oOK:
 				sev := SeverityLow
