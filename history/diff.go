@@ -20,7 +20,9 @@ import (
 // medium, low_risk low), one that got better is info; a newly exposed system is medium, a
 // changed one low, a removed one info; a new finding takes its own severity, a finding whose
 // severity rose takes the new one, a lowered or resolved one is info; a new connector, a
-// reconnection and a restart are low; version and Java changes are info.
+// reconnection and a restart are low; version and Java changes are info. The deep health of
+// configured connectors (tunnels, certificates, HA, their alerts) is compared by connector name;
+// see [HealthState].
 func Diff(prev, cur Read) []Change {
 	var out []Change
 	add := func(clientID string, kind Kind, field, old, new, detail, severity string) {
@@ -46,6 +48,8 @@ func Diff(prev, cur Read) []Change {
 			diffConnector(p, c, add)
 		}
 	}
+
+	diffHealth(prev.Health, cur.Health, add) // deep health: see diffHealth for its severities
 
 	oldF, newF := byFingerprint(prev.Findings), byFingerprint(cur.Findings)
 	for _, fp := range unionKeys(oldF, newF) {

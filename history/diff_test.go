@@ -91,8 +91,19 @@ func TestDiff(t *testing.T) {
 				{Kind: KindFindingResolved, ClientID: "c1", Field: "security.payload_trace", Old: "low", Severity: SeverityInfo},
 				{Kind: KindFindingNew, ClientID: "c1", Field: "security.payload_trace", New: "critical", Severity: SeverityCritical},
 			}},
+		{"deep health (more in TestDiffHealth)", withHealth(read(5, nil, connector("c1")), editHealth(func(s *HealthState) {
+			s.MasterState, s.Tunnels[0].State, s.Certificates[0].NotAfter = "ALONE", "ConnectFailure", t0.AddDate(2, 0, 0)
+			s.Alerts = []AlertState{{Type: "CPU", Status: "Error"}}
+		})), []Change{
+			{Kind: KindHAChanged, ClientID: "c1", Field: "scc1: ha master_state", Old: "CONNECTED", New: "ALONE", Severity: SeverityHigh},
+			{Kind: KindTunnelChanged, ClientID: "c1", Field: "scc1: tunnel sa-id", Old: "Connected", New: "ConnectFailure", Severity: SeverityHigh},
+			{Kind: KindCertificateRenewed, ClientID: "c1", Field: "scc1: UI certificate", Old: "2027-11-30T08:00:00Z", New: "2028-11-30T08:00:00Z", Severity: SeverityInfo},
+			{Kind: KindAlertRaised, ClientID: "c1", Field: "scc1: alert CPU", New: "Error", Severity: SeverityHigh},
+			{Kind: KindAlertCleared, ClientID: "c1", Field: "scc1: alert Disk", Old: "Warning", Severity: SeverityInfo},
+		}},
 	}
 	prev := read(0, []Finding{finding("f1", SeverityMedium), finding("f2", SeverityLow)}, connector("c1"))
+	prev.Health = []HealthState{health()}
 	seen := map[Kind]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

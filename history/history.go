@@ -55,6 +55,9 @@ type Read struct {
 	At         time.Time
 	Connectors []connectivity.Connector
 	Findings   []Finding
+	// Health is the deep health of the subaccount's configured connectors (see HealthStates);
+	// nil when none is configured or none was read.
+	Health []HealthState
 }
 
 // Finding is one assessment finding as history keeps it. Fingerprint identifies the finding
@@ -90,6 +93,7 @@ var Kinds = []Kind{
 	KindVersionChanged, KindJavaChanged, KindRoleChanged, KindSecurityChanged,
 	KindSystemExposed, KindSystemRemoved, KindSystemChanged,
 	KindFindingNew, KindFindingResolved, KindFindingChanged,
+	KindTunnelChanged, KindCertificateRenewed, KindHAChanged, KindAlertRaised, KindAlertCleared,
 }
 
 // The severities of changes, the same words as finding severities.

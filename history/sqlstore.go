@@ -57,7 +57,10 @@ var migrations = [][]string{{
 		PRIMARY KEY (name, subaccount))`,
 	// When a present finding took its severity; 0 for rows written before this step (present_since then applies).
 	`ALTER TABLE findings ADD COLUMN severity_since BIGINT NOT NULL DEFAULT 0`,
-}}
+},
+	// Deep health of configured connectors (healthstore.go).
+	healthSchema,
+}
 
 func (s *sqlStore) Describe() string { return s.describe }
 
@@ -248,6 +251,9 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM connectors WHERE subaccount = ? AND conn_key = ?`), r.Subaccount, key); err != nil {
 				return err
 			}
+		}
+		if err := s.recordHealth(ctx, tx, r.Subaccount, r.Health, &prev, &next); err != nil {
+			return err
 		}
 		if lastFindings != findingsHash {
 			if prev.Findings, err = s.presentFindings(ctx, tx, r.Subaccount); err != nil {
@@ -533,6 +539,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 			`DELETE FROM findings WHERE resolved_at <> 0 AND resolved_at < ?`,
 			`DELETE FROM findings WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
 			`DELETE FROM connectors WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
+			`DELETE FROM health WHERE subaccount IN (SELECT subaccount FROM subaccounts WHERE last_read_at < ?)`,
 			`DELETE FROM subaccounts WHERE last_read_at < ?`,
 			`DELETE FROM alert_cursors WHERE reported_at < ?`, // the subaccount was not reported since: start afresh
 			`UPDATE subaccounts SET covered_from = ? WHERE covered_from < ?`,
@@ -552,7 +559,7 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 	}
 	// Fresh statistics keep the query plans good as the tables grow (SQLite gathers none by
 	// itself; PostgreSQL's autovacuum may be off).
-	for _, table := range []string{"subaccounts", "connectors", "findings", "changes"} {
+	for _, table := range []string{"subaccounts", "connectors", "findings", "changes", "health"} {
 		if _, err := s.db.ExecContext(ctx, "ANALYZE "+table); err != nil {
 			return total, s.fail(err)
 		}

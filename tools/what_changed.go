@@ -19,7 +19,7 @@ func whatChanged(cfg Config) server.ServerTool {
 	return New(cfg.Logger, Definition{
 		Name:  "what_changed",
 		Title: "What changed",
-		Description: `What changed since a time or duration (default: the previous read), from the history of every read: connectors, versions, roles, reconnects, security ratings, exposed systems, findings. Worst first.
+		Description: `What changed since a time or duration, worst first: connectors, versions, security ratings, exposed systems, findings, tunnels, certificates, HA, alerts.
 Use it for "what is new since yesterday?".
 Example question: "Since when is the payload trace on?"`,
 	}, func(ctx context.Context, in schemas.WhatChangedInput) (schemas.WhatChangedOutput, error) {
