@@ -10,7 +10,7 @@ import (
 	"os"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
@@ -96,7 +96,7 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 	cfg.ServerOptions = append(cfg.ServerOptions, httpserver.ToolObserver(audit, o.http.metrics))
 	cfg.Stateless = true // subscriptions: only subscriptions/listen streams can be notified
 	srv, err := httpserver.Listen(httpserver.Config{
-		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet, hist),
+		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Observations, hist),
 		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,
 		Metrics: o.http.metrics, MetricsAddr: o.http.metricsAddr, Logger: logger,
 	})
@@ -113,18 +113,18 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 }
 
 // readiness is /readyz: ready while at least one binding is usable and the history store (when
-// one is configured) answers.
-func readiness(f *fleet.Fleet, hist *openedHistory) func(context.Context) error {
+// one is configured) is open and answers. It never waits for the store to open.
+func readiness(p *observe.Pipeline, hist *openedHistory) func(context.Context) error {
 	return func(ctx context.Context) error {
 		usable := false
-		for _, s := range f.Subaccounts() {
+		for _, s := range p.Subaccounts() {
 			usable = usable || s.Broken() == nil
 		}
 		if !usable {
 			return errors.New("no usable Connectivity service binding")
 		}
 		switch {
-		case hist == nil || hist.History == nil:
+		case hist == nil || hist.Recorder == nil:
 			return nil // history is off
 		case hist.Unavailable() != nil:
 			return fmt.Errorf("the history store is unavailable: %w", hist.Unavailable())

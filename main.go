@@ -34,7 +34,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
@@ -108,7 +108,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
 	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
 	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
-	fs.IntVar(&o.maxParallel, "max-parallel", fleet.DefaultMaxParallel, "subaccounts read at once")
+	fs.IntVar(&o.maxParallel, "max-parallel", observe.DefaultMaxParallel, "subaccounts read at once")
 	fs.StringVar(&o.history, "history", os.Getenv("CONNECTIVITY_HISTORY"), "history store: a SQLite `file`, a postgres:// URL, or off (env CONNECTIVITY_HISTORY; default: a bound PostgreSQL service, else $XDG_STATE_HOME/btp-connectivity-mcp/history.db; in memory with --demo)")
 	fs.DurationVar(&o.retention, "history-retention", 400*24*time.Hour, "how long history keeps changes")
 	fs.DurationVar(&o.watch, "watch-interval", tools.DefaultWatchInterval, "how often subscribed resources are re-read (never below --cache-ttl)")
@@ -213,7 +213,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	subaccounts, cleanup, err := buildFleet(o, logger)
+	hist := openHistory(o, logger)
+	defer hist.Close()
+	subaccounts, cleanup, err := buildPipeline(o, assess.Policy{MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, Accepted: accepted}, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
 		if mode == "check" {
@@ -222,11 +224,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
-	hist := openHistory(ctx, o, logger)
-	defer hist.Close()
-	cfg := tools.Config{Fleet: subaccounts, History: hist.History, Version: version, CallTimeout: o.timeout, Logger: logger,
-		CacheTTL: o.cacheTTL, WatchInterval: o.watch,
-		MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, AcceptedRisks: accepted}
+	if hist.Recorder != nil {
+		subaccounts.Listen(hist.Observe)
+	}
+	cfg := tools.Config{Observations: subaccounts, History: hist.Recorder, Version: version, CallTimeout: o.timeout, Logger: logger,
+		WatchInterval: o.watch, Context: ctx}
 
 	switch mode {
 	case "call":
@@ -249,10 +251,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// buildLandscape finds the bindings (or starts the simulator for --demo) and returns the snapshot
-// source for the tools. No network I/O happens here: the first tool call reads the API. Broken
-// bindings are logged and left out while at least one binding is usable.
-func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
+// buildPipeline finds the bindings (or starts the simulator for --demo) and returns the
+// observation pipeline over them (the one place sources are registered). No network I/O happens
+// here: the first tool call reads the API. Broken bindings are logged and left out while at
+// least one binding is usable.
+func buildPipeline(o *options, policy assess.Policy, logger *slog.Logger) (*observe.Pipeline, func(), error) {
 	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version, Observe: o.http.observer()}
 	var found *binding.Result
 	cleanup := func() {}
@@ -278,7 +281,7 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 	for _, e := range found.Broken {
 		logger.Warn("binding not usable: serving the others", "name", e.Name, "source", e.Source, "error", e)
 	}
-	clients := make([]*connectivity.Client, 0, len(found.Usable))
+	var bound []observe.Bound
 	for _, b := range found.Usable {
 		c, err := connectivity.NewClient(b, copts)
 		if err != nil {
@@ -286,24 +289,33 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 			return nil, nil, err
 		}
 		logger.Info("using binding", "binding", b.String())
-		clients = append(clients, c)
+		bound = append(bound, observe.Bound{Client: c})
 	}
-	return fleet.New(clients, found.Broken, fleet.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel}), cleanup, nil
+	for _, e := range found.Broken {
+		bound = append(bound, observe.Bound{Broken: e})
+	}
+	p, err := observe.New(bound, observe.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel, Policy: policy, Logger: logger})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return p, func() { p.Close(); cleanup() }, nil
 }
 
 // callTool runs one tool through the same adapter the server uses and prints its text result.
 // Exit code 0 on success, 1 when the tool reports an error, 2 for usage errors.
 // openedHistory is the history of the run, and how to end it.
 type openedHistory struct {
-	*tools.History // nil when history is off
-	stop           context.CancelFunc
+	*observe.Recorder // nil when history is off
+	stop              context.CancelFunc
 }
 
 // openHistory opens the history store --history names: off, a file, a postgres:// URL; by
 // default a PostgreSQL service bound in VCAP_SERVICES, else the default file (in memory with
-// --demo). A store that cannot be used is reported, never fatal: every other tool still answers.
-// Retention runs in the background, daily.
-func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHistory {
+// --demo). It is opened in the background: start-up and answers never wait for a database. A
+// store that cannot be used is reported, never fatal: every other tool still answers. Retention
+// runs in the background, daily.
+func openHistory(o *options, logger *slog.Logger) *openedHistory {
 	spec := o.history
 	switch {
 	case spec != "":
@@ -322,17 +334,19 @@ func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHi
 	if spec == "off" {
 		return h
 	}
-	pruneCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	pruneCtx, stop := context.WithCancel(context.Background())
 	h.stop = stop
-	// Opened in the background: start-up never waits for a database (a PostgreSQL server may be
-	// slow to answer); what needs the store waits for it.
-	h.History = tools.OpenHistory(func() (history.Store, error) {
+	describe := "the history store " + spec
+	if strings.HasPrefix(spec, "postgres") {
+		describe = "the PostgreSQL history store"
+	}
+	h.Recorder = observe.NewRecorder(describe, func(ctx context.Context) (history.Store, error) {
 		var store history.Store
 		var err error
 		if spec == ":memory:" {
 			store, err = history.OpenMemory(pruneCtx)
 		} else {
-			store, err = history.Open(pruneCtx, spec)
+			store, err = history.Open(ctx, spec)
 		}
 		if err != nil {
 			logger.Warn("history unavailable: every other tool still answers", "error", err)
@@ -361,10 +375,15 @@ func prune(ctx context.Context, store history.Store, retention time.Duration, lo
 	}
 }
 
-// Close stops retention and closes the store, once it is open.
+// Close writes what is queued for the store (for a few seconds at most), stops retention and
+// closes the store.
 func (h *openedHistory) Close() {
+	if h.Recorder == nil {
+		return
+	}
+	h.Recorder.Close(5 * time.Second)
 	h.stop()
-	if store := h.History.Store(); store != nil {
+	if store := h.Store(); store != nil {
 		store.Close()
 	}
 }
@@ -433,6 +452,11 @@ func checkUsage(o *options) error {
 // runCheck assesses every Cloud Connector once and prints the result: exit 0 when no finding is
 // at or above --fail-on, 1 when one is, checkNotRun when the assessment could not run.
 func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
+	if cfg.History != nil { // a batch run: what is new needs the store, worth a bounded wait
+		wait, cancel := context.WithTimeout(ctx, cmp.Or(o.timeout, tools.DefaultCallTimeout))
+		cfg.History.Wait(wait)
+		cancel()
+	}
 	out, err := tools.RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)

@@ -82,11 +82,13 @@ const (
 )
 
 // Kinds lists every kind, for validating arguments.
-var Kinds = []Kind{
-	KindConnectorAppeared, KindConnectorDisappeared, KindReconnected, KindRestarted,
-	KindVersionChanged, KindJavaChanged, KindRoleChanged, KindSecurityChanged,
-	KindSystemExposed, KindSystemRemoved, KindSystemChanged,
-	KindFindingNew, KindFindingResolved, KindFindingChanged,
+func Kinds() []Kind {
+	return []Kind{
+		KindConnectorAppeared, KindConnectorDisappeared, KindReconnected, KindRestarted,
+		KindVersionChanged, KindJavaChanged, KindRoleChanged, KindSecurityChanged,
+		KindSystemExposed, KindSystemRemoved, KindSystemChanged,
+		KindFindingNew, KindFindingResolved, KindFindingChanged,
+	}
 }
 
 // The severities of changes, the same words as finding severities.
@@ -170,6 +172,10 @@ type Store interface {
 	// FirstSeen reports, for the fingerprints the store knows, when each was first recorded for
 	// subaccount and whether it is new in its latest recorded read. Call it after Record.
 	FirstSeen(ctx context.Context, subaccount string, fingerprints []string) (map[string]FirstSeen, error)
+	// Present returns, per subaccount, the fingerprints of the findings in its latest recorded
+	// read and when each was first seen: the baseline against which a server tells new findings
+	// from known ones in memory.
+	Present(ctx context.Context) (map[string]map[string]time.Time, error)
 	// Prune deletes changes observed before before, findings resolved before it, and subaccounts
 	// not read since, then refreshes the query planner's statistics; it returns the number of
 	// changes deleted. Run it in the background, e.g. daily.

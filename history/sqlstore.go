@@ -393,6 +393,27 @@ func (s *sqlStore) FirstSeen(ctx context.Context, sub string, fingerprints []str
 	return out, s.fail(rows.Err())
 }
 
+func (s *sqlStore) Present(ctx context.Context) (map[string]map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subaccount, fingerprint, first_seen FROM findings WHERE resolved_at = 0`)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]time.Time{}
+	for rows.Next() {
+		var sub, fp string
+		var first int64
+		if err := rows.Scan(&sub, &fp, &first); err != nil {
+			return nil, s.fail(err)
+		}
+		if out[sub] == nil {
+			out[sub] = map[string]time.Time{}
+		}
+		out[sub][fp] = fromNanos(first)
+	}
+	return out, s.fail(rows.Err())
+}
+
 func (s *sqlStore) Changes(ctx context.Context, q Query) (ChangeSet, error) {
 	var set ChangeSet
 	var oldest, from, to sql.NullInt64

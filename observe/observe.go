@@ -96,7 +96,7 @@ func New(bound []Bound, opts Options) (*Pipeline, error) {
 	var broken []*Subaccount
 	for _, b := range bound {
 		if b.Client == nil {
-			s := &Subaccount{name: b.Broken.Name, broken: b.Broken}
+			s := &Subaccount{name: b.Broken.Name, broken: b.Broken, failures: 2, failingSince: time.Now()}
 			s.latest = &Observation{Subaccount: s, Err: b.Broken, Failure: Explain(b.Broken, 0)}
 			broken = append(broken, s)
 			continue
@@ -217,6 +217,15 @@ func (p *Pipeline) Observe(ctx context.Context, subs []*Subaccount, refresh bool
 	return v
 }
 
+// Current returns the current observations of subs, without reading.
+func (p *Pipeline) Current(subs []*Subaccount) *View {
+	v := &View{Parts: make([]Part, len(subs)), policy: p.opts.Policy}
+	for i, s := range subs {
+		v.Parts[i] = Part{Sub: s, Obs: s.Latest()}
+	}
+	return v
+}
+
 // observe returns what is known of s: its observation when it answers, else a new read (shared
 // with every caller asking meanwhile), waited for up to ctx's deadline.
 func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Part {
@@ -321,12 +330,17 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 		s.retry.Stop()
 		s.retry = nil
 	}
-	if err == nil || p.opts.CacheTTL <= 0 || p.ctx.Err() != nil {
+	if err == nil {
 		s.failures = 0
 		return
 	}
-	wait := min(p.opts.CacheTTL<<min(s.failures, 20), MaxBackoff)
-	s.failures++
+	if s.failures++; s.failures == 1 {
+		s.failingSince = time.Now()
+	}
+	if p.opts.CacheTTL <= 0 || p.ctx.Err() != nil {
+		return
+	}
+	wait := min(p.opts.CacheTTL<<min(s.failures-1, 20), MaxBackoff)
 	var timer *time.Timer
 	timer = time.AfterFunc(wait, func() {
 		p.retries.Go(func() error {

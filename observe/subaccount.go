@@ -18,10 +18,11 @@ type Subaccount struct {
 	sources []Source
 	broken  *binding.Error
 
-	mu       sync.Mutex
-	latest   *Observation
-	failures int         // reads failed in a row
-	retry    *time.Timer // the background re-read, while backing off
+	mu           sync.Mutex
+	latest       *Observation
+	failures     int         // reads failed in a row
+	failingSince time.Time   // the first of them
+	retry        *time.Timer // the background re-read, while backing off
 }
 
 // Name is the binding's name: unique among the subaccounts.
@@ -60,6 +61,17 @@ func (s *Subaccount) Latest() *Observation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.latest
+}
+
+// FailingSince tells since when the subaccount's reads fail, and whether only the latest did.
+// A subaccount that has not failed yet (this question gave up waiting) fails since now.
+func (s *Subaccount) FailingSince() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failures == 0 {
+		return time.Now(), true
+	}
+	return s.failingSince, s.failures == 1
 }
 
 // Names returns the names of subs, sorted, for messages.

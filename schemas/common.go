@@ -24,6 +24,7 @@ type Problem struct {
 type Freshness struct {
 	FetchedAt string            `json:"fetched_at,omitempty" jsonschema:"format=date-time"`
 	Partial   bool              `json:"partial,omitempty"`
+	Stale     bool              `json:"stale,omitempty" jsonschema_description:"Some subaccounts answer from an older read: see errors."`
 	Errors    []SubaccountError `json:"errors,omitempty"`
 }
 
@@ -31,11 +32,15 @@ type Freshness struct {
 // common skeleton fills it in.
 func (f *Freshness) SetFreshness(v Freshness) { *f = v }
 
-// SubaccountError is a subaccount that could not be read.
+// SubaccountError is a subaccount whose latest read failed; when an older read still answers
+// for it, it is stale, with that read's time and age.
 type SubaccountError struct {
 	Subaccount string `json:"subaccount"`
 	Binding    string `json:"binding"`
 	Error      string `json:"error"`
+	Stale      bool   `json:"stale,omitempty" jsonschema_description:"The answer holds this subaccount's last good read."`
+	ReadAt     string `json:"read_at,omitempty" jsonschema:"format=date-time"`
+	AgeSeconds *int   `json:"age_seconds,omitempty"`
 }
 
 // Scope is the part of every tool's arguments that says what to read.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -74,11 +74,8 @@ func relStart(t *testing.T, s relSetup) *relEnv {
 	if s.callTimeout == 0 {
 		s.callTimeout = 3 * time.Second
 	}
-	return &relEnv{sim: sim, client: c, cfg: Config{
-		Fleet:       fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: s.ttl}),
-		History:     memoryHistory(t),
-		CallTimeout: s.callTimeout,
-	}}
+	obs := observations(t, []*connectivity.Client{c}, nil, observe.Options{CacheTTL: s.ttl})
+	return &relEnv{sim: sim, client: c, cfg: Config{Observations: obs, History: memoryHistory(t, obs), CallTimeout: s.callTimeout}}
 }
 
 // call runs one tool call as the MCP server would and returns the result and its text.
