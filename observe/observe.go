@@ -241,7 +241,7 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	case !refresh && backingOff:
 		return Part{Sub: s, Obs: o} // re-read in the background when the backoff ends
 	}
-	ch := p.reads.DoChan(s.name, func() (any, error) { return p.read(s), nil })
+	ch := p.reads.DoChan(s.name, func() (any, error) { return p.read(s, ctx), nil })
 	select {
 	case r := <-ch:
 		return Part{Sub: s, Obs: r.Val.(*Observation)}
@@ -270,12 +270,23 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeout(context.WithValue(ctx, startKey{}, time.Now()), d)
 }
 
-// read reads every source of s under the pipeline's context, assesses the facts once when a
-// source brought new ones, stores the observation and publishes it. On failure it schedules a
-// background re-read after the backoff.
-func (p *Pipeline) read(s *Subaccount) *Observation {
-	ctx, cancel := context.WithTimeout(p.ctx, p.opts.SubaccountTimeout)
+// read reads every source of s under the pipeline's context (not the asker's: others may
+// share the read), within the subaccount timeout and the deadline of the question that asked for
+// it (asked; nil for a background read), assesses the facts once when a source brought new ones,
+// stores the observation and publishes it. On failure it schedules a background re-read after the
+// backoff.
+func (p *Pipeline) read(s *Subaccount, asked context.Context) *Observation {
+	timeout := p.opts.SubaccountTimeout
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
 	defer cancel()
+	if asked != nil {
+		if deadline, ok := asked.Deadline(); ok && deadline.Before(time.Now().Add(timeout)) {
+			var cancelAsked context.CancelFunc
+			ctx, cancelAsked = context.WithDeadline(ctx, deadline)
+			defer cancelAsked()
+			timeout = deadlineOf(asked)
+		}
+	}
 	s.mu.Lock()
 	prev := s.latest
 	s.mu.Unlock()
@@ -312,7 +323,7 @@ func (p *Pipeline) read(s *Subaccount) *Observation {
 	}
 	if err != nil {
 		s.client.Report(connectivity.EventReadError)
-		o.Err, o.Failure = err, Explain(err, p.opts.SubaccountTimeout)
+		o.Err, o.Failure = err, Explain(err, timeout)
 	}
 	o.index = sync.OnceValue(o.buildIndex)
 	s.mu.Lock()
@@ -345,7 +356,7 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 	timer = time.AfterFunc(wait, func() {
 		p.retries.Go(func() error {
 			if p.ctx.Err() == nil {
-				p.reads.Do(s.name, func() (any, error) { return p.read(s), nil })
+				p.reads.Do(s.name, func() (any, error) { return p.read(s, nil), nil })
 			}
 			return nil
 		})

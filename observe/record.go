@@ -37,9 +37,9 @@ type Recorder struct {
 	err     error // why history cannot answer now: the store failed to open, or to record
 	ready   bool  // the store is open and the baseline loaded
 	closed  bool
-	queued  uint64        // observations handed to the writer
-	written uint64        // observations it has handled
-	wrote   chan struct{} // closed and replaced whenever written moves
+	queued  uint64                          // observations handed to the writer
+	written uint64                          // observations it has handled
+	wrote   chan struct{}                   // closed and replaced whenever written moves
 	pending []*Observation                  // published before ready, in order
 	last    map[string]map[string]time.Time // per subaccount identity: fingerprint → first seen
 	novel   map[string]novelty              // per subaccount identity: of its latest result

@@ -62,7 +62,7 @@ type Finding struct {
 	Evidence          map[string]string `json:"evidence"`
 	Accepted          *Acceptance       `json:"accepted,omitempty"`
 	AcceptanceExpired string            `json:"acceptance_expired,omitempty" jsonschema_description:"Expiry of an accepted-risk entry that no longer applies."`
-	FirstSeen         string            `json:"first_seen,omitempty" jsonschema:"format=date-time" jsonschema_description:"When first seen; with new, absent only when history is unavailable (see history)."`
+	FirstSeen         string            `json:"first_seen,omitempty" jsonschema:"format=date-time" jsonschema_description:"When first recorded; absent when first seen in this read."`
 	New               *bool             `json:"new,omitempty" jsonschema_description:"Not in the previous read of its subaccount."`
 }
 

@@ -24,7 +24,6 @@ type Problem struct {
 type Freshness struct {
 	FetchedAt string            `json:"fetched_at,omitempty" jsonschema:"format=date-time"`
 	Partial   bool              `json:"partial,omitempty"`
-	Stale     bool              `json:"stale,omitempty" jsonschema_description:"Some subaccounts answer from an older read: see errors."`
 	Errors    []SubaccountError `json:"errors,omitempty"`
 }
 
@@ -32,21 +31,19 @@ type Freshness struct {
 // common skeleton fills it in.
 func (f *Freshness) SetFreshness(v Freshness) { *f = v }
 
-// SubaccountError is a subaccount whose latest read failed; when an older read still answers
-// for it, it is stale, with that read's time and age.
+// SubaccountError is a subaccount whose latest read failed; when its last good read still
+// answers for it (stale), AgeSeconds is that read's age (fetched_at is the oldest read's time).
 type SubaccountError struct {
 	Subaccount string `json:"subaccount"`
 	Binding    string `json:"binding"`
 	Error      string `json:"error"`
-	Stale      bool   `json:"stale,omitempty" jsonschema_description:"The answer holds this subaccount's last good read."`
-	ReadAt     string `json:"read_at,omitempty" jsonschema:"format=date-time"`
 	AgeSeconds *int   `json:"age_seconds,omitempty"`
 }
 
 // Scope is the part of every tool's arguments that says what to read.
 type Scope struct {
 	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Name or label from list_subaccounts."`
-	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now, not the cache."`
+	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now."`
 }
 
 // ReadScope returns the scope of a tool's arguments.

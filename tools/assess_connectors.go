@@ -9,8 +9,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -91,7 +91,10 @@ func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnecto
 		if len(out.Findings) < limit {
 			sf := finding(f)
 			if known {
-				sf.New, sf.FirstSeen = &fs.New, rfc3339(fs.At)
+				sf.New = &fs.New
+				if !fs.New { // a new one was first seen in this read: new says it
+					sf.FirstSeen = rfc3339(fs.At)
+				}
 			}
 			out.Findings = append(out.Findings, sf)
 			if _, ok := out.Rules[f.Rule]; !ok {

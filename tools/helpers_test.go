@@ -16,8 +16,8 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -79,7 +79,7 @@ func newSimEnvWith(t *testing.T, opts simEnvOptions, change func(*Config)) *simE
 		timeout = longCallTimeout
 	}
 	env := &simEnv{
-		sim: sim,
+		sim:   sim,
 		cfg:   Config{Version: "1.2.3-test", CallTimeout: timeout, Context: t.Context()},
 		tools: map[string]server.ServerTool{},
 	}

@@ -89,8 +89,7 @@ func freshness(v *observe.View, now time.Time) schemas.Freshness {
 		e := schemas.SubaccountError{Subaccount: p.Sub.Label(), Binding: p.Sub.Name(), Error: why}
 		if p.Usable() {
 			age := int(now.Sub(p.Obs.ReadAt).Seconds())
-			e.Stale, e.ReadAt, e.AgeSeconds = true, rfc3339(p.Obs.ReadAt), &age
-			fresh.Stale = true
+			e.AgeSeconds = &age
 		}
 		fresh.Partial = true
 		fresh.Errors = append(fresh.Errors, e)

@@ -3,7 +3,6 @@ package tools
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
