@@ -230,6 +230,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg := tools.Config{Observations: subaccounts, History: hist.Recorder, Version: version, CallTimeout: o.timeout, Logger: logger,
 		WatchInterval: o.watch, Context: ctx}
 
+	if mode != "serve" && cfg.History != nil { // one-shot runs need what is new: a bounded wait for the store
+		wait, cancel := context.WithTimeout(ctx, cmp.Or(o.timeout, tools.DefaultCallTimeout))
+		cfg.History.Wait(wait)
+		cancel()
+	}
 	switch mode {
 	case "call":
 		return callTool(ctx, cfg, o.extraArgs[1], callArgs, stdout, stderr)
@@ -452,11 +457,6 @@ func checkUsage(o *options) error {
 // runCheck assesses every Cloud Connector once and prints the result: exit 0 when no finding is
 // at or above --fail-on, 1 when one is, checkNotRun when the assessment could not run.
 func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
-	if cfg.History != nil { // a batch run: what is new needs the store, worth a bounded wait
-		wait, cancel := context.WithTimeout(ctx, cmp.Or(o.timeout, tools.DefaultCallTimeout))
-		cfg.History.Wait(wait)
-		cancel()
-	}
 	out, err := tools.RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)

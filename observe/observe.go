@@ -241,13 +241,46 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	case !refresh && backingOff:
 		return Part{Sub: s, Obs: o} // re-read in the background when the backoff ends
 	}
-	ch := p.reads.DoChan(s.name, func() (any, error) { return p.read(s, ctx), nil })
+	s.mu.Lock()
+	a := s.asking
+	if a == nil {
+		a = &asking{}
+		a.ctx, a.cancel = context.WithCancel(p.ctx)
+		s.asking = a
+	}
+	a.waiters++
+	s.mu.Unlock()
+	ch := p.reads.DoChan(s.name, func() (any, error) { return p.read(s, ctx, a), nil })
+	stop := context.AfterFunc(ctx, func() { p.leave(s, a, true) })
 	select {
 	case r := <-ch:
+		if stop() {
+			p.leave(s, a, false)
+		}
+		if r.Val.(*Observation) == nil { // abandoned by the callers that started it
+			return Part{Sub: s, Obs: o, Err: context.Canceled, Failure: Explain(context.Canceled, 0)}
+		}
 		return Part{Sub: s, Obs: r.Val.(*Observation)}
 	case <-ctx.Done():
 		err := context.Cause(ctx)
 		return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}
+	}
+}
+
+// leave is a caller of a's read that stopped waiting (gaveUp: before it ended); when the last
+// one gives up, the read is cancelled and the next question starts afresh.
+func (p *Pipeline) leave(s *Subaccount, a *asking, gaveUp bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a.waiters--; a.waiters > 0 {
+		return
+	}
+	if gaveUp {
+		a.cancel()
+		p.reads.Forget(s.name)
+	}
+	if s.asking == a {
+		s.asking = nil
 	}
 }
 
@@ -275,9 +308,12 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 // it (asked; nil for a background read), assesses the facts once when a source brought new ones,
 // stores the observation and publishes it. On failure it schedules a background re-read after the
 // backoff.
-func (p *Pipeline) read(s *Subaccount, asked context.Context) *Observation {
-	timeout := p.opts.SubaccountTimeout
-	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observation {
+	timeout, base := p.opts.SubaccountTimeout, p.ctx
+	if a != nil {
+		base = a.ctx
+	}
+	ctx, cancel := context.WithTimeout(base, timeout)
 	defer cancel()
 	if asked != nil {
 		if deadline, ok := asked.Deadline(); ok && deadline.Before(time.Now().Add(timeout)) {
@@ -321,6 +357,9 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context) *Observation {
 			}
 		}
 	}
+	if err != nil && base.Err() != nil {
+		return nil // every caller gave up (or the pipeline closed): nothing was learnt
+	}
 	if err != nil {
 		s.client.Report(connectivity.EventReadError)
 		o.Err, o.Failure = err, Explain(err, timeout)
@@ -356,7 +395,7 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 	timer = time.AfterFunc(wait, func() {
 		p.retries.Go(func() error {
 			if p.ctx.Err() == nil {
-				p.reads.Do(s.name, func() (any, error) { return p.read(s, nil), nil })
+				p.reads.Do(s.name, func() (any, error) { return p.read(s, nil, nil), nil })
 			}
 			return nil
 		})

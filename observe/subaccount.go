@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -19,10 +20,19 @@ type Subaccount struct {
 	broken  *binding.Error
 
 	mu           sync.Mutex
+	asking       *asking // the read questions started, while it runs
 	latest       *Observation
 	failures     int         // reads failed in a row
 	failingSince time.Time   // the first of them
 	retry        *time.Timer // the background re-read, while backing off
+}
+
+// asking is the read questions started: its context has no caller's cancellation (others may
+// come to share the read) and ends when the last of them gives up, so nothing runs for nobody.
+type asking struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	waiters int
 }
 
 // Name is the binding's name: unique among the subaccounts.

@@ -42,6 +42,11 @@ func changesSince(ctx context.Context, cfg Config, in schemas.WhatChangedInput, 
 	if err != nil {
 		return zero, err
 	}
+	if cfg.History != nil { // a question about history may wait for the store to open
+		wait, cancel := context.WithTimeout(ctx, cfg.callTimeout())
+		cfg.History.Wait(wait)
+		cancel()
+	}
 	store := cfg.History.Store()
 	if err := cfg.History.Unavailable(); store == nil {
 		return zero, err
