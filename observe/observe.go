@@ -53,6 +53,9 @@ type Options struct {
 	SubaccountTimeout time.Duration // bound of one subaccount's read; 0 means DefaultSubaccountTimeout
 	Policy            assess.Policy // what findings are measured against
 	Logger            *slog.Logger  // nil discards
+	// AfterFunc schedules the background re-read of a failing subaccount and returns what stops
+	// it; nil means time.AfterFunc. Tests pass one they fire themselves.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // Bound is a subaccount to observe: a usable binding's client and the sources of facts beyond
@@ -91,6 +94,9 @@ func New(bound []Bound, opts Options) (*Pipeline, error) {
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
+	if p.opts.AfterFunc == nil {
+		p.opts.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.retries.SetLimit(opts.MaxParallel)
 	var broken []*Subaccount
@@ -118,7 +124,7 @@ func (p *Pipeline) Close() {
 	for _, s := range p.subs {
 		s.mu.Lock()
 		if s.retry != nil {
-			s.retry.Stop()
+			s.retry()
 		}
 		s.mu.Unlock()
 	}
@@ -251,7 +257,9 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	a.waiters++
 	s.mu.Unlock()
 	ch := p.reads.DoChan(s.name, func() (any, error) { return p.read(s, ctx, a), nil })
-	stop := context.AfterFunc(ctx, func() { p.leave(s, a, true) })
+	// A caller that ran out of time leaves the read to its own deadline (it fails, and the
+	// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
+	stop := context.AfterFunc(ctx, func() { p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded)) })
 	select {
 	case r := <-ch:
 		if stop() {
@@ -267,8 +275,8 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	}
 }
 
-// leave is a caller of a's read that stopped waiting (gaveUp: before it ended); when the last
-// one gives up, the read is cancelled and the next question starts afresh.
+// leave is a caller of a's read that stopped waiting (gaveUp: cancelled before it ended); when
+// the last one gives up, the read is cancelled and the next question starts afresh.
 func (p *Pipeline) leave(s *Subaccount, a *asking, gaveUp bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -377,7 +385,7 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 // success. s.mu must be held.
 func (p *Pipeline) backoff(s *Subaccount, err error) {
 	if s.retry != nil {
-		s.retry.Stop()
+		s.retry()
 		s.retry = nil
 	}
 	if err == nil {
@@ -391,8 +399,7 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 		return
 	}
 	wait := min(p.opts.CacheTTL<<min(s.failures-1, 20), MaxBackoff)
-	var timer *time.Timer
-	timer = time.AfterFunc(wait, func() {
+	s.retry = p.opts.AfterFunc(wait, func() {
 		p.retries.Go(func() error {
 			if p.ctx.Err() == nil {
 				p.reads.Do(s.name, func() (any, error) { return p.read(s, nil, nil), nil })
@@ -400,5 +407,4 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 			return nil
 		})
 	})
-	s.retry = timer
 }

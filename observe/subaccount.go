@@ -24,7 +24,7 @@ type Subaccount struct {
 	latest       *Observation
 	failures     int         // reads failed in a row
 	failingSince time.Time   // the first of them
-	retry        *time.Timer // the background re-read, while backing off
+	retry        func() bool // stops the background re-read, while backing off
 }
 
 // asking is the read questions started: its context has no caller's cancellation (others may
