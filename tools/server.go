@@ -39,6 +39,9 @@ type Config struct {
 	Version     string
 	CallTimeout time.Duration // 0 means DefaultCallTimeout
 	Logger      *slog.Logger  // nil discards
+	// watchEvents, in tests, is told "start" when the subscription poller starts and "stop" when
+	// it has stopped.
+	watchEvents chan<- string
 	// ServerOptions are added to the MCP server's own (for example the HTTP server's audit and
 	// metrics middleware).
 	ServerOptions []server.ServerOption

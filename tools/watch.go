@@ -123,10 +123,19 @@ func (w *watcher) set(sub subscriber, uris []string, on bool) {
 	case len(w.subs) > 0 && w.stop == nil:
 		ctx, stop := context.WithCancel(cmp.Or(w.cfg.Context, context.Background()))
 		w.stop, w.since = stop, time.Now()
+		w.event("start")
 		go w.poll(ctx)
 	case len(w.subs) == 0 && w.stop != nil:
 		w.stop()
 		w.stop = nil
+	}
+}
+
+// event tells a test what the poller does (never blocking).
+func (w *watcher) event(e string) {
+	select {
+	case w.cfg.watchEvents <- e:
+	default:
 	}
 }
 
@@ -169,6 +178,7 @@ const (
 // (PostgreSQL), only the instance that leads polls, and it publishes what changed to every
 // instance, each of which tells its own subscribers; alone, it tells them directly.
 func (w *watcher) poll(ctx context.Context) {
+	defer w.event("stop")
 	coord, _ := w.cfg.History.Store().(history.Coordinator)
 	if coord != nil {
 		go func() {
