@@ -12,12 +12,11 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 )
 
-// RecordQueue is how many observations wait for the history store before new ones are dropped.
-const RecordQueue = 64
-
 // Recorder records each new observation in the history store, off the request path: it listens
-// to the pipeline, and a goroutine of its own writes through a bounded queue (a full queue drops
-// the observation and logs it; the publisher never blocks). The store is opened in the background.
+// to the pipeline, and a goroutine of its own writes what waits, with a context of its own. The
+// queue is bounded by the subaccounts: at most one observation per subaccount waits, a newer one
+// replacing it (the store then diffs against the read recorded before), so a slow store holds
+// no pile of old reads and the publisher never blocks. The store is opened in the background.
 //
 // Whether a finding is new is decided in memory, when the observation is published: against the
 // fingerprints (and when each was first seen) of the subaccount's previous observation, loaded
@@ -25,7 +24,7 @@ const RecordQueue = 64
 // seen and new out and say why ([Recorder.Novelty]).
 type Recorder struct {
 	logger  *slog.Logger
-	queue   chan *Observation
+	wake    chan struct{}   // something waits, or the recorder closes
 	ctx     context.Context // of the writes; ends at Close
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the writer has stopped
@@ -37,9 +36,10 @@ type Recorder struct {
 	err     error // why history cannot answer now: the store failed to open, or to record
 	ready   bool  // the store is open and the baseline loaded
 	closed  bool
-	queued  uint64                          // observations handed to the writer
-	written uint64                          // observations it has handled
-	wrote   chan struct{}                   // closed and replaced whenever written moves
+	waiting map[string]*Observation         // per subaccount identity: the next to write
+	order   []string                        // of waiting, oldest first
+	writing int                             // observations the writer has taken and not written
+	wrote   chan struct{}                   // closed and replaced whenever the writer finishes some
 	pending []*Observation                  // published before ready, in order
 	last    map[string]map[string]time.Time // per subaccount identity: fingerprint → first seen
 	novel   map[string]novelty              // per subaccount identity: of its latest result
@@ -57,7 +57,7 @@ func NewRecorder(describe string, open func(context.Context) (history.Store, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{logger: logger, queue: make(chan *Observation, RecordQueue), done: make(chan struct{}),
+	r := &Recorder{logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{}), waiting: map[string]*Observation{},
 		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, last: map[string]map[string]time.Time{}, novel: map[string]novelty{}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run(open)
@@ -75,12 +75,16 @@ func (r *Recorder) Observe(o *Observation) {
 	if r.closed || (r.err != nil && r.store == nil) {
 		return
 	}
+	id := o.Subaccount.Identity()
+	if r.waiting[id] == nil {
+		r.order = append(r.order, id)
+	} else {
+		r.logger.Debug("history: the store is behind; a newer read replaces one not yet recorded", "subaccount", o.Subaccount.Name())
+	}
+	r.waiting[id] = o
 	select {
-	case r.queue <- o:
-		r.queued++
+	case r.wake <- struct{}{}:
 	default:
-		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
-		return
 	}
 	if r.ready {
 		r.compare(o)
@@ -130,15 +134,34 @@ func (r *Recorder) run(open func(context.Context) (history.Store, error)) {
 	r.pending = nil
 	r.mu.Unlock()
 	close(r.settled)
-	for o := range r.queue {
-		if err == nil && r.ctx.Err() == nil {
-			r.record(store, o)
+	for {
+		select {
+		case <-r.wake:
+		case <-r.ctx.Done():
+			return
 		}
 		r.mu.Lock()
-		r.written++
+		batch := make([]*Observation, len(r.order))
+		for i, id := range r.order {
+			batch[i] = r.waiting[id]
+		}
+		clear(r.waiting)
+		r.order, r.writing = r.order[:0], len(batch)
+		r.mu.Unlock()
+		for _, o := range batch {
+			if err == nil && r.ctx.Err() == nil {
+				r.record(store, o)
+			}
+		}
+		r.mu.Lock()
+		r.writing = 0
 		close(r.wrote)
 		r.wrote = make(chan struct{})
+		closed := r.closed && len(r.order) == 0
 		r.mu.Unlock()
+		if closed {
+			return
+		}
 	}
 }
 
@@ -198,15 +221,12 @@ func (r *Recorder) Wait(ctx context.Context) error {
 	return r.Unavailable()
 }
 
-// Flush waits until the observations handed to the recorder so far are written, at most until
-// ctx ends: for what_changed, which answers from the store.
+// Flush waits until no observation waits for the store, at most until ctx ends: for
+// what_changed, which answers from the store.
 func (r *Recorder) Flush(ctx context.Context) {
-	r.mu.Lock()
-	target := r.queued
-	r.mu.Unlock()
 	for {
 		r.mu.Lock()
-		done, wrote := r.written >= target || r.closed, r.wrote
+		done, wrote := len(r.order) == 0 && r.writing == 0 || r.closed, r.wrote
 		r.mu.Unlock()
 		if done {
 			return
@@ -237,11 +257,12 @@ func (r *Recorder) Novelty(o *Observation) (map[string]history.FirstSeen, error)
 // closes the store.
 func (r *Recorder) Close(grace time.Duration) {
 	r.mu.Lock()
-	if !r.closed {
-		r.closed = true
-		close(r.queue)
-	}
+	r.closed = true
 	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
 	t := time.AfterFunc(grace, r.cancel)
 	defer t.Stop()
 	<-r.done
