@@ -1,7 +1,6 @@
 package observe
 
 import (
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -14,8 +13,6 @@ import (
 // ExposedSystems slice (see connectivity.DecodeConnectors), so each distinct slice is indexed,
 // and searched, once.
 type SystemIndex struct {
-	all   string   // every text, one after the other
-	ends  []int    // ends[k] is where text k ends in all
 	texts []string // of each distinct system
 	first []int    // first[i] is where connector i's systems start in texts
 }
@@ -58,7 +55,6 @@ func NewSystemIndex(snap *connectivity.Snapshot) *SystemIndex {
 		}
 	}
 	all, start := text.String(), 0
-	x.all, x.ends = all, ends
 	x.texts = make([]string, n)
 	for k, end := range ends {
 		x.texts[k], start = all[start:end], end
@@ -92,21 +88,9 @@ func (x *SystemIndex) Matcher(lowerQuery string) func(i, j int) bool {
 	if lowerQuery == "" {
 		return func(int, int) bool { return true }
 	}
-	// One pass of strings.Index over all texts (a match across two texts does not count).
 	matched := make([]bool, len(x.texts))
-	for at := 0; ; {
-		found := strings.Index(x.all[at:], lowerQuery)
-		if found < 0 {
-			break
-		}
-		at += found
-		k, _ := slices.BinarySearch(x.ends, at+1) // the text holding position at
-		if at+len(lowerQuery) <= x.ends[k] {
-			matched[k] = true
-			at = x.ends[k] // on to the next text
-		} else {
-			at++
-		}
+	for k, text := range x.texts {
+		matched[k] = strings.Contains(text, lowerQuery)
 	}
 	return func(i, j int) bool { return matched[x.first[i]+j] }
 }
