@@ -42,13 +42,14 @@ type Recorder struct {
 	wrote   chan struct{}                   // closed and replaced whenever the writer finishes some
 	pending []*Observation                  // published before ready, in order
 	last    map[string]map[string]time.Time // per subaccount identity: fingerprint → first seen
-	novel   map[string]novelty              // per subaccount identity: of its latest result
+	latest  map[string]latest               // per subaccount identity: the result last compared
 }
 
-// novelty is when each finding of one assessment was first seen, and whether it is new.
-type novelty struct {
+// latest is the result last compared for a subaccount, and when it was read: a finding of it
+// is new when it was first seen then.
+type latest struct {
 	result *assess.Result
-	seen   map[string]history.FirstSeen
+	at     time.Time
 }
 
 // NewRecorder records into the store open returns; describe names it while it opens. open runs
@@ -58,7 +59,7 @@ func NewRecorder(describe string, open func(context.Context) (history.Store, err
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Recorder{logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{}), waiting: map[string]*Observation{},
-		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, last: map[string]map[string]time.Time{}, novel: map[string]novelty{}}
+		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, last: map[string]map[string]time.Time{}, latest: map[string]latest{}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run(open)
 	return r
@@ -99,15 +100,14 @@ func (r *Recorder) compare(o *Observation) {
 	id := o.Subaccount.Identity()
 	prev := r.last[id]
 	cur := make(map[string]time.Time, len(o.Result.Findings))
-	seen := make(map[string]history.FirstSeen, len(o.Result.Findings))
 	for _, f := range o.Result.Findings {
 		at, known := prev[f.Fingerprint]
 		if !known {
 			at = o.ReadAt
 		}
-		cur[f.Fingerprint], seen[f.Fingerprint] = at, history.FirstSeen{At: at, New: !known}
+		cur[f.Fingerprint] = at
 	}
-	r.last[id], r.novel[id] = cur, novelty{o.Result, seen}
+	r.last[id], r.latest[id] = cur, latest{o.Result, o.ReadAt}
 }
 
 // run opens the store, loads the baseline, then writes the queued observations until Close.
@@ -239,18 +239,23 @@ func (r *Recorder) Flush(ctx context.Context) {
 	}
 }
 
-// Novelty tells, for each finding of o, when it was first seen and whether it is new (not in
-// the subaccount's previous read); an error says why history cannot tell.
-func (r *Recorder) Novelty(o *Observation) (map[string]history.FirstSeen, error) {
+// Novelty tells when a finding of o was first seen and whether it is new (not in the
+// subaccount's previous read); an error says why history cannot tell.
+func (r *Recorder) Novelty(o *Observation) (func(fingerprint string) (history.FirstSeen, bool), error) {
 	if err := r.Unavailable(); err != nil {
 		return nil, err
 	}
+	id := o.Subaccount.Identity()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if n := r.novel[o.Subaccount.Identity()]; n.result == o.Result && n.seen != nil {
-		return n.seen, nil
+	if l := r.latest[id]; l.result != o.Result {
+		return nil, errors.New("history is unavailable: this read was not compared with the previous one yet")
 	}
-	return nil, errors.New("history is unavailable: this read was not recorded (the store is behind)")
+	first := r.last[id] // replaced by the next comparison, never changed
+	return func(fp string) (history.FirstSeen, bool) {
+		at, ok := first[fp]
+		return history.FirstSeen{At: at, New: at.Equal(o.ReadAt)}, ok
+	}, nil
 }
 
 // Close stops taking observations, writes those queued for at most grace, and stops. The caller

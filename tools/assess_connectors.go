@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -61,6 +60,7 @@ func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnecto
 	firstSeen, err := novelty(v, rec)
 	if err != nil {
 		out.History = err.Error()
+		firstSeen, _ = novelty(v, nil)
 	} else if rec != nil {
 		out.NewCounts = &schemas.SeverityCounts{}
 	}
@@ -76,7 +76,7 @@ func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnecto
 			continue
 		}
 		out.Total++
-		fs, known := firstSeen[f.Fingerprint]
+		fs, known := firstSeen(f)
 		if f.Accepted == nil && fs.New && out.NewCounts != nil {
 			countSeverity(out.NewCounts, f.Severity)
 		}
@@ -116,28 +116,37 @@ func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnecto
 	return out, nil
 }
 
-// novelty tells, for every finding of v, when it was first seen and whether it is new: from the
+// novelty tells, for a finding of v, when it was first seen and whether it is new: from the
 // recorder for the findings of a read, and for a subaccount that cannot be read, since when it
-// fails. An error says why history cannot tell; nil recorder (history off) tells nothing.
-func novelty(v *observe.View, rec *observe.Recorder) (map[string]history.FirstSeen, error) {
+// fails. An error says why history cannot tell; a nil recorder (history off) tells nothing.
+func novelty(v *observe.View, rec *observe.Recorder) (func(*assess.Finding) (history.FirstSeen, bool), error) {
 	if rec == nil {
-		return nil, nil
+		return func(*assess.Finding) (history.FirstSeen, bool) { return history.FirstSeen{}, false }, nil
 	}
-	out := map[string]history.FirstSeen{}
+	bySub := map[string]func(string) (history.FirstSeen, bool){}
+	failing := map[string]history.FirstSeen{}
 	for _, p := range v.Parts {
 		if p.Usable() {
 			seen, err := rec.Novelty(p.Obs)
 			if err != nil {
 				return nil, err
 			}
-			maps.Copy(out, seen)
+			bySub[p.Sub.Label()] = seen
 		}
 		if err, _ := p.Failed(); err != nil {
 			since, isNew := p.Sub.FailingSince()
-			out[assess.Fingerprint(assess.RuleSubaccountUnreachable, p.Sub.Label(), "", p.Sub.Name())] = history.FirstSeen{At: since, New: isNew}
+			failing[assess.Fingerprint(assess.RuleSubaccountUnreachable, p.Sub.Label(), "", p.Sub.Name())] = history.FirstSeen{At: since, New: isNew}
 		}
 	}
-	return out, nil
+	return func(f *assess.Finding) (history.FirstSeen, bool) {
+		if fs, ok := failing[f.Fingerprint]; ok {
+			return fs, true
+		}
+		if seen := bySub[f.Subaccount]; seen != nil {
+			return seen(f.Fingerprint)
+		}
+		return history.FirstSeen{}, false
+	}, nil
 }
 
 func finding(f *assess.Finding) schemas.Finding {
