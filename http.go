@@ -126,6 +126,8 @@ func readiness(p *observe.Pipeline, hist *openedHistory) func(context.Context) e
 		switch {
 		case hist == nil || hist.Recorder == nil:
 			return nil // history is off
+		case hist.Opening():
+			return nil // answers do not wait for it, nor does readiness
 		case hist.Unavailable() != nil:
 			return fmt.Errorf("the history store is unavailable: %w", hist.Unavailable())
 		}

@@ -213,8 +213,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	hist := openHistory(o, logger)
-	defer hist.Close()
 	subaccounts, cleanup, err := buildPipeline(o, assess.Policy{MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, Accepted: accepted}, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
@@ -224,6 +222,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
+	hist := openHistory(o, logger)
+	defer hist.Close() // writes what waits for the store, then closes it
 	if hist.Recorder != nil {
 		subaccounts.Listen(hist.Observe)
 	}

@@ -211,6 +211,16 @@ func (r *Recorder) Unavailable() error {
 	return nil
 }
 
+// Opening reports whether the store is still being opened.
+func (r *Recorder) Opening() bool {
+	select {
+	case <-r.settled:
+		return false
+	default:
+		return true
+	}
+}
+
 // Wait waits until the store is open (or could not be), at most until ctx ends: for batch runs
 // such as check, which need to know what is new.
 func (r *Recorder) Wait(ctx context.Context) error {
