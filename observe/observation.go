@@ -18,6 +18,7 @@ type Observation struct {
 	Err        error          // of the latest read, nil when it succeeded
 	Failure    string         // Err as a sentence that says what to do
 	fresh      bool           // this read brought new facts (not a failure answered from old ones)
+	outOfTime  bool           // the read failed because its own deadline ended
 	index      func() *SystemIndex
 }
 

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -247,6 +248,18 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	case !refresh && backingOff:
 		return Part{Sub: s, Obs: o} // re-read in the background when the backoff ends
 	}
+	for {
+		part, again := p.join(ctx, s, o)
+		if !again {
+			return part
+		}
+		o = part.Obs // a read that ran out of the time of the caller that started it: this one has more
+	}
+}
+
+// join waits for the read of s under way, or starts one, up to ctx's deadline. again says the
+// read ran out of the time of the question that started it while this one has more.
+func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (part Part, again bool) {
 	s.mu.Lock()
 	a := s.asking
 	if a == nil {
@@ -256,7 +269,11 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	}
 	a.waiters++
 	s.mu.Unlock()
-	ch := p.reads.DoChan(s.name, func() (any, error) { return p.read(s, ctx, a), nil })
+	var started atomic.Bool // by this caller
+	ch := p.reads.DoChan(s.name, func() (any, error) {
+		started.Store(true)
+		return p.read(s, ctx, a), nil
+	})
 	// A caller that ran out of time leaves the read to its own deadline (it fails, and the
 	// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
 	stop := context.AfterFunc(ctx, func() { p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded)) })
@@ -265,13 +282,17 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 		if stop() {
 			p.leave(s, a, false)
 		}
-		if r.Val.(*Observation) == nil { // abandoned by the callers that started it
-			return Part{Sub: s, Obs: o, Err: context.Canceled, Failure: Explain(context.Canceled, 0)}
+		got := r.Val.(*Observation)
+		switch {
+		case got == nil: // abandoned by the callers that started it
+			return Part{Sub: s, Obs: o, Err: context.Canceled, Failure: Explain(context.Canceled, 0)}, false
+		case !started.Load() && got.outOfTime && ctx.Err() == nil:
+			return Part{Sub: s, Obs: got}, true
 		}
-		return Part{Sub: s, Obs: r.Val.(*Observation)}
+		return Part{Sub: s, Obs: got}, false
 	case <-ctx.Done():
 		err := context.Cause(ctx)
-		return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}
+		return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}, false
 	}
 }
 
@@ -370,7 +391,7 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 	}
 	if err != nil {
 		s.client.Report(connectivity.EventReadError)
-		o.Err, o.Failure = err, Explain(err, timeout)
+		o.Err, o.Failure, o.outOfTime = err, Explain(err, timeout), ctx.Err() != nil
 	}
 	o.index = sync.OnceValue(o.buildIndex)
 	s.mu.Lock()

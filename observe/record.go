@@ -12,11 +12,13 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 )
 
+// RecordQueue is how many observations may wait for the history store; more are dropped (and
+// logged), so that a slow store holds no pile of large reads and the publisher never blocks.
+const RecordQueue = 16
+
 // Recorder records each new observation in the history store, off the request path: it listens
-// to the pipeline, and a goroutine of its own writes what waits, with a context of its own. The
-// queue is bounded by the subaccounts: at most one observation per subaccount waits, a newer one
-// replacing it (the store then diffs against the read recorded before), so a slow store holds
-// no pile of old reads and the publisher never blocks. The store is opened in the background.
+// to the pipeline, and a goroutine of its own writes what waits, in order, with a context of its
+// own, through a bounded queue. The store is opened in the background.
 //
 // Whether a finding is new is decided in memory, when the observation is published: against the
 // fingerprints (and when each was first seen) of the subaccount's previous observation, loaded
@@ -36,8 +38,7 @@ type Recorder struct {
 	err     error // why history cannot answer now: the store failed to open, or to record
 	ready   bool  // the store is open and the baseline loaded
 	closed  bool
-	waiting map[string]*Observation         // per subaccount identity: the next to write
-	order   []string                        // of waiting, oldest first
+	waiting []*Observation                  // to write, oldest first
 	writing int                             // observations the writer has taken and not written
 	wrote   chan struct{}                   // closed and replaced whenever the writer finishes some
 	pending []*Observation                  // published before ready, in order
@@ -58,7 +59,7 @@ func NewRecorder(describe string, open func(context.Context) (history.Store, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{}), waiting: map[string]*Observation{},
+	r := &Recorder{logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, last: map[string]map[string]time.Time{}, latest: map[string]latest{}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run(open)
@@ -76,13 +77,11 @@ func (r *Recorder) Observe(o *Observation) {
 	if r.closed || (r.err != nil && r.store == nil) {
 		return
 	}
-	id := o.Subaccount.Identity()
-	if r.waiting[id] == nil {
-		r.order = append(r.order, id)
-	} else {
-		r.logger.Debug("history: the store is behind; a newer read replaces one not yet recorded", "subaccount", o.Subaccount.Name())
+	if len(r.waiting) >= RecordQueue {
+		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
+		return
 	}
-	r.waiting[id] = o
+	r.waiting = append(r.waiting, o)
 	select {
 	case r.wake <- struct{}{}:
 	default:
@@ -141,12 +140,8 @@ func (r *Recorder) run(open func(context.Context) (history.Store, error)) {
 			return
 		}
 		r.mu.Lock()
-		batch := make([]*Observation, len(r.order))
-		for i, id := range r.order {
-			batch[i] = r.waiting[id]
-		}
-		clear(r.waiting)
-		r.order, r.writing = r.order[:0], len(batch)
+		batch := r.waiting
+		r.waiting, r.writing = nil, len(batch)
 		r.mu.Unlock()
 		for _, o := range batch {
 			if err == nil && r.ctx.Err() == nil {
@@ -157,7 +152,7 @@ func (r *Recorder) run(open func(context.Context) (history.Store, error)) {
 		r.writing = 0
 		close(r.wrote)
 		r.wrote = make(chan struct{})
-		closed := r.closed && len(r.order) == 0
+		closed := r.closed && len(r.waiting) == 0
 		r.mu.Unlock()
 		if closed {
 			return
@@ -236,7 +231,7 @@ func (r *Recorder) Wait(ctx context.Context) error {
 func (r *Recorder) Flush(ctx context.Context) {
 	for {
 		r.mu.Lock()
-		done, wrote := len(r.order) == 0 && r.writing == 0 || r.closed, r.wrote
+		done, wrote := len(r.waiting) == 0 && r.writing == 0 || r.closed, r.wrote
 		r.mu.Unlock()
 		if done {
 			return

@@ -134,7 +134,8 @@ func TestHangingSubaccountCostsOneTimeout(t *testing.T) {
 	if len(out.Errors) != 1 || out.Errors[0].Binding != "flaky" || out.Errors[0].AgeSeconds == nil || !strings.Contains(out.Errors[0].Error, "did not answer within 1s") {
 		t.Fatalf("after the hang: %+v", out.Errors)
 	}
-	if got := clock.scheduled(); len(got) != 1 || got[0] != ttl {
+	waitUntil(t, "the failed read", func() bool { return len(clock.scheduled()) == 1 }) // it ends with the call
+	if got := clock.scheduled(); got[0] != ttl {
 		t.Errorf("backoff %v, want one re-read after the cache TTL %v", got, ttl)
 	}
 	hung := flaky.Counts().APIRequests
