@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
@@ -43,7 +43,8 @@ func unreportedOnly(ctx context.Context, cfg tools.Config, cursor string, out *s
 		}
 		return nil, errors.New(why)
 	}
-	reads := fleetReads(cfg.Fleet)
+	cfg.History.Flush(ctx) // the reads just assessed are recorded before the cursor is compared
+	reads := observedReads(cfg.Observations)
 	if err := markUnreported(ctx, store, cursor, out, reads); err != nil {
 		return nil, err
 	}
@@ -57,13 +58,13 @@ type reportedRead struct {
 	At       time.Time // when it was read (the time history records it under)
 }
 
-// fleetReads returns the reads a check just assessed: the last successful read of every
-// subaccount of f. In a check process each subaccount is read once, so it is the read reported.
-func fleetReads(f *fleet.Fleet) []reportedRead {
+// observedReads returns the reads a check just assessed: the last successful read of every
+// subaccount of p. In a check process each subaccount is read once, so it is the read reported.
+func observedReads(p *observe.Pipeline) []reportedRead {
 	var out []reportedRead
-	for _, s := range f.Subaccounts() {
-		if st := s.Status(); !st.LastRead.IsZero() {
-			out = append(out, reportedRead{Identity: s.Identity(), Label: s.Label(), At: st.LastRead})
+	for _, s := range p.Subaccounts() {
+		if o := s.Latest(); o != nil && !o.ReadAt.IsZero() {
+			out = append(out, reportedRead{Identity: s.Identity(), Label: s.Label(), At: o.ReadAt})
 		}
 	}
 	return out
@@ -97,8 +98,9 @@ func markUnreported(ctx context.Context, store history.Store, cursor string, out
 	for i := range out.Findings {
 		f := &out.Findings[i]
 		_, read := identity[f.Subaccount]
-		f.New = unreported[f.Fingerprint] || !read
-		if f.New && f.Accepted == nil {
+		isNew := unreported[f.Fingerprint] || !read
+		f.New = &isNew
+		if isNew && f.Accepted == nil {
 			counts.Add(f.Severity)
 		}
 	}

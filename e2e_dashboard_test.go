@@ -100,7 +100,7 @@ func TestDashboardReportInBrowser(t *testing.T) {
 			count(func(f schemas.Finding) bool {
 				return f.Subaccount == first.Subaccount && assess.Severity(f.Severity).AtLeast(assess.Medium)
 			})},
-		{"new only", `document.getElementById("f-new").checked = true; sel("f-new")`, count(func(f schemas.Finding) bool { return f.New })},
+		{"new only", `document.getElementById("f-new").checked = true; sel("f-new")`, count(func(f schemas.Finding) bool { return f.New != nil && *f.New })},
 		{"accepted only", `sel("f-accepted", "only")`, count(func(f schemas.Finding) bool { return f.Accepted != nil })},
 	} {
 		shown := browsertest.Eval[int](t, b, `(() => {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
@@ -105,7 +105,7 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 	cfg.ServerOptions = append(cfg.ServerOptions, httpserver.ToolObserver(audit, o.http.metrics, cfg.Hooks))
 	cfg.Stateless = true // subscriptions: only subscriptions/listen streams can be notified
 	srv, err := httpserver.Listen(httpserver.Config{
-		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Fleet), AuditLogger: audit,
+		Addr: o.http.addr, MCP: tools.NewServer(cfg), Ready: readiness(cfg.Observations), AuditLogger: audit,
 		StaticToken: static, XSUAA: x, BaseURL: o.http.baseURL, AllowedOrigins: o.http.allowedOrigins,
 		Metrics: o.http.metrics, MetricsAddr: o.http.metricsAddr, Logger: logger,
 		Protected: map[string]http.Handler{"GET " + ReportPath: reportHandler(cfg)},
@@ -125,9 +125,9 @@ func serveHTTP(ctx context.Context, o *options, cfg tools.Config, hist *openedHi
 // readiness is /readyz: ready while at least one Connectivity binding is usable, which is what
 // answering tools needs. The optional history store plays no part (the tools answer without
 // it); the check reads memory only, so the probe answers at once.
-func readiness(f *fleet.Fleet) func(context.Context) error {
+func readiness(p *observe.Pipeline) func(context.Context) error {
 	return func(context.Context) error {
-		for _, s := range f.Subaccounts() {
+		for _, s := range p.Subaccounts() {
 			if s.Broken() == nil {
 				return nil
 			}
@@ -144,7 +144,7 @@ const ReportPath = "/report"
 func reportHandler(cfg tools.Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := r.URL.Query().Get("subaccount")
-		if _, err := cfg.Fleet.Select(sub); err != nil {
+		if _, err := cfg.Observations.Select(sub); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}

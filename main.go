@@ -13,6 +13,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,8 +35,8 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -109,7 +110,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.cacheTTL, "cache-ttl", connectivity.DefaultCacheTTL, "how long one read of the Connectivity service answers questions (0 disables)")
 	fs.DurationVar(&o.timeout, "timeout", tools.DefaultCallTimeout, "deadline of one tool call, retries included")
 	fs.BoolVar(&o.showVer, "version", false, "print the version and exit")
-	fs.IntVar(&o.maxParallel, "max-parallel", fleet.DefaultMaxParallel, "subaccounts read at once")
+	fs.IntVar(&o.maxParallel, "max-parallel", observe.DefaultMaxParallel, "subaccounts read at once")
 	fs.StringVar(&o.history, "history", os.Getenv("CONNECTIVITY_HISTORY"), "history store: a SQLite `file`, a postgres:// URL, or off (env CONNECTIVITY_HISTORY; default: a bound PostgreSQL service, else $XDG_STATE_HOME/btp-connectivity-mcp/history.db; in memory with --demo)")
 	fs.DurationVar(&o.retention, "history-retention", 400*24*time.Hour, "how long history keeps changes")
 	fs.DurationVar(&o.watch, "watch-interval", tools.DefaultWatchInterval, "how often subscribed resources are re-read (never below --cache-ttl)")
@@ -224,7 +225,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	subaccounts, cleanup, err := buildFleet(o, logger)
+	subaccounts, cleanup, err := buildPipeline(o, assess.Policy{MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, Accepted: accepted}, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
 		if mode == "check" {
@@ -233,12 +234,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
-	hist := openHistory(ctx, o, logger)
-	defer hist.Close()
-	cfg := tools.Config{Fleet: subaccounts, History: hist.History, Version: version, CallTimeout: o.timeout, Logger: logger,
-		CacheTTL: o.cacheTTL, WatchInterval: o.watch,
-		MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, AcceptedRisks: accepted}
+	hist := openHistory(o, logger)
+	defer hist.Close() // writes what waits for the store, then closes it
+	if hist.Recorder != nil {
+		subaccounts.Listen(hist.Observe)
+	}
+	cfg := tools.Config{Observations: subaccounts, History: hist.Recorder, Version: version, CallTimeout: o.timeout, Logger: logger,
+		WatchInterval: o.watch, Context: ctx}
 
+	if mode != "serve" && cfg.History != nil { // one-shot runs need what is new: a bounded wait for the store
+		wait, cancel := context.WithTimeout(ctx, cmp.Or(o.timeout, tools.DefaultCallTimeout))
+		cfg.History.Wait(wait)
+		cancel()
+	}
 	switch mode {
 	case "call":
 		return callTool(ctx, cfg, o.extraArgs[1], callArgs, stdout, stderr)
@@ -260,10 +268,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// buildLandscape finds the bindings (or starts the simulator for --demo) and returns the snapshot
-// source for the tools. No network I/O happens here: the first tool call reads the API. Broken
-// bindings are logged and left out while at least one binding is usable.
-func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
+// buildPipeline finds the bindings (or starts the simulator for --demo) and returns the
+// observation pipeline over them (the one place sources are registered). No network I/O happens
+// here: the first tool call reads the API. Broken bindings are logged and left out while at
+// least one binding is usable.
+func buildPipeline(o *options, policy assess.Policy, logger *slog.Logger) (*observe.Pipeline, func(), error) {
 	copts := connectivity.Options{Logger: logger, UserAgent: "btp-connectivity-mcp/" + version, Observe: o.http.observer()}
 	var found *binding.Result
 	cleanup := func() {}
@@ -289,7 +298,7 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 	for _, e := range found.Broken {
 		logger.Warn("binding not usable: serving the others", "name", e.Name, "source", e.Source, "error", e)
 	}
-	clients := make([]*connectivity.Client, 0, len(found.Usable))
+	var bound []observe.Bound
 	for _, b := range found.Usable {
 		c, err := connectivity.NewClient(b, copts)
 		if err != nil {
@@ -297,24 +306,33 @@ func buildFleet(o *options, logger *slog.Logger) (*fleet.Fleet, func(), error) {
 			return nil, nil, err
 		}
 		logger.Info("using binding", "binding", b.String())
-		clients = append(clients, c)
+		bound = append(bound, observe.Bound{Client: c})
 	}
-	return fleet.New(clients, found.Broken, fleet.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel}), cleanup, nil
+	for _, e := range found.Broken {
+		bound = append(bound, observe.Bound{Broken: e})
+	}
+	p, err := observe.New(bound, observe.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel, Policy: policy, Logger: logger})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return p, func() { p.Close(); cleanup() }, nil
 }
 
 // callTool runs one tool through the same adapter the server uses and prints its text result.
 // Exit code 0 on success, 1 when the tool reports an error, 2 for usage errors.
 // openedHistory is the history of the run, and how to end it.
 type openedHistory struct {
-	*tools.History // nil when history is off
-	stop           context.CancelFunc
+	*observe.Recorder // nil when history is off
+	stop              context.CancelFunc
 }
 
 // openHistory opens the history store --history names: off, a file, a postgres:// URL; by
 // default a PostgreSQL service bound in VCAP_SERVICES, else the default file (in memory with
-// --demo). A store that cannot be used is reported, never fatal: every other tool still answers.
-// Retention runs in the background, daily.
-func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHistory {
+// --demo). It is opened in the background: start-up and answers never wait for a database. A
+// store that cannot be used is reported, never fatal: every other tool still answers. Retention
+// runs in the background, daily.
+func openHistory(o *options, logger *slog.Logger) *openedHistory {
 	spec := o.history
 	var bound *history.PostgresBinding // a PostgreSQL service in VCAP_SERVICES, opened over verified TLS
 	switch {
@@ -334,11 +352,13 @@ func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHi
 	if spec == "off" {
 		return h
 	}
-	pruneCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	pruneCtx, stop := context.WithCancel(context.Background())
 	h.stop = stop
-	// Opened in the background: start-up never waits for a database (a PostgreSQL server may be
-	// slow to answer); what needs the store waits for it.
-	h.History = tools.OpenHistory(func() (history.Store, error) {
+	describe := "the history store " + spec
+	if strings.HasPrefix(spec, "postgres") {
+		describe = "the PostgreSQL history store"
+	}
+	h.Recorder = observe.NewRecorder(describe, func(ctx context.Context) (history.Store, error) {
 		var store history.Store
 		var err error
 		if spec == ":memory:" {
@@ -346,7 +366,7 @@ func openHistory(ctx context.Context, o *options, logger *slog.Logger) *openedHi
 		} else if bound != nil {
 			store, err = bound.Open(pruneCtx)
 		} else {
-			store, err = history.Open(pruneCtx, spec)
+			store, err = history.Open(ctx, spec)
 		}
 		if err != nil {
 			logger.Warn("history unavailable: every other tool still answers", "error", err)
@@ -375,10 +395,15 @@ func prune(ctx context.Context, store history.Store, retention time.Duration, lo
 	}
 }
 
-// Close stops retention and closes the store, once it is open.
+// Close writes what is queued for the store (for a few seconds at most), stops retention and
+// closes the store.
 func (h *openedHistory) Close() {
+	if h.Recorder == nil {
+		return
+	}
+	h.Recorder.Close(5 * time.Second)
 	h.stop()
-	if store := h.History.Store(); store != nil {
+	if store := h.Store(); store != nil {
 		store.Close()
 	}
 }

@@ -143,12 +143,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 					args = map[string]any{}
 				}
 				r := p.callTool(t, sc.tool, args)
-				outcomes[sc.name] = r.IsError
+				// A failed read answers from the last good one, marked stale (age_seconds).
+				outcomes[sc.name] = r.IsError || strings.Contains(r.Content[0].Text, `"age_seconds":`)
 				t.Logf("%-34s isError=%-5v %.160s", sc.name, r.IsError, r.Content[0].Text)
 				sim.ClearFaults()
 			}
 			for _, name := range []string{"healthy", "token revoked", "credentials rotated and written", "healthy again"} {
-				if outcomes[name] {
+				if outcomes[name] { // failed, or answered from an older read
 					t.Errorf("scenario %q failed; it must succeed", name)
 				}
 			}

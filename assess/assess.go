@@ -75,6 +75,12 @@ type assessor struct {
 	findings []Finding
 }
 
+// Facts are what the sources read of one subaccount; each rule reads the facts it needs. A
+// source that was never read successfully leaves its part nil.
+type Facts struct {
+	Connectivity *connectivity.Snapshot // the Connectivity service's view of the Cloud Connectors
+}
+
 // Unreachable is a subaccount that could not be read, so none of its connectors were assessed.
 type Unreachable struct {
 	Subaccount string // its label
@@ -82,9 +88,13 @@ type Unreachable struct {
 	Reason     string // the sentence that says why and what to do
 }
 
-// Run assesses every connector of snap, and reports every unreachable subaccount as a finding.
-// It fails only when p.MinSCCVersion is not a version.
-func Run(snap *connectivity.Snapshot, unreachable []Unreachable, p Policy) (*Result, error) {
+// Run assesses every connector of one subaccount's facts, marking the findings p.Accepted
+// covers. It fails only when p.MinSCCVersion is not a version.
+func Run(f Facts, p Policy) (*Result, error) {
+	snap := f.Connectivity
+	if snap == nil {
+		snap = connectivity.NewSnapshot(time.Time{}, nil, nil)
+	}
 	bars, err := versionBars(snap, p.MinSCCVersion)
 	if err != nil {
 		return nil, err
@@ -99,31 +109,70 @@ func Run(snap *connectivity.Snapshot, unreachable []Unreachable, p Policy) (*Res
 		a.decoding(i)
 	}
 	a.highAvailability()
-	for _, u := range unreachable {
-		a.findings = append(a.findings, Finding{
-			Rule: RuleSubaccountUnreachable, Severity: High, Fingerprint: Fingerprint(RuleSubaccountUnreachable, u.Subaccount, "", u.Binding),
-			Subaccount: u.Subaccount, Subject: u.Binding, Title: "Subaccount " + u.Subaccount + " could not be read",
-			Evidence: map[string]string{"binding": u.Binding, "error": u.Reason}, connector: -1, seq: len(a.findings),
-		})
-	}
-	slices.SortStableFunc(a.findings, func(x, y Finding) int {
-		return cmp.Or(
-			cmp.Compare(y.Severity.Rank(), x.Severity.Rank()),
-			compareBool(x.unverified, y.unverified),
-			cmp.Compare(x.connector, y.connector),
-			cmp.Compare(x.seq, y.seq),
-		)
-	})
+	slices.SortStableFunc(a.findings, worstFirst)
 	res := &Result{Findings: a.findings, MinJavaMajor: minJava}
 	for _, b := range bars.order {
 		res.Versions = append(res.Versions, *bars.bySubaccount[b])
 	}
-	now := p.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	res.Unused = p.Accepted.apply(res.Findings, now)
+	res.Unused = p.Accepted.apply(res.Findings, p.now())
 	return res, nil
+}
+
+// worstFirst orders findings: severity, confirmed before unverified, connector order.
+func worstFirst(x, y Finding) int {
+	return cmp.Or(
+		cmp.Compare(y.Severity.Rank(), x.Severity.Rank()),
+		compareBool(x.unverified, y.unverified),
+		cmp.Compare(x.connector, y.connector),
+		cmp.Compare(x.seq, y.seq),
+	)
+}
+
+func (p Policy) now() time.Time {
+	if p.Now.IsZero() {
+		return time.Now()
+	}
+	return p.Now
+}
+
+// Merge joins the results of several subaccounts (in subaccount order) into one, worst first,
+// with a finding for each unreachable subaccount; accepted risks are applied to those findings
+// too. An accepted-risk entry is unused when it matched nothing in any of them.
+func Merge(results []*Result, unreachable []Unreachable, p Policy) *Result {
+	if len(results) == 1 && len(unreachable) == 0 {
+		return results[0]
+	}
+	out := &Result{MinJavaMajor: cmp.Or(p.MinJavaMajor, DefaultMinJava)}
+	for _, u := range unreachable {
+		out.Findings = append(out.Findings, Finding{
+			Rule: RuleSubaccountUnreachable, Severity: High, Fingerprint: Fingerprint(RuleSubaccountUnreachable, u.Subaccount, "", u.Binding),
+			Subaccount: u.Subaccount, Subject: u.Binding, Title: "Subaccount " + u.Subaccount + " could not be read",
+			Evidence: map[string]string{"binding": u.Binding, "error": u.Reason}, connector: -1,
+		})
+	}
+	unused := map[int]int{} // line → results it was unused in
+	for _, u := range p.Accepted.apply(out.Findings, p.now()) {
+		unused[u.Line]++
+	}
+	for _, r := range results {
+		out.Findings = append(out.Findings, r.Findings...)
+		out.Versions = append(out.Versions, r.Versions...)
+		for _, u := range r.Unused {
+			unused[u.Line]++
+		}
+	}
+	// Connector indexes restart in each result: a stable sort on severity keeps subaccount order.
+	slices.SortStableFunc(out.Findings, func(x, y Finding) int {
+		return cmp.Or(cmp.Compare(y.Severity.Rank(), x.Severity.Rank()), compareBool(x.unverified, y.unverified))
+	})
+	if p.Accepted != nil {
+		for _, e := range p.Accepted.Entries {
+			if unused[e.Line] == len(results)+1 {
+				out.Unused = append(out.Unused, e)
+			}
+		}
+	}
+	return out
 }
 
 // compareBool orders false before true.

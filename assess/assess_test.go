@@ -38,7 +38,7 @@ func run(t testing.TB, snap *connectivity.Snapshot, p assess.Policy) *assess.Res
 	if p.Now.IsZero() {
 		p.Now = fetched
 	}
-	res, err := assess.Run(snap, nil, p)
+	res, err := assess.Run(assess.Facts{Connectivity: snap}, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestVersionPolicy(t *testing.T) {
 			t.Errorf("bars %+v", res.Versions)
 		}
 	})
-	if _, err := assess.Run(snapshot("s"), nil, assess.Policy{MinSCCVersion: "latest"}); err == nil {
+	if _, err := assess.Run(assess.Facts{Connectivity: snapshot("s")}, assess.Policy{MinSCCVersion: "latest"}); err == nil {
 		t.Error("a bad --min-scc-version is accepted")
 	}
 }

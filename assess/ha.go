@@ -31,11 +31,12 @@ type pairing struct {
 	how      map[int]string // shadow index → how the pair was matched, for evidence
 	doubles  [][]int        // masters that report the same location, per location
 	inDouble map[int]bool
+	keys     map[int]string // systemsKey of each connector compared
 }
 
 // pairHA pairs the masters and shadows of every subaccount of snap.
 func pairHA(snap *connectivity.Snapshot) pairing {
-	p := pairing{masterOf: map[int]int{}, shadowOf: map[int]int{}, how: map[int]string{}, inDouble: map[int]bool{}}
+	p := pairing{masterOf: map[int]int{}, shadowOf: map[int]int{}, how: map[int]string{}, inDouble: map[int]bool{}, keys: map[int]string{}}
 	type group struct{ masters, shadows []int }
 	groups := map[string]*group{}
 	var order []string
@@ -112,7 +113,7 @@ func (p *pairing) pairGroup(cs []connectivity.Connector, masters, shadows []int)
 			if a, b := cs[m].LocationID, cs[s].LocationID; a != "" && b != "" && a != b {
 				continue // both report a location, and they differ
 			}
-			if score := matchScore(&cs[m], &cs[s]); score > 0 {
+			if score := p.matchScore(cs, m, s); score > 0 {
 				candidates = append(candidates, candidate{m, s, score})
 			}
 		}
@@ -143,8 +144,9 @@ const (
 	scoreConnectedBy = 1
 )
 
-// matchScore weighs the evidence that shadow s mirrors master m; 0 means no match.
-func matchScore(m, s *connectivity.Connector) int {
+// matchScore weighs the evidence that shadow cs[si] mirrors master cs[mi]; 0 means no match.
+func (p *pairing) matchScore(cs []connectivity.Connector, mi, si int) int {
+	m, s := &cs[mi], &cs[si]
 	score := 0
 	if m.AgentVersion != "" && m.AgentVersion == s.AgentVersion {
 		score += scoreVersion
@@ -153,7 +155,7 @@ func matchScore(m, s *connectivity.Connector) int {
 		score += scoreConnectedBy
 	}
 	switch {
-	case len(s.ExposedSystems) > 0 && sameSystems(m.ExposedSystems, s.ExposedSystems):
+	case len(s.ExposedSystems) > 0 && p.systemsKey(cs, mi) == p.systemsKey(cs, si):
 		return score + scoreSystems
 	case (len(s.ExposedSystems) == 0 || unreadableSystems(s) || unreadableSystems(m)) && score == scoreVersion+scoreConnectedBy:
 		return score
@@ -173,7 +175,7 @@ func (p *pairing) onlyCandidate(cs []connectivity.Connector, masters []int, mast
 		if m == master || p.inDouble[m] {
 			continue
 		}
-		if _, taken := p.shadowOf[m]; !taken && matchScore(&cs[m], &cs[shadow]) > 0 {
+		if _, taken := p.shadowOf[m]; !taken && p.matchScore(cs, m, shadow) > 0 {
 			return false
 		}
 	}
@@ -196,17 +198,21 @@ func describeMatch(m, s *connectivity.Connector, score int) string {
 	return strings.Join(parts, ", ")
 }
 
-// sameSystems reports whether two lists expose the same set of protocol and virtual host pairs.
-func sameSystems(a, b []connectivity.ExposedSystem) bool {
-	key := func(list []connectivity.ExposedSystem) []string {
-		out := make([]string, len(list))
-		for i, s := range list {
-			out[i] = strings.ToUpper(s.Protocol) + " " + strings.ToLower(s.Host)
-		}
-		slices.Sort(out)
-		return slices.Compact(out)
+// systemsKey is the set of protocol and virtual host pairs connector i exposes, as one string:
+// two connectors expose the same systems when their keys are equal. Built once per connector
+// (pairing compares every master with every shadow).
+func (p *pairing) systemsKey(cs []connectivity.Connector, i int) string {
+	if k, ok := p.keys[i]; ok {
+		return k
 	}
-	return slices.Equal(key(a), key(b))
+	out := make([]string, len(cs[i].ExposedSystems))
+	for j, s := range cs[i].ExposedSystems {
+		out[j] = strings.ToUpper(s.Protocol) + " " + strings.ToLower(s.Host)
+	}
+	slices.Sort(out)
+	k := strings.Join(slices.Compact(out), "\n")
+	p.keys[i] = k
+	return k
 }
 
 // notConnected reports whether a connector shows no sign of a connection: the API has no

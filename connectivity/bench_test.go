@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
@@ -48,8 +47,8 @@ func BenchmarkDecodeConnectors(b *testing.B) {
 	}
 }
 
-// benchLandscape returns a landscape reading agents from a simulator on loopback.
-func benchLandscape(b *testing.B, agents []simulator.Agent, ttl time.Duration) (*simulator.Server, *connectivity.Landscape) {
+// benchClient returns a client reading agents from a simulator on loopback.
+func benchClient(b *testing.B, agents []simulator.Agent) *connectivity.Client {
 	b.Helper()
 	sim, err := simulator.New(simulator.Options{Landscape: agents})
 	if err != nil {
@@ -65,35 +64,19 @@ func benchLandscape(b *testing.B, agents []simulator.Agent, ttl time.Duration) (
 	if err != nil {
 		b.Fatal(err)
 	}
-	return sim, connectivity.NewLandscape(c, ttl)
+	return c
 }
 
-// BenchmarkLandscapeSnapshot measures what a tool call pays for its data: "warm" is a cache
-// hit, "refresh" a full read (HTTP on loopback with a cached token, decoding and indexing).
-func BenchmarkLandscapeSnapshot(b *testing.B) {
+// BenchmarkCloudConnectors measures a full read: HTTP on loopback with a cached token, and
+// decoding (observe's benchmarks measure the cache).
+func BenchmarkCloudConnectors(b *testing.B) {
 	ctx := context.Background()
 	for _, l := range benchLandscapes {
-		b.Run(l.name+"/warm", func(b *testing.B) {
-			sim, land := benchLandscape(b, l.agents(), time.Hour)
-			if _, err := land.Snapshot(ctx, false); err != nil {
-				b.Fatal(err)
-			}
-			sim.ResetCounts()
+		b.Run(l.name, func(b *testing.B) {
+			c := benchClient(b, l.agents())
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := land.Snapshot(ctx, false); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if n := sim.Counts(); n.APIRequests != 0 || n.TokenRequests != 0 {
-				b.Fatalf("warm snapshots made requests: %+v", n)
-			}
-		})
-		b.Run(l.name+"/refresh", func(b *testing.B) {
-			_, land := benchLandscape(b, l.agents(), time.Hour)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := land.Snapshot(ctx, true); err != nil {
+				if _, err := c.CloudConnectors(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}

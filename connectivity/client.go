@@ -18,6 +18,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
@@ -77,11 +78,13 @@ type Client struct {
 	api      *http.Client      // for API calls and secret-based token requests
 	rotation *binding.Rotation // picks up a rotated binding from its file or folder
 
+	tokens singleflight.Group // token requests, one per credential at a time
+
 	mu         sync.Mutex
-	cred       *credential    // the binding in use
-	cached     *oauth2.Token  // nil when there is none
-	generation uint64         // names the cached token; bumped whenever it is replaced or dropped, never 0
-	inflight   *flight[grant] // the token request under way for cred, if any
+	cred       *credential   // the binding in use
+	cached     *oauth2.Token // nil when there is none
+	generation uint64        // names the cached token; bumped whenever it is replaced or dropped, never 0
+	request    *tokenRequest // the token request under way for cred, if any
 }
 
 // NewClient validates b and returns a client for it. No network I/O happens until the first call.

@@ -10,7 +10,7 @@ const (
 	EventRequest EventKind = "request"
 	// EventTokenFetch is one token request to XSUAA; Status as for EventRequest.
 	EventTokenFetch EventKind = "token_fetch"
-	// EventCacheHit is a snapshot answered from the Landscape's cache, without a request.
+	// EventCacheHit is a question answered from a cached read, without a request.
 	EventCacheHit EventKind = "cache_hit"
 	// EventReadError is a read of the subaccount that failed (after its retries).
 	EventReadError EventKind = "read_error"
@@ -31,3 +31,7 @@ func (c *Client) observe(e Event) {
 		c.opts.Observe(e)
 	}
 }
+
+// Report tells Options.Observe of an event of the client's subaccount that happens above the
+// client (a cache hit, a failed read).
+func (c *Client) Report(kind EventKind) { c.observe(Event{Kind: kind}) }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
@@ -31,6 +32,15 @@ type credential struct {
 	// release closes the idle connections of client when it has a transport of its own (X.509);
 	// it is called once the credential is replaced and no request uses it any more.
 	release func()
+}
+
+// tokenRequest is a token request shared by the callers waiting for it: its context has no
+// caller's cancellation and ends when the last of them gives up, so nothing runs for nobody.
+type tokenRequest struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	key     string // of the credential, in Client.tokens
+	waiters int
 }
 
 // grant is a token and the generation it was cached as (0 if it was not cached).
@@ -68,8 +78,8 @@ func (c *Client) SetBinding(b *binding.Binding) error {
 		cred.release = cred.client.CloseIdleConnections
 	}
 	c.mu.Lock()
-	old, busy := c.cred, c.inflight != nil
-	c.cred, c.cached, c.inflight = cred, nil, nil
+	old, busy := c.cred, c.request != nil
+	c.cred, c.cached, c.request = cred, nil, nil
 	c.generation++
 	c.mu.Unlock()
 	if old != nil && !busy {
@@ -98,30 +108,55 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 	}
 	// The request's context carries the HTTP client (with the X.509 client certificate, when the
 	// binding has one) and is not the caller's: others may come to wait for it too.
-	cred := c.cred
-	f := join(&c.inflight, context.WithValue(context.Background(), oauth2.HTTPClient, cred.client),
-		func(f *flight[grant]) { c.fetchToken(f, cred) })
+	cred, req := c.cred, c.request
+	if req == nil {
+		req = &tokenRequest{key: fmt.Sprintf("%p", cred)}
+		req.ctx, req.cancel = context.WithCancel(context.WithValue(context.Background(), oauth2.HTTPClient, cred.client))
+		c.request = req
+	}
+	req.waiters++
 	c.mu.Unlock()
+	ch := c.tokens.DoChan(req.key, func() (any, error) { return c.fetchToken(req, cred) })
+	stop := context.AfterFunc(ctx, func() { c.leave(req) })
+	defer stop()
+	var r singleflight.Result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		return nil, 0, tokenWaitError(ctx)
+	}
 	var re *oauth2.RetrieveError
 	switch {
-	case !f.wait(ctx, &c.mu, &c.inflight):
-		return nil, 0, tokenWaitError(ctx)
-	case errors.As(f.err, &re): // XSUAA refused: name the cause without any secret
+	case errors.As(r.Err, &re): // XSUAA refused: name the cause without any secret
 		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
 		if re.Response != nil {
 			ae.Status = re.Response.StatusCode
 		}
 		return nil, 0, ae
-	case f.err != nil: // a transport error (*url.Error) names the token URL, which holds no secret
-		return nil, 0, newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", f.err)
+	case r.Err != nil: // a transport error (*url.Error) names the token URL, which holds no secret
+		return nil, 0, newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", r.Err)
 	}
-	return f.val.token, f.val.gen, nil
+	g := r.Val.(grant)
+	return g.token, g.gen, nil
 }
 
-// fetchToken makes the token request of f for cred, caches its token if cred is still the one
-// in use, and wakes the callers waiting for it.
-func (c *Client) fetchToken(f *flight[grant], cred *credential) {
-	t, err := cred.config.Token(f.ctx)
+// leave is a caller of req giving up; the last one cancels it, and the next caller starts afresh.
+func (c *Client) leave(req *tokenRequest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if req.waiters--; req.waiters == 0 {
+		req.cancel()
+		c.tokens.Forget(req.key)
+		if c.request == req {
+			c.request = nil
+		}
+	}
+}
+
+// fetchToken makes the token request req for cred, and caches its token if cred is still the
+// one in use.
+func (c *Client) fetchToken(req *tokenRequest, cred *credential) (any, error) {
+	t, err := cred.config.Token(req.ctx)
 	c.observe(Event{Kind: EventTokenFetch, Service: ServiceXSUAA, Status: tokenStatus(err)})
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -133,7 +168,11 @@ func (c *Client) fetchToken(f *flight[grant], cred *credential) {
 	if cred != c.cred {
 		cred.release() // replaced while this request ran (see SetBinding)
 	}
-	f.land(&c.inflight, g, err)
+	if c.request == req {
+		c.request = nil
+	}
+	req.cancel()
+	return g, err
 }
 
 // invalidate drops the cached token of generation gen, so the next call fetches a new one. Many

@@ -124,7 +124,7 @@ func TestDiff(t *testing.T) {
 			}
 		})
 	}
-	for _, k := range Kinds {
+	for _, k := range Kinds() {
 		if !seen[k] {
 			t.Errorf("no case covers kind %s", k)
 		}

@@ -126,7 +126,7 @@ func TestDiffHealth(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("no case covers kind %s", k)
 		}
-		if !slices.Contains(Kinds, k) {
+		if !slices.Contains(Kinds(), k) {
 			t.Errorf("Kinds lacks %s", k)
 		}
 	}

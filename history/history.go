@@ -88,12 +88,14 @@ const (
 )
 
 // Kinds lists every kind, for validating arguments.
-var Kinds = []Kind{
-	KindConnectorAppeared, KindConnectorDisappeared, KindReconnected, KindRestarted,
-	KindVersionChanged, KindJavaChanged, KindRoleChanged, KindSecurityChanged,
-	KindSystemExposed, KindSystemRemoved, KindSystemChanged,
-	KindFindingNew, KindFindingResolved, KindFindingChanged,
-	KindTunnelChanged, KindCertificateRenewed, KindHAChanged, KindAlertRaised, KindAlertCleared,
+func Kinds() []Kind {
+	return []Kind{
+		KindConnectorAppeared, KindConnectorDisappeared, KindReconnected, KindRestarted,
+		KindVersionChanged, KindJavaChanged, KindRoleChanged, KindSecurityChanged,
+		KindSystemExposed, KindSystemRemoved, KindSystemChanged,
+		KindFindingNew, KindFindingResolved, KindFindingChanged,
+		KindTunnelChanged, KindCertificateRenewed, KindHAChanged, KindAlertRaised, KindAlertCleared,
+	}
 }
 
 // The severities of changes, the same words as finding severities.
@@ -177,6 +179,10 @@ type Store interface {
 	// FirstSeen reports, for the fingerprints the store knows, when each was first recorded for
 	// subaccount and whether it is new in its latest recorded read. Call it after Record.
 	FirstSeen(ctx context.Context, subaccount string, fingerprints []string) (map[string]FirstSeen, error)
+	// Present returns, per subaccount, the fingerprints of the findings in its latest recorded
+	// read and when each was first seen: the baseline against which a server tells new findings
+	// from known ones in memory.
+	Present(ctx context.Context) (map[string]map[string]time.Time, error)
 	// Unreported returns, of fingerprints (findings of subaccount in a read the consumer is about
 	// to report), those not yet reported to the consumer named cursor: all of them when it has
 	// reported no read of subaccount yet; else each one that the store does not hold as present

@@ -415,6 +415,27 @@ func (s *sqlStore) FirstSeen(ctx context.Context, sub string, fingerprints []str
 	return out, s.fail(rows.Err())
 }
 
+func (s *sqlStore) Present(ctx context.Context) (map[string]map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT subaccount, fingerprint, first_seen FROM findings WHERE resolved_at = 0`)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]time.Time{}
+	for rows.Next() {
+		var sub, fp string
+		var first int64
+		if err := rows.Scan(&sub, &fp, &first); err != nil {
+			return nil, s.fail(err)
+		}
+		if out[sub] == nil {
+			out[sub] = map[string]time.Time{}
+		}
+		out[sub][fp] = fromNanos(first)
+	}
+	return out, s.fail(rows.Err())
+}
+
 func (s *sqlStore) Unreported(ctx context.Context, cursor, sub string, fingerprints []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(fingerprints))
 	for _, fp := range fingerprints {

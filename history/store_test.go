@@ -417,3 +417,30 @@ func sqlOf(st Store) *sqlStore {
 	}
 	return st.(*sqlStore)
 }
+
+// TestPresent: the findings of each subaccount's latest recorded read, with when each was first
+// seen, are what a server loads once to tell new findings from known ones in memory.
+func TestPresent(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			st := mustOpen(t, b.store(t))
+			f1, f2 := finding("f1", SeverityMedium), finding("f2", SeverityLow)
+			record(t, st, read(0, []Finding{f1}, connector("c1")))
+			record(t, st, read(1, []Finding{f1, f2}, connector("c1")))
+			record(t, st, read(2, []Finding{f2}, connector("c1"))) // f1 resolved
+			other := read(2, []Finding{f1}, connector("c2"))
+			other.Subaccount = "other"
+			record(t, st, other)
+			got, err := st.Present(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub := read(0, nil).Subaccount
+			if len(got) != 2 || len(got[sub]) != 1 || !got[sub]["f2"].Equal(at(1)) || len(got["other"]) != 1 || !got["other"]["f1"].Equal(at(2)) {
+				t.Errorf("Present = %v", got)
+			}
+		})
+	}
+}

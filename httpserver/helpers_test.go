@@ -17,8 +17,8 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
@@ -91,7 +91,12 @@ func startServer(t *testing.T, s setup) *testServer {
 		t.Fatal(err)
 	}
 	hooks := &server.Hooks{}
-	mcpServer := tools.NewServer(tools.Config{Fleet: fleet.New([]*connectivity.Client{client}, nil, fleet.Options{CacheTTL: time.Minute}),
+	observations, err := observe.New([]observe.Bound{{Client: client}}, observe.Options{CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(observations.Close)
+	mcpServer := tools.NewServer(tools.Config{Observations: observations,
 		Logger: logger, Hooks: hooks, ServerOptions: []server.ServerOption{httpserver.ToolObserver(logger, ts.metrics, hooks)}})
 	cfg := httpserver.Config{Addr: "127.0.0.1:0", MCP: mcpServer, Metrics: ts.metrics, Logger: logger, Ready: s.ready}
 	if !s.noStatic {

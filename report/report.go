@@ -47,7 +47,7 @@ func Text(w io.Writer, out schemas.AssessConnectorsOutput) error {
 			severity += " (accepted)"
 		case f.AcceptanceExpired != "":
 			severity += " (acceptance expired " + f.AcceptanceExpired + ")"
-		case f.New:
+		case f.New != nil && *f.New:
 			severity += " (new)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", severity, f.ID, cell(f.Subaccount), cell(f.ClientID), cell(f.Title))

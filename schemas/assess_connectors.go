@@ -80,7 +80,7 @@ type Finding struct {
 	Accepted          *Acceptance       `json:"accepted,omitempty"`
 	AcceptanceExpired string            `json:"acceptance_expired,omitempty" jsonschema_description:"Expiry of an accepted-risk entry that no longer applies."`
 	FirstSeen         string            `json:"first_seen,omitempty" jsonschema:"format=date-time" jsonschema_description:"When first recorded; absent when first seen in this read."`
-	New               bool              `json:"new,omitempty" jsonschema_description:"Not in the previous read of its subaccount."`
+	New               *bool             `json:"new,omitempty" jsonschema_description:"Not in the previous read of its subaccount."`
 }
 
 // RuleHelp explains a rule once per answer.

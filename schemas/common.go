@@ -31,17 +31,19 @@ type Freshness struct {
 // common skeleton fills it in.
 func (f *Freshness) SetFreshness(v Freshness) { *f = v }
 
-// SubaccountError is a subaccount that could not be read.
+// SubaccountError is a subaccount whose latest read failed; when its last good read still
+// answers for it (stale), AgeSeconds is that read's age (fetched_at is the oldest read's time).
 type SubaccountError struct {
 	Subaccount string `json:"subaccount"`
 	Binding    string `json:"binding"`
 	Error      string `json:"error"`
+	AgeSeconds *int   `json:"age_seconds,omitempty"`
 }
 
 // Scope is the part of every tool's arguments that says what to read.
 type Scope struct {
 	Subaccount string `json:"subaccount,omitempty" jsonschema:"maxLength=256" jsonschema_description:"Name or label from list_subaccounts."`
-	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now, not the cache."`
+	Refresh    bool   `json:"refresh,omitempty" jsonschema_description:"Read SAP now."`
 }
 
 // ReadScope returns the scope of a tool's arguments.

@@ -27,16 +27,12 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/invopop/jsonschema"
 	validator "github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// reflected caches the schema of each type, keyed by reflected.
-var reflected sync.Map
-
-// reflection names a cached schema: of an input type, or of an output type.
+// reflection names a schema: of an input type, or of an output type.
 type reflection struct {
 	t      reflect.Type
 	output bool
@@ -47,21 +43,15 @@ type reflection struct {
 // carries neither "$schema" nor "$id", which some clients reject in tool schemas. Objects
 // reflected from structs have "additionalProperties": false.
 //
-// Results are cached per type; Reflect is safe for concurrent use and returns a fresh copy
-// that the caller may modify. It panics if T is not a struct, which is a programming error.
-func Reflect[T any]() json.RawMessage { return cached(reflection{reflect.TypeFor[T](), false}) }
+// Each call reflects anew (callers build their tools once) and returns a schema the caller may
+// modify. It panics if T is not a struct, which is a programming error.
+func Reflect[T any]() json.RawMessage { return reflectType(reflection{reflect.TypeFor[T](), false}) }
 
 // ReflectOutput returns the schema of an output type T: Reflect's, without
 // "additionalProperties": false, since a client must accept members a later version adds (and
 // the keyword costs a model's context in every tools/list).
-func ReflectOutput[T any]() json.RawMessage { return cached(reflection{reflect.TypeFor[T](), true}) }
-
-func cached(key reflection) json.RawMessage {
-	schema, ok := reflected.Load(key)
-	if !ok {
-		schema, _ = reflected.LoadOrStore(key, reflectType(key))
-	}
-	return bytes.Clone(schema.(json.RawMessage))
+func ReflectOutput[T any]() json.RawMessage {
+	return reflectType(reflection{reflect.TypeFor[T](), true})
 }
 
 func reflectType(key reflection) json.RawMessage {
@@ -116,31 +106,42 @@ func checkTags(t reflect.Type, seen map[reflect.Type]bool) {
 	}
 }
 
-// compiled caches compiled schemas, keyed by the schema text.
-var compiled sync.Map
+// Validator checks values against one compiled schema; it is safe for concurrent use.
+type Validator struct{ schema *validator.Schema }
 
-// Validate reports whether value conforms to schema, with the validator mcp-go uses
-// (santhosh-tekuri/jsonschema). A value of type json.RawMessage is taken as JSON text; any
-// other value is first marshalled with encoding/json, so Validate checks exactly what a client
-// would receive. Compiled schemas are cached; Validate is safe for concurrent use. The error
-// names the offending location, for example "at '/items': got null, want array".
-func Validate(schema json.RawMessage, value any) error {
-	sch, ok := compiled.Load(string(schema))
-	if !ok {
-		doc, err := validator.UnmarshalJSON(bytes.NewReader(schema))
-		if err != nil {
-			return fmt.Errorf("decode schema: %w", err)
-		}
-		c := validator.NewCompiler()
-		c.AssertFormat() // date-time fields must hold RFC 3339 times
-		if err := c.AddResource("mem:///schema.json", doc); err != nil {
-			return fmt.Errorf("add schema: %w", err)
-		}
-		if sch, err = c.Compile("mem:///schema.json"); err != nil {
-			return fmt.Errorf("compile schema: %w", err)
-		}
-		compiled.Store(string(schema), sch)
+// Compile compiles schema with the validator mcp-go uses (santhosh-tekuri/jsonschema), asserting
+// formats (date-time fields must hold RFC 3339 times). Compile once, validate often.
+func Compile(schema json.RawMessage) (*Validator, error) {
+	doc, err := validator.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("decode schema: %w", err)
 	}
+	c := validator.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("mem:///schema.json", doc); err != nil {
+		return nil, fmt.Errorf("add schema: %w", err)
+	}
+	sch, err := c.Compile("mem:///schema.json")
+	if err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	return &Validator{sch}, nil
+}
+
+// Validate reports whether value conforms to schema: Compile, then Validator.Validate.
+func Validate(schema json.RawMessage, value any) error {
+	v, err := Compile(schema)
+	if err != nil {
+		return err
+	}
+	return v.Validate(value)
+}
+
+// Validate reports whether value conforms to the schema. A value of type json.RawMessage is
+// taken as JSON text; any other value is first marshalled with encoding/json, so Validate checks
+// exactly what a client would receive. The error names the offending location, for example
+// "at '/items': got null, want array".
+func (v *Validator) Validate(value any) error {
 	data, ok := value.(json.RawMessage)
 	if !ok {
 		var err error
@@ -152,5 +153,5 @@ func Validate(schema json.RawMessage, value any) error {
 	if err != nil {
 		return fmt.Errorf("decode value: %w", err)
 	}
-	return sch.(*validator.Schema).Validate(instance)
+	return v.schema.Validate(instance)
 }

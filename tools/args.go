@@ -44,7 +44,7 @@ const pageLimit = "limit"
 
 // args decodes the arguments of one tool.
 type args struct {
-	schema json.RawMessage
+	schema *schemas.Validator
 	props  map[string]*argProp
 	names  []string // the valid argument names, sorted
 }
@@ -55,7 +55,11 @@ func newArgs(schema json.RawMessage) (*args, error) {
 	if err := json.Unmarshal(schema, &root); err != nil {
 		return nil, fmt.Errorf("reading the input schema: %w", err)
 	}
-	return &args{schema: schema, props: root.Properties, names: slices.Sorted(maps.Keys(root.Properties))}, nil
+	v, err := schemas.Compile(schema)
+	if err != nil {
+		return nil, err
+	}
+	return &args{schema: v, props: root.Properties, names: slices.Sorted(maps.Keys(root.Properties))}, nil
 }
 
 // decode fills *in, a pointer to the tool's input type, from the request's arguments.
@@ -149,7 +153,7 @@ const maxProblems = 10
 func (a *args) validate(obj map[string]any) ([]byte, error) {
 	data, err := json.Marshal(obj)
 	if err == nil {
-		err = schemas.Validate(a.schema, json.RawMessage(data))
+		err = a.schema.Validate(json.RawMessage(data))
 	}
 	var verr *jsonschema.ValidationError
 	if !errors.As(err, &verr) {

@@ -8,8 +8,8 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -25,38 +25,22 @@ Example question: "Which of our Cloud Connectors need attention, and what do we 
 	}))
 }
 
-// RunAssessment reads the landscape and assesses it, as assess_connectors does; the check command
+// RunAssessment answers assess_connectors from the observations in scope; the check command
 // uses it too.
 func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsInput) (schemas.AssessConnectorsOutput, error) {
-	r, fresh, err := read(ctx, cfg, in.Scope)
+	v, fresh, err := read(ctx, cfg, in.Scope)
 	if err != nil {
 		return schemas.AssessConnectorsOutput{}, err
 	}
-	var unreachable []assess.Unreachable
-	for _, e := range fresh.Errors {
-		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
-	}
-	var seen func([]assess.Finding) (map[string]history.FirstSeen, error)
-	if cfg.History != nil {
-		seen = func(findings []assess.Finding) (map[string]history.FirstSeen, error) {
-			return cfg.History.firstSeen(ctx, r.Parts, findings)
-		}
-	}
-	out, err := assessSnapshot(r.Snapshot, unreachable, cfg.policy(), in, seen)
+	out, err := assessView(v, cfg.Observations.Policy(), in, cfg.History)
 	out.Freshness = fresh
 	return out, err
 }
 
-func (c Config) policy() assess.Policy {
-	return assess.Policy{MinSCCVersion: c.MinSCCVersion, MinJavaMajor: c.MinJavaMajor, Accepted: c.AcceptedRisks}
-}
-
-// assessSnapshot answers assess_connectors from a snapshot.
-//
-// seen, when not nil, tells when each finding was first recorded (history).
-func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachable, policy assess.Policy, in schemas.AssessConnectorsInput,
-	seen func([]assess.Finding) (map[string]history.FirstSeen, error),
-) (schemas.AssessConnectorsOutput, error) {
+// assessView answers assess_connectors from the assessment of each observation in v. rec, when
+// history is on, tells when each finding was first seen and whether it is new.
+func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnectorsInput, rec *observe.Recorder) (schemas.AssessConnectorsOutput, error) {
+	snap := v.Snapshot()
 	if err := checkClientID(snap, in.ClientID); err != nil {
 		return schemas.AssessConnectorsOutput{}, err
 	}
@@ -64,10 +48,7 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 	if in.MinSeverity != "" && minSeverity.Rank() < 0 {
 		return schemas.AssessConnectorsOutput{}, fmt.Errorf("min_severity must be one of critical, high, medium, low, info; got %q", in.MinSeverity)
 	}
-	result, err := assess.Run(snap, unreachable, policy)
-	if err != nil {
-		return schemas.AssessConnectorsOutput{}, err
-	}
+	result := v.Assessment()
 	limit := clampLimit(in.Limit)
 	out := schemas.AssessConnectorsOutput{
 		ConnectorsAssessed: len(snap.Connectors),
@@ -76,14 +57,12 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 		Findings:           []schemas.Finding{},
 		Rules:              map[string]schemas.RuleHelp{},
 	}
-	var firstSeen map[string]history.FirstSeen
-	if seen != nil {
-		var err error
-		if firstSeen, err = seen(result.Findings); err != nil {
-			out.History = err.Error()
-		} else {
-			out.NewCounts = &schemas.SeverityCounts{}
-		}
+	firstSeen, err := novelty(v, rec)
+	if err != nil {
+		out.History = err.Error()
+		firstSeen, _ = novelty(v, nil)
+	} else if rec != nil {
+		out.NewCounts = &schemas.SeverityCounts{}
 	}
 	for _, b := range result.Versions {
 		out.Policy.SCCVersions = append(out.Policy.SCCVersions, schemas.VersionBar{Subaccount: b.Subaccount, Source: b.Source, MinVersion: b.Min, Release: b.Release})
@@ -97,7 +76,7 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 			continue
 		}
 		out.Total++
-		fs, known := firstSeen[f.Fingerprint]
+		fs, known := firstSeen(f)
 		if f.Accepted == nil && fs.New && out.NewCounts != nil {
 			countSeverity(out.NewCounts, f.Severity)
 		}
@@ -112,7 +91,10 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 		if len(out.Findings) < limit {
 			sf := finding(f)
 			if known {
-				sf.New, sf.FirstSeen = fs.New, rfc3339(fs.At)
+				sf.New = &fs.New
+				if !fs.New { // a new one was first seen in this read: new says it
+					sf.FirstSeen = rfc3339(fs.At)
+				}
 			}
 			out.Findings = append(out.Findings, sf)
 			if _, ok := out.Rules[f.Rule]; !ok {
@@ -132,6 +114,39 @@ func assessSnapshot(snap *connectivity.Snapshot, unreachable []assess.Unreachabl
 		}
 	}
 	return out, nil
+}
+
+// novelty tells, for a finding of v, when it was first seen and whether it is new: from the
+// recorder for the findings of a read, and for a subaccount that cannot be read, since when it
+// fails. An error says why history cannot tell; a nil recorder (history off) tells nothing.
+func novelty(v *observe.View, rec *observe.Recorder) (func(*assess.Finding) (history.FirstSeen, bool), error) {
+	if rec == nil {
+		return func(*assess.Finding) (history.FirstSeen, bool) { return history.FirstSeen{}, false }, nil
+	}
+	bySub := map[string]func(string) (history.FirstSeen, bool){}
+	failing := map[string]history.FirstSeen{}
+	for _, p := range v.Parts {
+		if p.Usable() {
+			seen, err := rec.Novelty(p.Obs)
+			if err != nil {
+				return nil, err
+			}
+			bySub[p.Sub.Label()] = seen
+		}
+		if err, _ := p.Failed(); err != nil {
+			since, isNew := p.Sub.FailingSince()
+			failing[assess.Fingerprint(assess.RuleSubaccountUnreachable, p.Sub.Label(), "", p.Sub.Name())] = history.FirstSeen{At: since, New: isNew}
+		}
+	}
+	return func(f *assess.Finding) (history.FirstSeen, bool) {
+		if fs, ok := failing[f.Fingerprint]; ok {
+			return fs, true
+		}
+		if seen := bySub[f.Subaccount]; seen != nil {
+			return seen(f.Fingerprint)
+		}
+		return history.FirstSeen{}, false
+	}, nil
 }
 
 func finding(f *assess.Finding) schemas.Finding {

@@ -9,17 +9,18 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/toolsnaps"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
 // assessEnv starts a simulator serving landscape (nil: the sample) and returns the tools' Config
 // reading it through the real client and cache.
-func assessEnv(t *testing.T, landscape []simulator.Agent) (*simulator.Server, Config) {
+func assessEnv(t *testing.T, landscape []simulator.Agent, policy ...assess.Policy) (*simulator.Server, Config) {
 	t.Helper()
 	sim, err := simulator.New(simulator.Options{Landscape: landscape})
 	if err != nil {
@@ -35,7 +36,11 @@ func assessEnv(t *testing.T, landscape []simulator.Agent) (*simulator.Server, Co
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
-	return sim, Config{Fleet: fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: time.Hour}), CallTimeout: 30 * time.Second}
+	opts := observe.Options{CacheTTL: time.Hour}
+	if len(policy) > 0 {
+		opts.Policy = policy[0]
+	}
+	return sim, Config{Observations: observations(t, []*connectivity.Client{c}, nil, opts), CallTimeout: 30 * time.Second}
 }
 
 // assessCall calls assess_connectors through the adapter and returns its output, failing the
@@ -225,13 +230,10 @@ func TestAssessConnectorsArguments(t *testing.T) {
 		}
 	}
 
-	bad := cfg
-	bad.MinSCCVersion = "latest"
-	if got := assessCallError(t, bad, nil); !strings.Contains(got, "--min-scc-version") {
-		t.Errorf("bad configured minimum: %q", got)
+	if _, err := observe.New(nil, observe.Options{Policy: assess.Policy{MinSCCVersion: "latest"}}); err == nil || !strings.Contains(err.Error(), "--min-scc-version") {
+		t.Errorf("bad configured minimum: %v", err)
 	}
-	configured := cfg
-	configured.MinSCCVersion = "2.18.2"
+	_, configured := assessEnv(t, nil, assess.Policy{MinSCCVersion: "2.18.2"})
 	out := assessCall(t, configured, map[string]any{"limit": 500})
 	var outdated []string
 	for _, f := range out.Findings {

@@ -12,14 +12,14 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
 // perfLandscape serves agents from a simulator on loopback through a real client and
 // landscape with the given cache TTL.
-func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*simulator.Server, *fleet.Fleet) {
+func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*simulator.Server, *observe.Pipeline) {
 	tb.Helper()
 	sim, err := simulator.New(opts)
 	if err != nil {
@@ -35,7 +35,7 @@ func perfLandscape(tb testing.TB, opts simulator.Options, ttl time.Duration) (*s
 	if err != nil {
 		tb.Fatalf("NewClient: %v", err)
 	}
-	return sim, fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: ttl})
+	return sim, observations(tb, []*connectivity.Client{c}, nil, observe.Options{CacheTTL: ttl})
 }
 
 // perfCall is the JSON-RPC text of a tools/call request, as a client sends it.
@@ -62,7 +62,7 @@ var benchQuestions = []benchQuestion{
 
 // answer calls the tool's answering function directly on a snapshot (and its system index, built
 // once per snapshot), without the adapter.
-func (q benchQuestion) answer(snap *connectivity.Snapshot, index *systemIndex, args string) (any, error) {
+func (q benchQuestion) answer(snap *connectivity.Snapshot, index *observe.SystemIndex, args string) (any, error) {
 	switch q.tool {
 	case "list_cloud_connectors":
 		var in schemas.ListCloudConnectorsInput
@@ -101,13 +101,12 @@ func BenchmarkTools(b *testing.B) {
 	for _, l := range benchLandscapes {
 		b.Run(l.name, func(b *testing.B) {
 			sim, land := perfLandscape(b, simulator.Options{Landscape: l.agents()}, time.Hour)
-			r := land.Read(ctx, land.Subaccounts(), false, nil)
-			if len(r.Failures) > 0 {
-				b.Fatal(r.Failures[0].Err)
+			o := land.Observe(ctx, land.Subaccounts(), false, nil).Parts[0].Obs
+			if o.Err != nil {
+				b.Fatal(o.Err)
 			}
-			snap := r.Snapshot
-			index := newSystemIndex(snap)
-			cfg := Config{Fleet: land}
+			snap, index := o.Snapshot(), o.Systems()
+			cfg := Config{Observations: land}
 			srv := NewServer(cfg)
 			for _, q := range benchQuestions {
 				args := q.sampleArgs

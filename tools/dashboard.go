@@ -77,20 +77,13 @@ func DashboardResources(cfg Config) []server.ServerResource {
 // Dashboard reads the subaccounts in scope and returns the dashboard's data: its counts are those
 // of assess_connectors with the same scope; it lists every finding, not a page.
 func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Time) (schemas.Dashboard, error) {
-	r, fresh, err := read(ctx, cfg, scope)
+	v, fresh, err := read(ctx, cfg, scope)
 	if err != nil {
 		return schemas.Dashboard{}, err
 	}
-	var unreachable []assess.Unreachable
-	for _, e := range fresh.Errors {
-		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
-	}
-	result, err := assess.Run(r.Snapshot, unreachable, cfg.policy())
-	if err != nil {
-		return schemas.Dashboard{}, err
-	}
+	result, snap := v.Assessment(), v.Snapshot()
 	d := schemas.Dashboard{
-		Freshness: fresh, GeneratedAt: rfc3339(now), ConnectorsAssessed: len(r.Snapshot.Connectors), WorstSeverity: "none",
+		Freshness: fresh, GeneratedAt: rfc3339(now), ConnectorsAssessed: len(snap.Connectors), WorstSeverity: "none",
 		Findings: []schemas.Finding{}, Rules: map[string]schemas.RuleHelp{}, Subaccounts: []schemas.DashboardSubaccount{},
 	}
 	rows := map[string]*schemas.DashboardSubaccount{}
@@ -100,22 +93,27 @@ func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Ti
 		}
 		return rows[name]
 	}
-	for _, p := range r.Parts {
-		row(p.Subaccount.Label()).Connectors = len(p.Snapshot.Connectors)
+	for _, p := range v.Usable() {
+		row(p.Sub.Label()).Connectors = len(p.Obs.Snapshot().Connectors)
 	}
 	for _, e := range fresh.Errors {
 		row(e.Subaccount).Error = e.Error
 	}
-	firstSeen, histErr := cfg.History.firstSeen(ctx, r.Parts, result.Findings)
-	if histErr == nil && cfg.History != nil {
+	firstSeen, histErr := novelty(v, cfg.History)
+	if histErr != nil {
+		firstSeen, _ = novelty(v, nil)
+	} else if cfg.History != nil {
 		d.NewCounts = &schemas.SeverityCounts{}
 	}
 	for i := range result.Findings {
 		f := &result.Findings[i]
 		sf := finding(f)
-		fs, known := firstSeen[f.Fingerprint]
+		fs, known := firstSeen(f)
 		if known {
-			sf.New, sf.FirstSeen = fs.New, rfc3339(fs.At)
+			sf.New = &fs.New
+			if !fs.New {
+				sf.FirstSeen = rfc3339(fs.At)
+			}
 		}
 		d.Findings = append(d.Findings, sf)
 		if _, ok := d.Rules[f.Rule]; !ok {
@@ -156,17 +154,21 @@ func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Ti
 
 // dashboardHistory adds the trend and the recent changes from the history store.
 func dashboardHistory(ctx context.Context, cfg Config, scope schemas.Scope, now time.Time, d *schemas.Dashboard) error {
+	if cfg.History == nil {
+		return errors.New("history is off (--history off or CONNECTIVITY_HISTORY=off): no trend and no changes")
+	}
 	if err := cfg.History.Unavailable(); err != nil {
 		return err
 	}
+	cfg.History.Flush(ctx) // the trend and the changes answer from the store: the reads just made first, as what_changed does
 	store := cfg.History.Store()
 	var identity string
 	label := map[string]string{}
-	for _, s := range cfg.Fleet.Subaccounts() {
+	for _, s := range cfg.Observations.Subaccounts() {
 		label[s.Identity()] = s.Label()
 	}
 	if scope.Subaccount != "" {
-		subs, err := cfg.Fleet.Select(scope.Subaccount)
+		subs, err := cfg.Observations.Select(scope.Subaccount)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/browsertest"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -28,20 +31,44 @@ func TestDashboardHistoryInBrowser(t *testing.T) {
 	steps := simulator.DemoLandscapes()
 	env.sim.SetLandscapes(steps...)
 	now := time.Now()
-	subs := env.cfg.Fleet.Subaccounts()
+	subs := env.cfg.Observations.Subaccounts()
+	// A store of its own, written here: each read recorded at its day, the last one (today)
+	// through a recorder, which then tells what is new.
+	store, err := history.OpenMemory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	rec := observe.NewRecorder("the test's store", func(context.Context) (history.Store, error) { return store, nil }, nil)
+	t.Cleanup(func() { rec.Close(5 * time.Second) })
+	if err := rec.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var last *observe.View
 	for i, day := range []int{60, 45, 30, 5, 2} {
 		if i >= len(steps) {
 			break
 		}
-		r := env.cfg.Fleet.Read(t.Context(), subs, true, nil)
-		for j, p := range r.Parts {
-			snap := *p.Snapshot
-			snap.FetchedAt = now.AddDate(0, 0, -day)
-			r.Parts[j].Snapshot = &snap
+		last = env.cfg.Observations.Observe(t.Context(), subs, true, nil)
+		for _, p := range last.Usable() {
+			// Recorded at its day: the store keeps the read as if made then.
+			read := history.Read{Subaccount: p.Sub.Identity(), Label: p.Sub.Label(), At: now.AddDate(0, 0, -day), Connectors: p.Obs.Snapshot().Connectors}
+			for _, f := range p.Obs.Result.Findings {
+				read.Findings = append(read.Findings, history.Finding{Fingerprint: f.Fingerprint, Rule: f.Rule,
+					Severity: string(f.Severity), ClientID: f.ClientID, Subject: f.Subject, Title: f.Title})
+			}
+			if _, err := store.Record(t.Context(), read); err != nil {
+				t.Fatal(err)
+			}
 		}
-		env.cfg.History.record(t.Context(), r.Parts, env.cfg.policy())
 	}
-	d, err := Dashboard(t.Context(), env.cfg, schemas.Scope{}, now)
+	for _, p := range last.Usable() {
+		rec.Observe(p.Obs)
+	}
+	rec.Flush(t.Context())
+	cfg := env.cfg
+	cfg.History = rec
+	d, err := Dashboard(t.Context(), cfg, schemas.Scope{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

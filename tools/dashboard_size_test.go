@@ -12,7 +12,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/browsertest"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -45,7 +45,8 @@ func bigFleetReport(tb testing.TB, subs, perSub int) []byte {
 		}
 		clients = append(clients, c)
 	}
-	cfg := Config{Fleet: fleet.New(clients, nil, fleet.Options{CacheTTL: time.Hour}), History: memoryHistory(tb), CallTimeout: 2 * time.Minute}
+	cfg := Config{Observations: observations(tb, clients, nil, observe.Options{CacheTTL: time.Hour}), CallTimeout: 2 * time.Minute}
+	cfg.History = memoryHistory(tb, cfg.Observations)
 	d, err := Dashboard(tb.Context(), cfg, schemas.Scope{}, time.Now())
 	if err != nil {
 		tb.Fatal(err)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -68,9 +68,10 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 	}
 	broken := []*binding.Error{{Name: "old", Source: "file /keys/old.json", Problems: []string{"has neither clientsecret nor certificate and key"}}}
 	e := &fleetEnv{sim: sim, prod: prod, cfg: Config{
-		Fleet:   fleet.New(clients, broken, fleet.Options{CacheTTL: time.Hour, MaxParallel: 2, SubaccountTimeout: 2 * time.Second}),
-		History: memoryHistory(t), CallTimeout: longCallTimeout,
+		Observations: observations(t, clients, broken, observe.Options{CacheTTL: time.Hour, MaxParallel: 2, SubaccountTimeout: 2 * time.Second}),
+		CallTimeout:  longCallTimeout,
 	}}
+	e.cfg.History = memoryHistory(t, e.cfg.Observations)
 	e.client, _ = startInProcess(t, NewServer(e.cfg))
 	return e
 }

@@ -13,10 +13,11 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -36,6 +37,7 @@ type simEnvOptions struct {
 	Landscape   []simulator.Agent // nil: the sample landscape
 	CacheTTL    time.Duration     // 0: one hour, so that only refresh reads again
 	CallTimeout time.Duration     // 0: longCallTimeout
+	Policy      assess.Policy
 }
 
 // simEnv is a running server with a connected, initialised in-process client.
@@ -77,11 +79,12 @@ func newSimEnvWith(t *testing.T, opts simEnvOptions, change func(*Config)) *simE
 		timeout = longCallTimeout
 	}
 	env := &simEnv{
-		sim: sim,
-		cfg: Config{Fleet: fleet.New([]*connectivity.Client{c}, nil, fleet.Options{CacheTTL: ttl}), History: memoryHistory(t),
-			Version: "1.2.3-test", CallTimeout: timeout},
+		sim:   sim,
+		cfg:   Config{Version: "1.2.3-test", CallTimeout: timeout, Context: t.Context()},
 		tools: map[string]server.ServerTool{},
 	}
+	env.cfg.Observations = observations(t, []*connectivity.Client{c}, nil, observe.Options{CacheTTL: ttl, Policy: opts.Policy})
+	env.cfg.History = memoryHistory(t, env.cfg.Observations)
 	if change != nil {
 		change(&env.cfg)
 	}
@@ -283,16 +286,42 @@ func missingFrom(s string, wants ...string) string {
 	return ""
 }
 
-// memoryHistory is a history in an in-memory SQLite store, closed with the test.
-func memoryHistory(t testing.TB) *History {
+// observations is the pipeline over clients and broken bindings, closed with the test.
+func observations(t testing.TB, clients []*connectivity.Client, broken []*binding.Error, opts observe.Options) *observe.Pipeline {
+	t.Helper()
+	var bound []observe.Bound
+	for _, c := range clients {
+		bound = append(bound, observe.Bound{Client: c})
+	}
+	for _, b := range broken {
+		bound = append(bound, observe.Bound{Broken: b})
+	}
+	p, err := observe.New(bound, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// memoryHistory records p's observations in an in-memory SQLite store, open when it returns and
+// closed with the test.
+func memoryHistory(t testing.TB, p *observe.Pipeline) *observe.Recorder {
 	t.Helper()
 	store, err := history.OpenMemory(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := NewHistory(store, nil, nil)
-	t.Cleanup(func() { store.Close() })
-	return h
+	r := observe.NewRecorder("the in-memory store", func(context.Context) (history.Store, error) { return store, nil }, nil)
+	p.Listen(r.Observe)
+	if err := r.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Close(5 * time.Second)
+		store.Close()
+	})
+	return r
 }
 
 // containsAll reports whether s contains every one of parts.

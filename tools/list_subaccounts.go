@@ -5,6 +5,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -17,12 +18,12 @@ Use it to learn which subaccounts exist.
 Example question: "Which subaccounts do you see?"`,
 	}, func(ctx context.Context, in schemas.ListSubaccountsInput) (schemas.ListSubaccountsOutput, error) {
 		if in.Refresh {
-			ctx, cancel := context.WithTimeout(ctx, cfg.callTimeout())
+			ctx, cancel := observe.WithTimeout(ctx, cfg.callTimeout())
 			defer cancel()
-			cfg.Fleet.Read(ctx, cfg.Fleet.Subaccounts(), true, progressOf(ctx))
+			cfg.Observations.Observe(ctx, cfg.Observations.Subaccounts(), true, progressOf(ctx))
 		}
 		out := schemas.ListSubaccountsOutput{Subaccounts: []schemas.SubaccountInfo{}}
-		for _, s := range cfg.Fleet.Subaccounts() {
+		for _, s := range cfg.Observations.Subaccounts() {
 			info := schemas.SubaccountInfo{Name: s.Name(), Label: s.Label(), Credential: "none"}
 			if b := s.Binding(); b != nil {
 				info.SubaccountID, info.Subdomain, info.Region = b.SubaccountID, b.SubaccountSubdomain, b.Region()
@@ -34,13 +35,12 @@ Example question: "Which subaccounts do you see?"`,
 					info.Credential = "secret"
 				}
 			}
-			st := s.Status()
-			if !st.LastRead.IsZero() {
-				info.LastRead = rfc3339(st.LastRead)
-				info.Connectors = &st.Connectors
-			}
-			if st.LastError != nil {
-				info.LastError = explain(st.LastError, cfg.callTimeout()).Error()
+			if o := s.Latest(); o != nil {
+				if !o.ReadAt.IsZero() {
+					n := len(o.Snapshot().Connectors)
+					info.LastRead, info.Connectors = rfc3339(o.ReadAt), &n
+				}
+				info.LastError = o.Failure
 			}
 			out.Subaccounts = append(out.Subaccounts, info)
 		}

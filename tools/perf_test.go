@@ -79,7 +79,7 @@ func TestConcurrentCallsShareOneRead(t *testing.T) {
 	// The latency keeps the first read in flight while most calls arrive; calls arriving after
 	// it are answered from the cache. Either way there is exactly one read.
 	sim, land := perfLandscape(t, simulator.Options{APILatency: 200 * time.Millisecond}, time.Hour)
-	srv := NewServer(Config{Fleet: land})
+	srv := NewServer(Config{Observations: land})
 
 	fetched := perfAskConcurrently(t, srv, 100)
 	if n := sim.Counts(); n.APIRequests != 1 || n.TokenRequests != 1 {
@@ -105,7 +105,7 @@ func TestConcurrentCallsShareOneRead(t *testing.T) {
 func TestRefreshReadsAgainWithTheCachedToken(t *testing.T) {
 	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{}, time.Hour)
-	srv := NewServer(Config{Fleet: land})
+	srv := NewServer(Config{Observations: land})
 	first := perfAsk(t, srv, 1, "list_cloud_connectors", `{}`)
 	sim.ResetCounts()
 	for i := range 5 {
@@ -129,7 +129,7 @@ func TestRefreshReadsAgainWithTheCachedToken(t *testing.T) {
 func TestCacheDisabledReadsEveryTimeWithTheCachedToken(t *testing.T) {
 	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{}, 0)
-	srv := NewServer(Config{Fleet: land})
+	srv := NewServer(Config{Observations: land})
 	for i := range 4 {
 		perfAsk(t, srv, i, perfQuestions[i].tool, perfQuestions[i].args)
 	}
@@ -141,7 +141,7 @@ func TestCacheDisabledReadsEveryTimeWithTheCachedToken(t *testing.T) {
 func TestNoNetworkBeforeTheFirstToolCall(t *testing.T) {
 	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{}, time.Hour)
-	srv := NewServer(Config{Fleet: land})
+	srv := NewServer(Config{Observations: land})
 	for i, line := range []string{
 		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`,
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
@@ -164,7 +164,7 @@ func TestNoNetworkBeforeTheFirstToolCall(t *testing.T) {
 func TestLargeLandscapeSearch(t *testing.T) {
 	t.Parallel()
 	sim, land := perfLandscape(t, simulator.Options{Landscape: simulator.LargeLandscape(200, 50)}, time.Hour)
-	srv := NewServer(Config{Fleet: land})
+	srv := NewServer(Config{Observations: land})
 	for _, tc := range []struct {
 		args  string
 		total int
@@ -193,7 +193,7 @@ func TestLargeLandscapeSearch(t *testing.T) {
 func TestRepeatedAnswersAreIdentical(t *testing.T) {
 	t.Parallel()
 	_, land := perfLandscape(t, simulator.Options{}, time.Hour)
-	srv := NewServer(Config{Fleet: land})
+	srv := NewServer(Config{Observations: land})
 	for _, q := range perfQuestions {
 		a := perfAsk(t, srv, 1, q.tool, q.args)
 		b := perfAsk(t, srv, 2, q.tool, q.args)

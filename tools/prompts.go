@@ -172,7 +172,7 @@ func (c completer) CompleteResourceArgument(ctx context.Context, uri string, arg
 // clientIDs completes a Connector ID from the cached snapshot. Completion is a convenience: when
 // the landscape cannot be read it offers nothing rather than failing.
 func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion {
-	if c.cfg.Fleet == nil {
+	if c.cfg.Observations == nil {
 		return complete(nil, "")
 	}
 	ids, err := fromSnapshot(ctx, c.cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) ([]string, error) { return clientIDs(snap), nil })

@@ -161,12 +161,6 @@ func TestResourceErrors(t *testing.T) {
 			t.Errorf("%s with a 403: %v", uri, err)
 		}
 	}
-
-	bad := cfg
-	bad.MinSCCVersion = "x"
-	if _, err := assessRead(t, assessClient(t, bad), findingsURI); err == nil || !strings.Contains(err.Error(), "--min-scc-version") {
-		t.Errorf("findings with a bad minimum version: %v", err)
-	}
 }
 
 func TestResourceHandlersDirectly(t *testing.T) {

@@ -12,9 +12,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/fleet"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -23,13 +22,14 @@ const DefaultCallTimeout = 20 * time.Second
 
 // Config is what the tools need from the outside world.
 type Config struct {
-	Fleet   *fleet.Fleet // every bound subaccount
-	History *History     // nil: history is off
+	Observations *observe.Pipeline // every bound subaccount's latest observation
+	History      *observe.Recorder // nil: history is off
 	// Hooks, when not nil, are the MCP server's hooks (callers add audit and metrics hooks);
 	// NewServer adds the resource-subscription hooks to them.
 	Hooks *server.Hooks
-	// CacheTTL is --cache-ttl, the floor of WatchInterval.
-	CacheTTL time.Duration
+	// Context ends the subscription watcher (the server's life); nil: it ends with its last
+	// subscriber only.
+	Context context.Context
 	// WatchInterval is how often subscribed resources are re-read; 0 means DefaultWatchInterval.
 	WatchInterval time.Duration
 	// Stateless says the transport keeps no session between requests (stateless Streamable
@@ -39,13 +39,9 @@ type Config struct {
 	Version     string
 	CallTimeout time.Duration // 0 means DefaultCallTimeout
 	Logger      *slog.Logger  // nil discards
-	// MinSCCVersion is the lowest Cloud Connector version assess_connectors does not report as
-	// outdated (--min-scc-version); empty derives it from the landscape (see docs/assessment.md).
-	MinSCCVersion string
-	// MinJavaMajor is the Java floor of version.java (--min-java); 0 means assess.DefaultMinJava.
-	MinJavaMajor int
-	// AcceptedRisks are the findings a team accepted (--accepted-risks); nil accepts none.
-	AcceptedRisks *assess.AcceptedRisks
+	// watchEvents, in tests, is told "start" when the subscription poller starts and "stop" when
+	// it has stopped.
+	watchEvents chan<- string
 	// ServerOptions are added to the MCP server's own (for example the HTTP server's audit and
 	// metrics middleware).
 	ServerOptions []server.ServerOption
@@ -53,48 +49,75 @@ type Config struct {
 
 func (c Config) callTimeout() time.Duration { return cmp.Or(max(c.CallTimeout, 0), DefaultCallTimeout) }
 
-// read is the skeleton of every tool and resource: read the subaccounts in scope within the
-// call's deadline, reporting progress when the client asked for it. A subaccount that fails
-// leaves the others' answer standing (fresh says which failed, with a sentence each); only when
-// every subaccount asked about fails is the read an error, naming each with its reason.
-func read(ctx context.Context, cfg Config, scope schemas.Scope) (*fleet.Read, schemas.Freshness, error) {
-	subs, err := cfg.Fleet.Select(scope.Subaccount)
+// read is the skeleton of every tool and resource: the observations of the subaccounts in scope
+// within the call's deadline, reporting progress when the client asked for it. A subaccount that
+// fails leaves the others' answer standing, and one whose last good read still answers is used,
+// marked stale (fresh says which failed, with a sentence each); only when no subaccount asked
+// about has anything to answer with is the read an error, naming each with its reason.
+func read(ctx context.Context, cfg Config, scope schemas.Scope) (*observe.View, schemas.Freshness, error) {
+	subs, err := cfg.Observations.Select(scope.Subaccount)
 	if err != nil {
 		return nil, schemas.Freshness{}, err
 	}
-	timeout := cfg.callTimeout()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := observe.WithTimeout(ctx, cfg.callTimeout())
 	defer cancel()
-	r := cfg.Fleet.Read(ctx, subs, scope.Refresh, progressOf(ctx))
-	cfg.History.record(ctx, r.Parts, cfg.policy()) // only new reads: an answer from the cache records nothing
-	fresh := schemas.Freshness{FetchedAt: rfc3339(r.Snapshot.FetchedAt), Partial: len(r.Failures) > 0}
-	var reasons []string
-	for _, f := range r.Failures {
-		msg := explain(f.Err, timeout).Error()
-		fresh.Errors = append(fresh.Errors, schemas.SubaccountError{Subaccount: f.Subaccount.Label(), Binding: f.Subaccount.Name(), Error: msg})
-		reasons = append(reasons, fmt.Sprintf("subaccount %s (binding %s): %s", f.Subaccount.Label(), f.Subaccount.Name(), msg))
+	v := cfg.Observations.Observe(ctx, subs, scope.Refresh, progressOf(ctx))
+	fresh := freshness(v, time.Now())
+	if len(v.Usable()) > 0 {
+		return v, fresh, nil
 	}
-	switch {
-	case len(r.Failures) < r.Asked:
-		return r, fresh, nil
-	case r.Asked == 1:
+	if len(fresh.Errors) == 1 {
 		return nil, fresh, errors.New(fresh.Errors[0].Error) // the sentence a single subaccount gives
+	}
+	var reasons []string
+	for _, e := range fresh.Errors {
+		reasons = append(reasons, fmt.Sprintf("subaccount %s (binding %s): %s", e.Subaccount, e.Binding, e.Error))
 	}
 	return nil, fresh, fmt.Errorf("no subaccount could be read: %s", strings.Join(reasons, "; "))
 }
 
-// fromSnapshot answers from the snapshot of the subaccounts in scope, with its freshness.
-func fromSnapshot[Out any](ctx context.Context, cfg Config, scope schemas.Scope, answer func(*connectivity.Snapshot) (Out, error)) (Out, error) {
-	r, fresh, err := read(ctx, cfg, scope)
+// freshness says when the facts of v were read (the oldest part), and which subaccounts failed;
+// a failed one that answers from an older read is stale, with that read's age.
+func freshness(v *observe.View, now time.Time) schemas.Freshness {
+	var fresh schemas.Freshness
+	var oldest time.Time
+	for _, p := range v.Parts {
+		if p.Usable() && (oldest.IsZero() || p.Obs.ReadAt.Before(oldest)) {
+			oldest = p.Obs.ReadAt
+		}
+		err, why := p.Failed()
+		if err == nil {
+			continue
+		}
+		e := schemas.SubaccountError{Subaccount: p.Sub.Label(), Binding: p.Sub.Name(), Error: why}
+		if p.Usable() {
+			age := int(now.Sub(p.Obs.ReadAt).Seconds())
+			e.AgeSeconds = &age
+		}
+		fresh.Partial = true
+		fresh.Errors = append(fresh.Errors, e)
+	}
+	fresh.FetchedAt = rfc3339(oldest)
+	return fresh
+}
+
+// fromView answers from the observations of the subaccounts in scope, with their freshness.
+func fromView[Out any](ctx context.Context, cfg Config, scope schemas.Scope, answer func(*observe.View) (Out, error)) (Out, error) {
+	v, fresh, err := read(ctx, cfg, scope)
 	if err != nil {
 		var zero Out
 		return zero, err
 	}
-	out, err := answer(r.Snapshot)
+	out, err := answer(v)
 	if f, ok := any(&out).(interface{ SetFreshness(schemas.Freshness) }); ok && err == nil {
 		f.SetFreshness(fresh)
 	}
 	return out, err
+}
+
+// fromSnapshot answers from the facts of the subaccounts in scope, joined, with their freshness.
+func fromSnapshot[Out any](ctx context.Context, cfg Config, scope schemas.Scope, answer func(*connectivity.Snapshot) (Out, error)) (Out, error) {
+	return fromView(ctx, cfg, scope, func(v *observe.View) (Out, error) { return answer(v.Snapshot()) })
 }
 
 // snapshotTool is a tool that answers from the snapshot of the subaccounts its arguments name.
@@ -148,8 +171,11 @@ func NewServer(cfg Config) *server.MCPServer {
 	if hooks == nil {
 		hooks = &server.Hooks{}
 	}
-	w := &watcher{cfg: cfg, subs: map[subscriber]map[string]bool{}}
+	w := &watcher{cfg: cfg, wake: make(chan struct{}, 1), subs: map[subscriber]*subscription{}}
 	w.hook(hooks)
+	if cfg.Observations != nil {
+		cfg.Observations.Listen(w.observed)
+	}
 	opts := []server.ServerOption{
 		server.WithHooks(hooks),
 		server.WithToolCapabilities(false),

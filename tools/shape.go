@@ -2,6 +2,8 @@ package tools
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
@@ -80,4 +82,43 @@ func humanDuration(d time.Duration) string {
 // matchesClientID reports whether a connector passes an optional client_id filter.
 func matchesClientID(c *connectivity.Connector, filter string) bool {
 	return filter == "" || c.ClientID == filter
+}
+
+// checkClientID returns the error for a client_id filter that matches no connector, naming the
+// connected ones; nil when id is empty or matches.
+func checkClientID(snap *connectivity.Snapshot, id string) error {
+	known := clientIDs(snap)
+	if id == "" || slices.Contains(known, id) {
+		return nil
+	}
+	const show = 20
+	list := strings.Join(known[:min(show, len(known))], ", ")
+	if len(known) > show {
+		list += fmt.Sprintf(" and %d more", len(known)-show)
+	}
+	if list == "" {
+		return fmt.Errorf("no Cloud Connector with client_id %q: no Cloud Connector is connected to the subaccount", id)
+	}
+	return fmt.Errorf("no Cloud Connector with client_id %q is connected; connected: %s (call list_cloud_connectors to see them)", id, list)
+}
+
+// clientIDs returns the distinct Connector IDs of a snapshot, in their order there.
+func clientIDs(snap *connectivity.Snapshot) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for i := range snap.Connectors {
+		if id := snap.Connectors[i].ClientID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// clampLimit applies the documented upper bound of every limit argument.
+func clampLimit(limit int) int {
+	if limit <= 0 {
+		return schemas.DefaultLimit
+	}
+	return min(limit, schemas.MaxLimit)
 }

@@ -3,11 +3,11 @@ package tools
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -53,11 +53,11 @@ func TestSystemIndexTexts(t *testing.T) {
 	for name, connectors := range indexFixtures(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
+			index := observe.NewSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
 			for i, c := range connectors {
 				for j, sys := range c.ExposedSystems {
 					want := strings.ToLower(sys.Host) + "\x00" + strings.ToLower(sys.Description)
-					if got := index.systemText(i, j); got != want {
+					if got := index.SystemText(i, j); got != want {
 						t.Fatalf("search text of %s system %d = %q, want %q", c.ClientID, j, got, want)
 					}
 				}
@@ -77,9 +77,9 @@ func TestSystemIndexMatcher(t *testing.T) {
 	for name, connectors := range indexFixtures(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			index := newSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
+			index := observe.NewSystemIndex(connectivity.NewSnapshot(time.Now(), connectors, nil))
 			for _, q := range queries {
-				matches := index.matcher(q)
+				matches := index.Matcher(q)
 				for i, c := range connectors {
 					for j, sys := range c.ExposedSystems {
 						text := strings.ToLower(sys.Host) + "\x00" + strings.ToLower(sys.Description)
@@ -93,30 +93,6 @@ func TestSystemIndexMatcher(t *testing.T) {
 	}
 }
 
-// TestLastSystemIndex checks that the index is built once per snapshot, also under concurrent
-// calls, and rebuilt for a new one.
-func TestLastSystemIndex(t *testing.T) {
-	t.Parallel()
-	connectors := decodeAgents(t, simulator.SampleLandscape())
-	first := connectivity.NewSnapshot(time.Now(), connectors, nil)
-	var last lastSystemIndex
-	indexes := make([]*systemIndex, 8)
-	var wg sync.WaitGroup
-	for i := range indexes {
-		wg.Go(func() { indexes[i] = last.of(first) })
-	}
-	wg.Wait()
-	for _, x := range indexes {
-		if x != indexes[0] || x.snap.Value() != first {
-			t.Fatalf("concurrent calls on one snapshot got different indexes")
-		}
-	}
-	second := connectivity.NewSnapshot(time.Now(), connectors, nil)
-	if x := last.of(second); x == indexes[0] || x.snap.Value() != second {
-		t.Errorf("a new snapshot reused the old index")
-	}
-}
-
 // BenchmarkSystemIndex measures indexing a snapshot's systems, done once per snapshot on the
 // first find_exposed_system call (before, when the snapshot was built).
 func BenchmarkSystemIndex(b *testing.B) {
@@ -125,7 +101,7 @@ func BenchmarkSystemIndex(b *testing.B) {
 			snap := connectivity.NewSnapshot(time.Now(), decodeAgents(b, l.agents()), nil)
 			b.ReportAllocs()
 			for b.Loop() {
-				newSystemIndex(snap)
+				observe.NewSystemIndex(snap)
 			}
 		})
 	}

@@ -12,9 +12,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 )
 
 // DefaultWatchInterval is how often subscribed resources are re-read (--watch-interval).
@@ -23,18 +22,29 @@ const DefaultWatchInterval = 5 * time.Minute
 // watchable are the resources a client can subscribe to.
 var watchable = []string{findingsURI, changesURI}
 
-// watcher keeps the resource subscriptions of every session. While at least one session is
-// subscribed it re-reads every subaccount each interval and sends notifications/resources/updated
-// to the subscribers of findings and of changes when they differ from the last read. Without a
-// subscriber nothing polls.
+// watcher keeps the resource subscriptions of every session. It listens to the pipeline's new
+// observations and tells each subscriber when the findings differ from what it could last have
+// seen (the findings at the moment it subscribed, then at its last notification), and when
+// history recorded changes. While at least one session is subscribed it asks the pipeline to read
+// every subaccount each interval; without a subscriber nothing polls. It stops when
+// Config.Context ends.
 type watcher struct {
-	cfg Config
+	cfg  Config
+	wake chan struct{} // a new observation was published
 
-	mu       sync.Mutex
-	subs     map[subscriber]map[string]bool // subscribed URIs
-	stop     context.CancelFunc             // the poller's, while it runs
-	findings [sha256.Size]byte              // digest of the findings at the last poll
-	polled   time.Time                      // when the last poll's read was recorded
+	mu    sync.Mutex
+	subs  map[subscriber]*subscription
+	stop  context.CancelFunc // the poller's, while it runs
+	since time.Time          // changes in history are looked for since then
+	last  [sha256.Size]byte  // digest the coordinated instances were last told of
+}
+
+// subscription is what a subscriber is subscribed to, and the digest of the findings it could
+// last have seen (known is false until there was an observation to see).
+type subscription struct {
+	uris  map[string]bool
+	seen  [sha256.Size]byte
+	known bool
 }
 
 // subscriber is a session that subscribed, and the subscriptions/listen request that did so
@@ -83,43 +93,78 @@ func (w *watcher) hook(h *server.Hooks) {
 }
 
 // set records subscriptions to uris (nil with on=false: all of them) and starts or stops the
-// poller.
+// poller. A new subscription's baseline is the findings of the observations current now.
 func (w *watcher) set(sub subscriber, uris []string, on bool) {
+	var digest [sha256.Size]byte
+	known := false
+	if on {
+		digest, known = w.digest()
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if sub.session != nil {
-		if w.subs[sub] == nil {
-			w.subs[sub] = map[string]bool{}
+		s := w.subs[sub]
+		if s == nil {
+			s = &subscription{uris: map[string]bool{}, seen: digest, known: known}
+			w.subs[sub] = s
 		}
 		for _, uri := range uris {
 			if on && slices.Contains(watchable, uri) {
-				w.subs[sub][uri] = true
+				s.uris[uri] = true
 			} else if !on {
-				delete(w.subs[sub], uri)
+				delete(s.uris, uri)
 			}
 		}
-		if !on && uris == nil || len(w.subs[sub]) == 0 {
+		if !on && uris == nil || len(s.uris) == 0 {
 			delete(w.subs, sub)
 		}
 	}
-	subscribed := false
-	for _, uris := range w.subs {
-		subscribed = subscribed || len(uris) > 0
-	}
 	switch {
-	case subscribed && w.stop == nil:
-		ctx, stop := context.WithCancel(context.Background())
-		w.stop = stop
+	case len(w.subs) > 0 && w.stop == nil:
+		ctx, stop := context.WithCancel(cmp.Or(w.cfg.Context, context.Background()))
+		w.stop, w.since = stop, time.Now()
+		w.event("start")
 		go w.poll(ctx)
-	case !subscribed && w.stop != nil:
+	case len(w.subs) == 0 && w.stop != nil:
 		w.stop()
 		w.stop = nil
 	}
 }
 
+// event tells a test what the poller does (never blocking).
+func (w *watcher) event(e string) {
+	select {
+	case w.cfg.watchEvents <- e:
+	default:
+	}
+}
+
+// observed is the pipeline's listener: it wakes the poller, never blocking.
+func (w *watcher) observed(*observe.Observation) {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// digest sums the findings of the current observations (by fingerprint, severity and
+// acceptance), without reading; known is false when no subaccount was observed yet.
+func (w *watcher) digest() (digest [sha256.Size]byte, known bool) {
+	v := w.cfg.Observations.Current(w.cfg.Observations.Subaccounts())
+	for _, p := range v.Parts {
+		known = known || (p.Obs != nil && p.Sub.Broken() == nil)
+	}
+	h := sha256.New()
+	for _, f := range v.Assessment().Findings {
+		fmt.Fprintf(h, "%s %s %v\n", f.Fingerprint, f.Severity, f.Accepted != nil)
+	}
+	h.Sum(digest[:0])
+	return digest, known
+}
+
 // interval is --watch-interval, never below the cache TTL.
 func (w *watcher) interval() time.Duration {
-	return max(cmp.Or(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.CacheTTL)
+	return max(cmp.Or(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.Observations.Interval())
 }
 
 // pollTask and updatesTopic name the coordination of instances sharing a PostgreSQL history.
@@ -128,17 +173,22 @@ const (
 	updatesTopic = "resources_updated"
 )
 
-// poll re-reads the landscape every interval until ctx ends. With a history that coordinates
-// instances (PostgreSQL), only the instance that leads polls, and it publishes what changed to
-// every instance, each of which tells its own subscribers; alone, it tells them directly.
+// poll asks for a read of every subaccount each interval, and compares every new observation
+// with what the subscribers saw, until ctx ends. With a history that coordinates instances
+// (PostgreSQL), only the instance that leads polls, and it publishes what changed to every
+// instance, each of which tells its own subscribers; alone, it tells them directly.
 func (w *watcher) poll(ctx context.Context) {
+	defer w.event("stop")
 	coord, _ := w.cfg.History.Store().(history.Coordinator)
 	if coord != nil {
 		go func() {
 			for ctx.Err() == nil {
-				if err := coord.Listen(ctx, updatesTopic, w.notify); err != nil && ctx.Err() == nil {
+				if err := coord.Listen(ctx, updatesTopic, w.notifyAll); err != nil && ctx.Err() == nil {
 					w.cfg.logger().Warn("listening for resource updates of other instances", "error", err)
-					time.Sleep(5 * time.Second)
+					select {
+					case <-ctx.Done():
+					case <-time.After(5 * time.Second):
+					}
 				}
 			}
 		}()
@@ -152,6 +202,16 @@ func (w *watcher) poll(ctx context.Context) {
 	t := time.NewTicker(w.interval())
 	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+			if coord == nil || release != nil {
+				w.check(ctx, coord)
+			}
+			continue
+		case <-t.C:
+		}
 		if coord != nil && release == nil {
 			if r, ok, err := coord.TryLead(ctx, pollTask); err != nil {
 				w.cfg.logger().Warn("cannot tell which instance polls", "error", err)
@@ -161,100 +221,99 @@ func (w *watcher) poll(ctx context.Context) {
 			}
 		}
 		if coord == nil || release != nil {
-			w.check(ctx, coord)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+			readCtx, cancel := observe.WithTimeout(ctx, w.cfg.callTimeout())
+			w.cfg.Observations.Observe(readCtx, w.cfg.Observations.Subaccounts(), true, nil) // publishes: wakes us
+			cancel()
 		}
 	}
 }
 
-// check reads every subaccount anew (recording the read) and notifies the subscribers of what
-// differs: the findings (by fingerprint, severity and acceptance), and changes recorded since
-// the last poll.
+// check compares the current findings with what each subscriber last saw, looks for changes
+// history recorded since the last check, and tells the subscribers (or, coordinated, every
+// instance) what differs.
 func (w *watcher) check(ctx context.Context, coord history.Coordinator) {
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.callTimeout())
-	defer cancel()
-	started := time.Now()
-	r, fresh, err := read(ctx, w.cfg, schemas.Scope{Refresh: true})
-	if err != nil {
-		w.cfg.logger().Warn("watching the subscribed resources: no subaccount could be read", "error", err)
-		return
-	}
-	var unreachable []assess.Unreachable
-	for _, e := range fresh.Errors {
-		unreachable = append(unreachable, assess.Unreachable{Subaccount: e.Subaccount, Binding: e.Binding, Reason: e.Error})
-	}
-	res, err := assess.Run(r.Snapshot, unreachable, w.cfg.policy())
-	if err != nil {
-		return
-	}
-	h := sha256.New()
-	for _, f := range res.Findings {
-		fmt.Fprintf(h, "%s %s %v\n", f.Fingerprint, f.Severity, f.Accepted != nil)
-	}
-	var digest [sha256.Size]byte
-	h.Sum(digest[:0])
-
-	w.mu.Lock()
-	first := w.polled.IsZero()
-	findingsChanged := !first && digest != w.findings
-	since := w.polled
-	w.findings, w.polled = digest, started
-	w.mu.Unlock()
-	if first {
-		return
-	}
+	digest, known := w.digest()
 	changed := false
 	if store := w.cfg.History.Store(); store != nil {
+		ctx, cancel := context.WithTimeout(ctx, w.cfg.callTimeout())
+		w.cfg.History.Flush(ctx)
+		w.mu.Lock()
+		since := w.since
+		w.since = time.Now()
+		w.mu.Unlock()
 		if set, err := store.Changes(ctx, history.Query{Since: since, Limit: 1}); err == nil {
 			changed = set.Total > 0
 		}
+		cancel()
 	}
-	tell := w.notify
+	type note struct {
+		sub subscriber
+		uri string
+	}
+	var notes []note
+	w.mu.Lock()
+	findingsChanged := known && digest != w.last
+	w.last = digest
+	for sub, s := range w.subs {
+		moved := known && s.known && digest != s.seen
+		if moved && s.uris[findingsURI] {
+			notes = append(notes, note{sub, findingsURI})
+		}
+		if (moved || changed) && s.uris[changesURI] {
+			notes = append(notes, note{sub, changesURI})
+		}
+		if known {
+			s.seen, s.known = digest, true
+		}
+	}
+	w.mu.Unlock()
 	if coord != nil {
-		tell = func(uri string) {
+		for _, uri := range []string{findingsURI, changesURI} {
+			if uri == findingsURI && !findingsChanged || uri == changesURI && !findingsChanged && !changed {
+				continue
+			}
 			if err := coord.Publish(ctx, updatesTopic, uri); err != nil {
 				w.cfg.logger().Warn("publishing a resource update", "uri", uri, "error", err)
 			}
 		}
+		return
 	}
-	if findingsChanged {
-		tell(findingsURI)
-	}
-	if changed || findingsChanged {
-		tell(changesURI)
+	for _, n := range notes {
+		w.send(n.sub, n.uri)
 	}
 }
 
-// notify sends notifications/resources/updated for uri to every session subscribed to it, on
-// its subscriptions/listen stream when it opened one.
-func (w *watcher) notify(uri string) {
+// notifyAll tells every session subscribed to uri (an update published by the polling instance).
+func (w *watcher) notifyAll(uri string) {
 	w.mu.Lock()
 	var subs []subscriber
-	for sub, uris := range w.subs {
-		if uris[uri] {
+	for sub, s := range w.subs {
+		if s.uris[uri] {
 			subs = append(subs, sub)
 		}
 	}
 	w.mu.Unlock()
 	for _, sub := range subs {
-		n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{
-			Method: mcp.MethodNotificationResourceUpdated,
-			Params: mcp.NotificationParams{AdditionalFields: map[string]any{"uri": uri}},
-		}}
-		if sub.listen != nil {
-			n.Params.Meta = map[string]any{mcp.MetaKeySubscriptionID: sub.listen}
-		}
-		if s, ok := sub.session.(server.SessionWithStreamableHTTPConfig); ok {
-			s.UpgradeToSSEWhenReceiveNotification()
-		}
-		select {
-		case sub.session.NotificationChannel() <- n:
-		default:
-			w.cfg.logger().Debug("resource update dropped: the session's notification channel is full", "session", sub.session.SessionID(), "uri", uri)
-		}
+		w.send(sub, uri)
+	}
+}
+
+// send sends notifications/resources/updated for uri to a subscriber, on its
+// subscriptions/listen stream when it opened one.
+func (w *watcher) send(sub subscriber, uri string) {
+	n := mcp.JSONRPCNotification{JSONRPC: mcp.JSONRPC_VERSION, Notification: mcp.Notification{
+		Method: mcp.MethodNotificationResourceUpdated,
+		Params: mcp.NotificationParams{AdditionalFields: map[string]any{"uri": uri}},
+	}}
+	if sub.listen != nil {
+		n.Params.Meta = map[string]any{mcp.MetaKeySubscriptionID: sub.listen}
+	}
+	if s, ok := sub.session.(server.SessionWithStreamableHTTPConfig); ok {
+		s.UpgradeToSSEWhenReceiveNotification()
+	}
+	select {
+	case sub.session.NotificationChannel() <- n:
+	default:
+		w.cfg.logger().Debug("resource update dropped: the session's notification channel is full", "session", sub.session.SessionID(), "uri", uri)
 	}
 }

@@ -13,7 +13,11 @@ import (
 // TestSubscriptions subscribes a client to the findings and the changes of the demo landscape,
 // which changes one step a read: every poll then notifies both. Unsubscribed, nothing polls.
 func TestSubscriptions(t *testing.T) {
-	env := newSimEnvWith(t, simEnvOptions{CacheTTL: time.Millisecond}, func(cfg *Config) { cfg.WatchInterval = 20 * time.Millisecond })
+	t.Parallel()
+	events := make(chan string, 10)
+	env := newSimEnvWith(t, simEnvOptions{CacheTTL: time.Millisecond}, func(cfg *Config) {
+		cfg.WatchInterval, cfg.watchEvents = 20*time.Millisecond, events
+	})
 	env.sim.SetLandscapes(simulator.DemoLandscapes()...)
 	// resources/subscribe is the RPC of protocol versions up to 2025-11-25 (2026-07-28 replaced it
 	// with subscriptions/listen).
@@ -32,8 +36,8 @@ func TestSubscriptions(t *testing.T) {
 		defer mu.Unlock()
 		return updated[uri]
 	}
-	if env.sim.Counts().APIRequests != 0 {
-		t.Fatal("something polled before any subscription")
+	if n := len(events); env.sim.Counts().APIRequests != 0 || n != 0 {
+		t.Fatalf("something polled before any subscription (%d poller events)", n)
 	}
 	for _, uri := range []string{findingsURI, changesURI} {
 		req := mcp.SubscribeRequest{}
@@ -51,11 +55,12 @@ func TestSubscriptions(t *testing.T) {
 			t.Fatalf("unsubscribe %s: %v", uri, err)
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // a poll under way may finish
-	before := env.sim.Counts().APIRequests
-	time.Sleep(200 * time.Millisecond) // ten intervals
-	if after := env.sim.Counts().APIRequests; after != before {
-		t.Errorf("%d API requests after the last unsubscribe: nothing should poll", after-before)
+	// The poller started once and stops with the last subscription: nothing polls any more.
+	if e := waitEvent(t, events); e != "start" {
+		t.Fatalf("poller event %q, want start", e)
+	}
+	if e := waitEvent(t, events); e != "stop" {
+		t.Fatalf("poller event %q, want stop", e)
 	}
 	// The changes document holds what the polls recorded.
 	res, err := env.client.ReadResource(t.Context(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: changesURI}})
@@ -65,6 +70,18 @@ func TestSubscriptions(t *testing.T) {
 	if text := res.Contents[0].(mcp.TextResourceContents).Text; !containsAll(text, `"kind":"system_exposed"`, `"kind":"security_changed"`) {
 		t.Errorf("changes document: %.600s", text)
 	}
+}
+
+// waitEvent returns the next poller event, waiting up to 30 s (generous, for a loaded machine).
+func waitEvent(t *testing.T, events <-chan string) string {
+	t.Helper()
+	select {
+	case e := <-events:
+		return e
+	case <-time.After(30 * time.Second):
+		t.Fatal("timed out waiting for the poller")
+	}
+	return ""
 }
 
 // waitUntil polls cond for up to 30 s: generous, for a loaded machine.
@@ -82,8 +99,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // TestStatelessSubscribeIsNotWatched: over stateless HTTP a resources/subscribe has no stream to
 // be notified on, so it starts no poller.
 func TestStatelessSubscribeIsNotWatched(t *testing.T) {
+	t.Parallel()
+	events := make(chan string, 10)
 	env := newSimEnvWith(t, simEnvOptions{CacheTTL: time.Millisecond}, func(cfg *Config) {
-		cfg.WatchInterval, cfg.Stateless = 10*time.Millisecond, true
+		cfg.WatchInterval, cfg.Stateless, cfg.watchEvents = 10*time.Millisecond, true, events
 	})
 	env.client, _ = startInProcessAt(t, NewServer(env.cfg), "2025-11-25")
 	req := mcp.SubscribeRequest{}
@@ -91,8 +110,58 @@ func TestStatelessSubscribeIsNotWatched(t *testing.T) {
 	if err := env.client.Subscribe(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // ten intervals
-	if n := env.sim.Counts().APIRequests; n != 0 {
-		t.Errorf("%d API requests: a subscription nobody can be told about started a poller", n)
+	// The subscribe hook has run when the answer arrives, and a poller starts in it.
+	if n := len(events); n != 0 || env.sim.Counts().APIRequests != 0 {
+		t.Errorf("a subscription nobody can be told about started a poller (%d events)", n)
+	}
+}
+
+// TestSubscriptionSeesEveryChange: subscribe, then change the landscape at once, twenty times in
+// a row: twenty notifications. The baseline of a subscription is what the subscriber could have
+// seen when it subscribed, not the first poll after it.
+func TestSubscriptionSeesEveryChange(t *testing.T) {
+	t.Parallel()
+	events := make(chan string, 100)
+	env := newSimEnvWith(t, simEnvOptions{CacheTTL: time.Millisecond}, func(cfg *Config) {
+		cfg.WatchInterval, cfg.watchEvents = 20*time.Millisecond, events
+	})
+	env.client, _ = startInProcessAt(t, NewServer(env.cfg), "2025-11-25")
+	var mu sync.Mutex
+	notified := 0
+	env.client.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == mcp.MethodNotificationResourceUpdated && n.Params.AdditionalFields["uri"] == findingsURI {
+			mu.Lock()
+			notified++
+			mu.Unlock()
+		}
+	})
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return notified
+	}
+	// What the subscriber has seen: the findings document.
+	if _, err := env.client.ReadResource(t.Context(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: findingsURI}}); err != nil {
+		t.Fatal(err)
+	}
+	landscapes := [][]simulator.Agent{simulator.CleanLandscape(), simulator.SampleLandscape()}
+	const rounds = 20
+	for i := range rounds {
+		if err := env.client.Subscribe(t.Context(), mcp.SubscribeRequest{Params: mcp.SubscribeParams{URI: findingsURI}}); err != nil {
+			t.Fatal(err)
+		}
+		env.sim.SetLandscape(landscapes[i%2]) // at once: before the poller's first read
+		waitUntil(t, "the notification of the change", func() bool { return count() == i+1 })
+		if err := env.client.Unsubscribe(t.Context(), mcp.UnsubscribeRequest{Params: mcp.UnsubscribeParams{URI: findingsURI}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"start", "stop"} {
+			if e := waitEvent(t, events); e != want {
+				t.Fatalf("round %d: poller event %q, want %q", i, e, want)
+			}
+		}
+	}
+	if n := count(); n != rounds {
+		t.Errorf("%d notifications for %d changes", n, rounds)
 	}
 }

@@ -38,18 +38,28 @@ func changesSince(ctx context.Context, cfg Config, in schemas.WhatChangedInput, 
 	if id := in.ClientID; id != "" && (strings.TrimSpace(id) == "" || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl)) {
 		return zero, fmt.Errorf("argument \"client_id\" must be a Connector ID such as 123456789, got %q", id)
 	}
-	subs, err := cfg.Fleet.Select(in.Subaccount)
+	subs, err := cfg.Observations.Select(in.Subaccount)
 	if err != nil {
 		return zero, err
 	}
-	if err := cfg.History.Unavailable(); err != nil {
+	if cfg.History != nil { // a question about history may wait for the store to open
+		wait, cancel := context.WithTimeout(ctx, cfg.callTimeout())
+		cfg.History.Wait(wait)
+		cancel()
+	}
+	store := cfg.History.Store()
+	if err := cfg.History.Unavailable(); store == nil {
 		return zero, err
 	}
-	// Read first, so that the latest state is recorded; history answers even when no subaccount
-	// can be read now (fresh then lists every failure).
+	// Read first, and let the store take what it was handed, so that the latest state is
+	// recorded; history answers even when no subaccount can be read now (fresh then lists every
+	// failure).
 	_, fresh, _ := read(ctx, cfg, in.Scope)
+	flushCtx, cancel := context.WithTimeout(ctx, cfg.callTimeout())
+	defer cancel()
+	cfg.History.Flush(flushCtx)
 	label := map[string]string{}
-	for _, s := range cfg.Fleet.Subaccounts() {
+	for _, s := range cfg.Observations.Subaccounts() {
 		label[s.Identity()] = s.Label()
 	}
 	var identity string
@@ -57,13 +67,13 @@ func changesSince(ctx context.Context, cfg Config, in schemas.WhatChangedInput, 
 		identity = subs[0].Identity()
 	}
 	limit := clampLimit(in.Limit)
-	set, err := cfg.History.store.Changes(ctx, history.Query{Since: since, Subaccount: identity, ClientID: in.ClientID, Kind: history.Kind(in.Kind), Limit: limit})
+	set, err := store.Changes(ctx, history.Query{Since: since, Subaccount: identity, ClientID: in.ClientID, Kind: history.Kind(in.Kind), Limit: limit})
 	if err != nil {
 		return zero, err
 	}
 	out := schemas.WhatChangedOutput{
 		Freshness: fresh, From: rfc3339(set.From), To: rfc3339(set.To), Covered: set.Covered, Oldest: rfc3339(set.OldestRead),
-		Changes: []schemas.Change{}, Store: cfg.History.store.Describe(),
+		Changes: []schemas.Change{}, Store: store.Describe(),
 	}
 	switch {
 	case set.From.IsZero():

@@ -1,4 +1,4 @@
-package tools
+package observe
 
 import (
 	"context"
@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
-// explain turns an error of the connectivity layer into a sentence that says what happened and
-// what to do. It never adds secrets: the errors it wraps carry none.
+// Explain turns the failure of a read into a sentence that says what happened and what to do;
+// timeout is the limit that ran out, when one did. It is the one place failures become words. It never adds secrets: the errors it wraps carry none.
+func Explain(err error, timeout time.Duration) string {
+	return explain(err, timeout).Error()
+}
+
 func explain(err error, timeout time.Duration) error {
 	var authErr *connectivity.AuthError
 	var apiErr *connectivity.APIError
@@ -90,42 +92,3 @@ func explainStatus(e *connectivity.APIError) error {
 
 // sentence trims a trailing period, so a message can be continued.
 func sentence(s string) string { return strings.TrimSuffix(s, ".") }
-
-// checkClientID returns the error for a client_id filter that matches no connector, naming the
-// connected ones; nil when id is empty or matches.
-func checkClientID(snap *connectivity.Snapshot, id string) error {
-	known := clientIDs(snap)
-	if id == "" || slices.Contains(known, id) {
-		return nil
-	}
-	const show = 20
-	list := strings.Join(known[:min(show, len(known))], ", ")
-	if len(known) > show {
-		list += fmt.Sprintf(" and %d more", len(known)-show)
-	}
-	if list == "" {
-		return fmt.Errorf("no Cloud Connector with client_id %q: no Cloud Connector is connected to the subaccount", id)
-	}
-	return fmt.Errorf("no Cloud Connector with client_id %q is connected; connected: %s (call list_cloud_connectors to see them)", id, list)
-}
-
-// clientIDs returns the distinct Connector IDs of a snapshot, in their order there.
-func clientIDs(snap *connectivity.Snapshot) []string {
-	var ids []string
-	seen := map[string]bool{}
-	for i := range snap.Connectors {
-		if id := snap.Connectors[i].ClientID; id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
-// clampLimit applies the documented upper bound of every limit argument.
-func clampLimit(limit int) int {
-	if limit <= 0 {
-		return schemas.DefaultLimit
-	}
-	return min(limit, schemas.MaxLimit)
-}

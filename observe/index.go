@@ -1,33 +1,29 @@
-package tools
+package observe
 
 import (
 	"strings"
-	"sync"
 	"unicode/utf8"
-	"weak"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
 
-// systemIndex is what find_exposed_system searches in one snapshot: the lower-cased host and
+// SystemIndex is what find_exposed_system searches in one snapshot: the lower-cased host and
 // description of every exposed system, joined by a NUL, each a substring of one string (one
 // allocation instead of one per system). A high-availability shadow shares its master's
 // ExposedSystems slice (see connectivity.DecodeConnectors), so each distinct slice is indexed,
 // and searched, once.
-type systemIndex struct {
-	// snap is the snapshot indexed, held weakly: a tool keeps the index of the last snapshot it
-	// was asked about, which must not keep a replaced snapshot alive.
-	snap  weak.Pointer[connectivity.Snapshot]
+type SystemIndex struct {
 	texts []string // of each distinct system
 	first []int    // first[i] is where connector i's systems start in texts
 }
 
-func newSystemIndex(snap *connectivity.Snapshot) *systemIndex {
+// NewSystemIndex indexes the exposed systems of snap.
+func NewSystemIndex(snap *connectivity.Snapshot) *SystemIndex {
 	type list struct { // a slice of systems: where it starts, and its length
 		first *connectivity.ExposedSystem
 		len   int
 	}
-	x := &systemIndex{snap: weak.Make(snap), first: make([]int, len(snap.Connectors))}
+	x := &SystemIndex{first: make([]int, len(snap.Connectors))}
 	seen := make(map[list]int) // where each distinct slice's systems start in texts
 	var distinct [][]connectivity.ExposedSystem
 	n, size := 0, 0
@@ -83,12 +79,12 @@ func writeLower(b *strings.Builder, s string) {
 	b.WriteString(s[start:])
 }
 
-// systemText returns the search text of system j of connector i.
-func (x *systemIndex) systemText(i, j int) string { return x.texts[x.first[i]+j] }
+// SystemText returns the search text of system j of connector i.
+func (x *SystemIndex) SystemText(i, j int) string { return x.texts[x.first[i]+j] }
 
-// matcher returns a function that reports whether system j of connector i has lowerQuery in
+// Matcher returns a function that reports whether system j of connector i has lowerQuery in
 // its virtual host or description. It searches each distinct system text once.
-func (x *systemIndex) matcher(lowerQuery string) func(i, j int) bool {
+func (x *SystemIndex) Matcher(lowerQuery string) func(i, j int) bool {
 	if lowerQuery == "" {
 		return func(int, int) bool { return true }
 	}
@@ -97,21 +93,4 @@ func (x *systemIndex) matcher(lowerQuery string) func(i, j int) bool {
 		matched[k] = strings.Contains(text, lowerQuery)
 	}
 	return func(i, j int) bool { return matched[x.first[i]+j] }
-}
-
-// lastSystemIndex keeps the index of the latest snapshot a tool was asked about, so that it
-// is built once per snapshot, not once per call.
-type lastSystemIndex struct {
-	mu    sync.Mutex
-	index *systemIndex
-}
-
-// of returns the index of snap, building it if snap is not the snapshot last indexed.
-func (l *lastSystemIndex) of(snap *connectivity.Snapshot) *systemIndex {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.index == nil || l.index.snap.Value() != snap {
-		l.index = newSystemIndex(snap)
-	}
-	return l.index
 }

@@ -1,0 +1,283 @@
+package observe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+)
+
+// RecordQueue is how many observations may wait for the history store; more are dropped (and
+// logged), so that a slow store holds no pile of large reads and the publisher never blocks.
+const RecordQueue = 16
+
+// Recorder records each new observation in the history store, off the request path: it listens
+// to the pipeline, and a goroutine of its own writes what waits, in order, with a context of its
+// own, through a bounded queue. The store is opened in the background.
+//
+// Whether a finding is new is decided in memory, when the observation is published: against the
+// fingerprints (and when each was first seen) of the subaccount's previous observation, loaded
+// from the store once when it opens. Until then, or while the store fails, answers leave first
+// seen and new out and say why ([Recorder.Novelty]).
+type Recorder struct {
+	logger  *slog.Logger
+	wake    chan struct{}   // something waits, or the recorder closes
+	ctx     context.Context // of the writes; ends at Close
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the writer has stopped
+	settled chan struct{} // closed once the store is open, or could not be
+
+	mu      sync.Mutex
+	opening string // what is being opened, for the sentence while it is
+	store   history.Store
+	err     error // why history cannot answer now: the store failed to open, or to record
+	ready   bool  // the store is open and the baseline loaded
+	closed  bool
+	waiting []*Observation                  // to write, oldest first
+	writing int                             // observations the writer has taken and not written
+	wrote   chan struct{}                   // closed and replaced whenever the writer finishes some
+	pending []*Observation                  // published before ready, in order
+	last    map[string]map[string]time.Time // per subaccount identity: fingerprint → first seen
+	latest  map[string]latest               // per subaccount identity: the result last compared
+}
+
+// latest is the result last compared for a subaccount, and when it was read: a finding of it
+// is new when it was first seen then.
+type latest struct {
+	result *assess.Result
+	at     time.Time
+}
+
+// NewRecorder records into the store open returns; describe names it while it opens. open runs
+// in the background; a nil store with a nil error means history is off.
+func NewRecorder(describe string, open func(context.Context) (history.Store, error), logger *slog.Logger) *Recorder {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Recorder{logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, last: map[string]map[string]time.Time{}, latest: map[string]latest{}}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	go r.run(open)
+	return r
+}
+
+// Observe is the pipeline listener: it decides what is new in o (when the baseline is loaded) and
+// queues o for the store. It never blocks and does no I/O.
+func (r *Recorder) Observe(o *Observation) {
+	if !o.Fresh() || o.Result == nil {
+		return // a failed read: its findings are those of the last one recorded
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || (r.err != nil && r.store == nil) {
+		return
+	}
+	if len(r.waiting) >= RecordQueue {
+		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
+		return
+	}
+	r.waiting = append(r.waiting, o)
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	if r.ready {
+		r.compare(o)
+	} else {
+		r.pending = append(r.pending, o)
+	}
+}
+
+// compare decides what is new in o against the previous observation of its subaccount. r.mu
+// must be held.
+func (r *Recorder) compare(o *Observation) {
+	id := o.Subaccount.Identity()
+	prev := r.last[id]
+	cur := make(map[string]time.Time, len(o.Result.Findings))
+	for _, f := range o.Result.Findings {
+		at, known := prev[f.Fingerprint]
+		if !known {
+			at = o.ReadAt
+		}
+		cur[f.Fingerprint] = at
+	}
+	r.last[id], r.latest[id] = cur, latest{o.Result, o.ReadAt}
+}
+
+// run opens the store, loads the baseline, then writes the queued observations until Close.
+func (r *Recorder) run(open func(context.Context) (history.Store, error)) {
+	defer close(r.done)
+	store, err := open(r.ctx)
+	if store == nil && err == nil {
+		err = errors.New("history is off")
+	}
+	var base map[string]map[string]time.Time
+	if err == nil {
+		if base, err = store.Present(r.ctx); err != nil {
+			err = fmt.Errorf("history is unavailable: reading the findings of the last reads from %s: %w", store.Describe(), err)
+		}
+	}
+	r.mu.Lock()
+	r.store, r.err = store, err
+	if err == nil {
+		r.last, r.ready = base, true
+		for _, o := range r.pending {
+			r.compare(o)
+		}
+	}
+	r.pending = nil
+	r.mu.Unlock()
+	close(r.settled)
+	for {
+		select {
+		case <-r.wake:
+		case <-r.ctx.Done():
+			return
+		}
+		r.mu.Lock()
+		batch := r.waiting
+		r.waiting, r.writing = nil, len(batch)
+		r.mu.Unlock()
+		for _, o := range batch {
+			if err == nil && r.ctx.Err() == nil {
+				r.record(store, o)
+			}
+		}
+		r.mu.Lock()
+		r.writing = 0
+		close(r.wrote)
+		r.wrote = make(chan struct{})
+		closed := r.closed && len(r.waiting) == 0
+		r.mu.Unlock()
+		if closed {
+			return
+		}
+	}
+}
+
+// record writes one observation; a failure makes history unavailable until a write succeeds.
+func (r *Recorder) record(store history.Store, o *Observation) {
+	s := o.Subaccount
+	read := history.Read{Subaccount: s.Identity(), Label: s.Label(), At: o.ReadAt, Connectors: o.Snapshot().Connectors}
+	for _, f := range o.Result.Findings { // what was found, whoever accepted it
+		read.Findings = append(read.Findings, history.Finding{Fingerprint: f.Fingerprint, Rule: f.Rule,
+			Severity: string(f.Severity), ClientID: f.ClientID, Subject: f.Subject, Title: f.Title})
+	}
+	_, err := store.Record(r.ctx, read)
+	if err != nil {
+		r.logger.Warn("history: the read was not recorded", "subaccount", s.Name(), "store", store.Describe(), "error", err)
+		err = fmt.Errorf("history is unavailable: the last read was not recorded in %s: %w", store.Describe(), err)
+	}
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+}
+
+// Store returns the store once it is open, nil while it opens or when it could not be opened.
+// It never waits.
+func (r *Recorder) Store() history.Store {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.store
+}
+
+// Unavailable says why history cannot answer now, without waiting: the store is still opening,
+// could not be opened, or failed to record; nil when it can.
+func (r *Recorder) Unavailable() error {
+	if r == nil {
+		return ErrHistoryOff
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.err != nil:
+		return r.err
+	case r.store == nil:
+		return fmt.Errorf("history is unavailable: %s is still opening", r.opening)
+	}
+	return nil
+}
+
+// Opening reports whether the store is still being opened.
+func (r *Recorder) Opening() bool {
+	select {
+	case <-r.settled:
+		return false
+	default:
+		return true
+	}
+}
+
+// Wait waits until the store is open (or could not be), at most until ctx ends: for batch runs
+// such as check, which need to know what is new.
+func (r *Recorder) Wait(ctx context.Context) error {
+	select {
+	case <-r.settled:
+	case <-ctx.Done():
+	}
+	return r.Unavailable()
+}
+
+// Flush waits until no observation waits for the store, at most until ctx ends: for
+// what_changed, which answers from the store.
+func (r *Recorder) Flush(ctx context.Context) {
+	for {
+		r.mu.Lock()
+		done, wrote := len(r.waiting) == 0 && r.writing == 0 || r.closed, r.wrote
+		r.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-wrote:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Novelty tells when a finding of o was first seen and whether it is new (not in the
+// subaccount's previous read); an error says why history cannot tell.
+func (r *Recorder) Novelty(o *Observation) (func(fingerprint string) (history.FirstSeen, bool), error) {
+	if err := r.Unavailable(); err != nil {
+		return nil, err
+	}
+	id := o.Subaccount.Identity()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l := r.latest[id]; l.result != o.Result {
+		return nil, errors.New("history is unavailable: this read was not compared with the previous one yet")
+	}
+	first := r.last[id] // replaced by the next comparison, never changed
+	return func(fp string) (history.FirstSeen, bool) {
+		at, ok := first[fp]
+		return history.FirstSeen{At: at, New: at.Equal(o.ReadAt)}, ok
+	}, nil
+}
+
+// Close stops taking observations, writes those queued for at most grace, and stops. The caller
+// closes the store.
+func (r *Recorder) Close(grace time.Duration) {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	t := time.AfterFunc(grace, r.cancel)
+	defer t.Stop()
+	<-r.done
+	r.cancel()
+}
+
+// ErrHistoryOff answers questions about history when it is off.
+var ErrHistoryOff = errors.New("history is off (--history off or CONNECTIVITY_HISTORY=off): nothing is recorded, so changes are unknown")

@@ -1,0 +1,31 @@
+package observe
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+)
+
+// Source reads one kind of facts of one subaccount. Read fills its own part of f within ctx's
+// deadline and leaves f untouched when it fails; sources of one subaccount run concurrently, each
+// on its own part. The pipeline owns caching, backoff, parallelism and publication; a new source
+// is one type and one registration (Bound.Sources), its rules one function in assess.
+type Source interface {
+	Read(ctx context.Context, f *assess.Facts) error
+}
+
+// connectivitySource reads the Connectivity service's Cloud Connector info of a subaccount.
+type connectivitySource struct{ client *connectivity.Client }
+
+func (s connectivitySource) Read(ctx context.Context, f *assess.Facts) error {
+	at := time.Now()
+	connectors, err := s.client.CloudConnectors(ctx)
+	if err != nil {
+		return err
+	}
+	f.Connectivity = connectivity.NewSnapshot(at, connectors, slices.Repeat([]string{s.client.Binding().Label()}, len(connectors)))
+	return nil
+}
