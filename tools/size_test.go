@@ -13,8 +13,8 @@ import (
 // arguments on a 50-connector landscape at most 20 KiB of text, tools/list at most
 // 3 KiB per tool (16 KiB held six tools; deep health and the dashboard link add to it).
 const (
-	maxAnswerBytes    = 20 << 10
-	maxToolBytes      = 3 << 10 // of tools/list, per tool
+	maxAnswerBytes = 20 << 10
+	maxToolBytes   = 3 << 10 // of tools/list, per tool
 )
 
 // sizeLandscapes are 50-connector landscapes: the large generator's mix of pairs, lone masters,
