@@ -14,6 +14,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -23,6 +24,9 @@ const DefaultCallTimeout = 20 * time.Second
 // Config is what the tools need from the outside world.
 type Config struct {
 	Observations *observe.Pipeline // every bound subaccount's latest observation
+	// SCC reads the configured Cloud Connectors' administration API (deep health); nil when none
+	// is configured. Tools list its connectors and refresh them; answers come from observations.
+	SCC *sccadmin.Reader
 	History      *observe.Recorder // nil: history is off
 	// Hooks, when not nil, are the MCP server's hooks (callers add audit and metrics hooks);
 	// NewServer adds the resource-subscription hooks to them.
