@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
@@ -62,6 +64,9 @@ func deepReads(v *observe.View) map[string]*deepRead {
 			for _, m := range p.Obs.Result.Matches {
 				if m.Connector != h.Name {
 					continue
+				}
+				if m.CloudSubaccount == p.Sub.Name() {
+					m.CloudSubaccount = p.Sub.Label() // as every answer names a subaccount
 				}
 				i := slices.IndexFunc(r.matches, func(x sccadmin.Match) bool { return x.Subaccount == m.Subaccount && x.LocationID == m.LocationID })
 				switch {
@@ -156,9 +161,10 @@ func healthOf(r *deepRead, now time.Time) schemas.ConnectorHealth {
 		}
 		c.Subaccounts = append(c.Subaccounts, hs)
 	}
+	tunnelCerts := slices.ContainsFunc(h.Subaccounts, func(s sccadmin.Subaccount) bool { return !s.Certificate.NotAfter.IsZero() })
 	for _, x := range h.Certificates {
-		if x.NotAfter.IsZero() {
-			continue
+		if x.NotAfter.IsZero() || tunnelCerts && strings.EqualFold(x.Type, "subaccount") {
+			continue // a subaccount certificate the tunnels report is shown with its tunnel
 		}
 		c.Certs = append(c.Certs, schemas.HealthCertificate{Type: x.Type, Subaccount: x.SubaccountName, NotAfter: rfc3339(x.NotAfter), DaysLeft: daysLeft(x.NotAfter, now)})
 	}
@@ -220,4 +226,73 @@ func resourcesOf(h *sccadmin.Health) *schemas.HealthResources {
 		return nil
 	}
 	return r
+}
+
+// certificateTimeline lists the certificates the configured connectors report, soonest expiry
+// first, each with the severity the deep-health rules give it ("" when not yet a finding): the
+// dashboard's certificate section. Nil when no connector is configured.
+func certificateTimeline(v *observe.View, p assess.DeepPolicy, now time.Time) []schemas.CertificateExpiry {
+	warn := cmp.Or(p.CertWarnDays, 30)
+	high := min(14, warn)
+	severity := func(notAfter time.Time) string {
+		switch days := daysLeft(notAfter, now); {
+		case !notAfter.After(now):
+			return string(assess.Critical)
+		case days < high:
+			return string(assess.High)
+		case days < warn:
+			return string(assess.Medium)
+		}
+		return ""
+	}
+	var out []schemas.CertificateExpiry
+	var at []time.Time
+	add := func(c schemas.CertificateExpiry, notAfter time.Time) {
+		c.NotAfter, c.Severity = rfc3339(notAfter), severity(notAfter)
+		out, at = append(out, c), append(at, notAfter)
+	}
+	reads := deepReads(v)
+	for _, name := range slices.Sorted(maps.Keys(reads)) {
+		r := reads[name]
+		tunnelCerts := false
+		for _, s := range r.h.Subaccounts {
+			if s.Certificate.NotAfter.IsZero() {
+				continue
+			}
+			tunnelCerts = true
+			c := schemas.CertificateExpiry{Subaccount: cmp.Or(s.DisplayName, s.ID), Kind: "subaccount", Subject: name}
+			for _, m := range r.matches {
+				if m.Subaccount == s.ID && m.LocationID == s.LocationID && m.Matched() {
+					c.Subaccount, c.ClientID = m.CloudSubaccount, m.ClientID
+				}
+			}
+			add(c, s.Certificate.NotAfter)
+		}
+		clientID, sub := "", ""
+		for _, m := range r.matches {
+			if m.Matched() {
+				clientID, sub = m.ClientID, m.CloudSubaccount
+				break
+			}
+		}
+		for _, x := range r.h.Certificates {
+			if x.NotAfter.IsZero() || tunnelCerts && strings.EqualFold(x.Type, "subaccount") {
+				continue
+			}
+			add(schemas.CertificateExpiry{Subaccount: cmp.Or(x.SubaccountName, sub), ClientID: clientID, Kind: strings.ToLower(x.Type), Subject: name + ": " + x.Subject}, x.NotAfter)
+		}
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return at[a].Compare(at[b]) })
+	sorted := make([]schemas.CertificateExpiry, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	if len(sorted) == 0 {
+		return nil
+	}
+	return sorted
 }

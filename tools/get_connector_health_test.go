@@ -93,7 +93,7 @@ func TestGetConnectorHealth(t *testing.T) {
 		if len(fra.Backends) != 2 || fra.Backends[1].Calls == 0 || fra.Backends[1].P90ms <= 2000 || fra.Resources == nil || *fra.Resources.DiskFreePercent != 60 {
 			t.Errorf("fra-prod master: backends %+v, resources %+v", fra.Backends, fra.Resources)
 		}
-		if len(fra.Certs) != 4 {
+		if len(fra.Certs) != 3 {
 			t.Errorf("fra-prod master: certificates %+v", fra.Certs)
 		}
 	})
@@ -183,5 +183,40 @@ func TestGetConnectorHealth(t *testing.T) {
 		if r.Method != "GET" {
 			t.Errorf("request %+v is not a GET", r)
 		}
+	}
+}
+
+// TestDashboardCertificates: the dashboard's certificate section lists what the configured
+// connectors report, soonest first, the subaccount certificate expiring in 12 days first and high.
+func TestDashboardCertificates(t *testing.T) {
+	t.Parallel()
+	now := time.Now().Add(time.Hour)
+	env := newSimEnv(t, simEnvOptions{Landscape: simulator.SampleLandscape(), SCC: func(t *testing.T, id string) *sccadmin.Reader {
+		return fleetReader(t, simulator.SampleSCCs(now, id), nil)
+	}})
+	d, err := Dashboard(t.Context(), env.cfg, schemas.Scope{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fra-prod master, muc-hr master and sgp-dc: a subaccount, UI, system and CA certificate each.
+	if len(d.Certificates) != 12 {
+		t.Fatalf("%d certificates: %+v", len(d.Certificates), d.Certificates)
+	}
+	first := d.Certificates[0]
+	if first.Kind != "subaccount" || first.ClientID != "284610375" || first.Severity != "high" || first.Subject != "fra-prod master" {
+		t.Errorf("soonest certificate %+v, want fra-prod master's subaccount certificate, high", first)
+	}
+	for i := 1; i < len(d.Certificates); i++ {
+		if d.Certificates[i].NotAfter < d.Certificates[i-1].NotAfter {
+			t.Errorf("certificates not soonest first: %+v", d.Certificates)
+		}
+		if d.Certificates[i].Severity != "" {
+			t.Errorf("certificate %+v: a year or more left is no finding", d.Certificates[i])
+		}
+	}
+	// Without configured connectors there is no section.
+	plain := newSimEnv(t, simEnvOptions{})
+	if d, err := Dashboard(t.Context(), plain.cfg, schemas.Scope{}, time.Now()); err != nil || d.Certificates != nil {
+		t.Errorf("without --scc-config: %v, %+v", err, d.Certificates)
 	}
 }
