@@ -212,7 +212,10 @@ func backendsOf(h *sccadmin.Health) []schemas.HealthBackend {
 // resourcesOf returns CPU, heap and disk, nil when none is reported.
 func resourcesOf(h *sccadmin.Health) *schemas.HealthResources {
 	r := &schemas.HealthResources{}
-	round := func(f float64) *float64 { v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', 1, 64), 64); return &v }
+	round := func(f float64) *float64 {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', 1, 64), 64)
+		return &v
+	}
 	if h.CPU != nil {
 		r.CPUPercent = round(h.CPU.Total)
 	}

@@ -220,3 +220,25 @@ func TestDashboardCertificates(t *testing.T) {
 		t.Errorf("without --scc-config: %v, %+v", err, d.Certificates)
 	}
 }
+
+// TestDeepHealthChanges: a shadow that loses its master between two reads is an ha_changed
+// change in what_changed, on the shadow's matched client_id.
+func TestDeepHealthChanges(t *testing.T) {
+	t.Parallel()
+	var fleet *simulator.SCCFleet
+	env := newSimEnv(t, simEnvOptions{Landscape: simulator.SampleLandscape(), SCC: func(t *testing.T, id string) *sccadmin.Reader {
+		return fleetReader(t, simulator.SampleSCCs(time.Now(), id), func(f *simulator.SCCFleet) { fleet = f })
+	}})
+	callOK[schemas.GetConnectorHealthOutput](t, env, "get_connector_health", nil)
+	fleet.SCCs[1].SetHAState("LOST") // fra-prod shadow
+	got := callOK[schemas.GetConnectorHealthOutput](t, env, "get_connector_health", map[string]any{"connector": "fra-prod shadow", "refresh": true})
+	if got.Connectors[0].HA.ShadowState != "LOST" {
+		t.Fatalf("after refresh: %+v", got.Connectors[0].HA)
+	}
+	env.cfg.History.Flush(t.Context())
+	changes := callOK[schemas.WhatChangedOutput](t, env, "what_changed", map[string]any{"since": "1h", "kind": "ha_changed"})
+	if len(changes.Changes) != 1 || changes.Changes[0].ClientID != "284610376" || !strings.HasPrefix(changes.Changes[0].Field, "fra-prod shadow:") ||
+		changes.Changes[0].Old != "READY" || changes.Changes[0].New != "LOST" {
+		t.Errorf("ha_changed: %+v", changes.Changes)
+	}
+}

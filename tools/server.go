@@ -24,10 +24,11 @@ const DefaultCallTimeout = 20 * time.Second
 // Config is what the tools need from the outside world.
 type Config struct {
 	Observations *observe.Pipeline // every bound subaccount's latest observation
+	History      *observe.Recorder // nil: history is off
+
 	// SCC reads the configured Cloud Connectors' administration API (deep health); nil when none
 	// is configured. Tools list its connectors and refresh them; answers come from observations.
 	SCC *sccadmin.Reader
-	History      *observe.Recorder // nil: history is off
 	// Hooks, when not nil, are the MCP server's hooks (callers add audit and metrics hooks);
 	// NewServer adds the resource-subscription hooks to them.
 	Hooks *server.Hooks
