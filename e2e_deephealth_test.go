@@ -4,14 +4,18 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
 // TestSCCConfigRefused checks that a bad --scc-config stops the program with the file, entry,
@@ -123,5 +127,81 @@ func TestSARIFOfDeepHealthFinding(t *testing.T) {
 	}
 	if !found {
 		t.Error("no scc.cert_expiring result")
+	}
+}
+
+// TestDeepHealthThroughTheProxy reads two connectors through the simulated Connectivity proxy,
+// each by its location ID behind the same virtual host, with the proxy's token fetched from the
+// simulator's XSUAA with the lite binding's client credentials (--scc-proxy-binding), and joins
+// them with the subaccount's connectors.
+func TestDeepHealthThroughTheProxy(t *testing.T) {
+	t.Parallel()
+	sim := assessSim(t, simulator.SampleLandscapeWithLocations())
+	dir := t.TempDir()
+	keyJSON := sim.ServiceKeyJSON(simulator.SecretCredentials)
+	key := filepath.Join(dir, "key.json")
+	if err := os.WriteFile(key, keyJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	subID := binding.Parse(keyJSON, "key").Usable[0].SubaccountID
+	sample := simulator.SampleSCCs(time.Now().Add(time.Hour), subID)
+	fleet, err := simulator.StartSCCFleet([]simulator.SCCOptions{sample[0], sample[2]}) // fra-prod and muc-hr masters
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fleet.Close)
+	proxy, err := simulator.StartConnectivityProxy(func(token string) bool { return strings.Count(token, ".") == 2 }) // a JWT of XSUAA
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	proxy.Route("fra-prod", "scc-admin:8443", fleet.SCCs[0])
+	proxy.Route("muc-hr", "scc-admin:8443", fleet.SCCs[1])
+
+	var lite map[string]any
+	if err := json.Unmarshal(keyJSON, &lite); err != nil {
+		t.Fatal(err)
+	}
+	lite["onpremise_proxy_host"], lite["onpremise_proxy_http_port"] = proxy.Host(), strconv.Itoa(proxy.Port())
+	liteJSON, _ := json.Marshal(lite)
+	litePath, cfgPath, pwPath := filepath.Join(dir, "lite.json"), filepath.Join(dir, "scc.yaml"), filepath.Join(dir, "pw")
+	for path, data := range map[string]string{litePath: string(liteJSON), pwPath: fleet.SCCs[0].Password(), cfgPath: "connectors:\n" +
+		"  - {name: fra, virtual_host: 'scc-admin:8443', location_id: fra-prod, via: connectivity-proxy, user: monitoring, password_file: " + pwPath + "}\n" +
+		"  - {name: muc, virtual_host: 'scc-admin:8443', location_id: muc-hr, via: connectivity-proxy, user: monitoring, password_file: " + pwPath + "}\n"} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := assessRun("--binding", key, "--log-level", "error", "--history", "off", "--scc-config", cfgPath, "--scc-proxy-binding", litePath,
+		"call", "get_connector_health")
+	var out schemas.GetConnectorHealthOutput
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || code != 0 {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	for i, want := range []struct{ name, clientID string }{{"fra", "284610375"}, {"muc", "856302417"}} {
+		c := out.Connectors[i]
+		if c.Name != want.name || !c.Reachable || !strings.Contains(c.Endpoint, "via connectivity proxy") || len(c.Subaccounts) != 1 ||
+			c.Subaccounts[0].Match == nil || c.Subaccounts[0].Match.ClientID != want.clientID || !slices.Contains(c.Subaccounts[0].Match.Evidence, "location_id") {
+			t.Errorf("%s: %+v", want.name, c)
+		}
+	}
+	for i, loc := range []string{"fra-prod", "muc-hr"} {
+		reqs := fleet.SCCs[i].Requests()
+		if len(reqs) == 0 {
+			t.Errorf("connector %s was not asked", loc)
+		}
+		for _, r := range reqs {
+			if r.Method != "GET" || !r.ViaProxy || r.Location != loc {
+				t.Errorf("connector %s got %+v", loc, r)
+			}
+		}
+	}
+	for _, r := range proxy.Requests() {
+		if r.Status != 200 && r.Status != 404 {
+			t.Errorf("proxy answered %+v", r)
+		}
+	}
+	if strings.Contains(stdout+stderr, fleet.SCCs[0].Password()) {
+		t.Error("the monitoring password reached the output")
 	}
 }
