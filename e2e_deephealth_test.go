@@ -205,3 +205,34 @@ func TestDeepHealthThroughTheProxy(t *testing.T) {
 		t.Error("the monitoring password reached the output")
 	}
 }
+
+// TestDemoDeepHealthOverStdio runs the built binary with --demo and asks over MCP (stdio):
+// get_connector_health shows the subaccount certificate expiring in 12 days and the lost shadow,
+// both joined to their client_id, and no stdout line is anything but JSON-RPC.
+func TestDemoDeepHealthOverStdio(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the binary; skipped with -short")
+	}
+	p := startServer(t, stdioEnv("XDG_STATE_HOME="+t.TempDir()), "--demo", "--log-level", "error")
+	res := p.callTool(t, "get_connector_health", map[string]any{})
+	var out schemas.GetConnectorHealthOutput
+	if res.IsError || json.Unmarshal([]byte(res.Content[0].Text), &out) != nil {
+		t.Fatalf("get_connector_health: %+v", res)
+	}
+	by := map[string]schemas.ConnectorHealth{}
+	for _, c := range out.Connectors {
+		by[c.Name] = c
+	}
+	fra := by["fra-prod master"]
+	if len(fra.Subaccounts) != 1 || fra.Subaccounts[0].CertDaysLeft == nil || *fra.Subaccounts[0].CertDaysLeft != 12 ||
+		fra.Subaccounts[0].Match == nil || fra.Subaccounts[0].Match.ClientID != "284610375" {
+		t.Errorf("fra-prod master: %+v", fra.Subaccounts)
+	}
+	if s := by["muc-hr shadow"]; s.HA == nil || s.HA.ShadowState != "LOST" || s.Match == nil || s.Match.ClientID != "856302418" {
+		t.Errorf("muc-hr shadow: %+v %+v", s.HA, s.Match)
+	}
+	if out.Configured != 5 || len(out.Connectors) != 5 {
+		t.Errorf("%d configured, %d answered", out.Configured, len(out.Connectors))
+	}
+}
