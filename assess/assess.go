@@ -107,7 +107,8 @@ func Run(f Facts, p Policy) (*Result, error) {
 		return nil, err
 	}
 	minJava := cmp.Or(p.MinJavaMajor, DefaultMinJava)
-	a := &assessor{snap: snap, ha: pairHA(snap)}
+	matches, known := f.Deep.join(snap)
+	a := &assessor{snap: snap, ha: pairHA(snap, known)}
 	for i := range snap.Connectors {
 		a.security(i)
 		a.version(i, bars)
@@ -116,7 +117,6 @@ func Run(f Facts, p Policy) (*Result, error) {
 		a.decoding(i)
 	}
 	a.highAvailability()
-	matches := f.Deep.join(snap)
 	a.findings = append(a.findings, f.Deep.assess(matches, p.Deep)...)
 	slices.SortStableFunc(a.findings, worstFirst)
 	res := &Result{Findings: a.findings, MinJavaMajor: minJava, Matches: matches}

@@ -29,11 +29,13 @@ func (d *DeepFacts) cloudView(snap *connectivity.Snapshot) []sccadmin.CloudSubac
 }
 
 // join matches every read with the subaccount's Connectivity facts: the subaccounts a master
-// reports (sccadmin.Join), then each shadow through the master that names it (JoinShadow).
-func (d *DeepFacts) join(snap *connectivity.Snapshot) []sccadmin.Match {
+// reports (sccadmin.Join), then each shadow through the master that names it (JoinShadow). pairs
+// are the HA pairs this makes certain: a matched shadow's client_id → its matched master's.
+func (d *DeepFacts) join(snap *connectivity.Snapshot) (_ []sccadmin.Match, pairs map[string]string) {
 	if d == nil {
-		return nil
+		return nil, nil
 	}
+	pairs = map[string]string{}
 	cloud := d.cloudView(snap)
 	byRead := make([][]sccadmin.Match, len(d.Reads))
 	for i, h := range d.Reads {
@@ -51,6 +53,12 @@ func (d *DeepFacts) join(snap *connectivity.Snapshot) []sccadmin.Match {
 			for j, master := range d.Reads {
 				if master != nil && master.Role == sccadmin.RoleMaster && sccadmin.IsShadowOf(h, master) {
 					m = sccadmin.JoinShadow(h, master, byRead[j], cloud)
+					for _, mm := range byRead[j] {
+						if m.Matched() && mm.Matched() && mm.CloudSubaccount == m.CloudSubaccount {
+							pairs[m.ClientID] = mm.ClientID
+							break
+						}
+					}
 					break
 				}
 			}
@@ -58,7 +66,7 @@ func (d *DeepFacts) join(snap *connectivity.Snapshot) []sccadmin.Match {
 		}
 		out = append(out, byRead[i]...)
 	}
-	return out
+	return out, pairs
 }
 
 func (d *DeepFacts) scope(i int) string {
