@@ -2,6 +2,7 @@ package observe_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -110,5 +111,72 @@ func TestDeepHealthFailureKeepsTheConnectivityFacts(t *testing.T) {
 	p.Observe(context.Background(), p.Subaccounts(), true, nil)
 	if n := fleet.SCCs[1].Unauthorized(); n != 1 {
 		t.Errorf("%d refused requests, want exactly 1", n)
+	}
+}
+
+// TestDeepHealthWarmReadSendsNothing: a second observation within the connectors' TTL (a refresh
+// of the Connectivity service) answers deep health from the Reader's cache: no request reaches a
+// connector.
+func TestDeepHealthWarmReadSendsNothing(t *testing.T) {
+	t.Parallel()
+	_, fleet, p := deepPipeline(t, func(id string) []simulator.SCCOptions { return simulator.SampleSCCs(time.Now(), id) }, observe.Options{CacheTTL: time.Hour})
+	sent := func() int {
+		n := 0
+		for _, s := range fleet.SCCs {
+			n += len(s.Requests())
+		}
+		return n
+	}
+	first := p.Observe(context.Background(), p.Subaccounts(), false, nil).Parts[0].Obs
+	cold := sent()
+	second := p.Observe(context.Background(), p.Subaccounts(), true, nil).Parts[0].Obs
+	if second == first || !second.Fresh() || second.Facts.Deep == nil {
+		t.Fatal("the refresh made no new observation")
+	}
+	if warm := sent() - cold; cold == 0 || warm != 0 {
+		t.Errorf("cold read sent %d requests, the warm one %d; want none", cold, warm)
+	}
+}
+
+// BenchmarkObserveDeepHealthCold observes one subaccount with 100 configured connectors, each
+// answering every request after 50 ms, with an empty cache per iteration: the time deep health
+// adds to a cold observation.
+func BenchmarkObserveDeepHealthCold(b *testing.B) {
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(sim.Close)
+	bnd := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "bench").Usable[0]
+	var opts []simulator.SCCOptions
+	for i := range 100 {
+		o := simulator.SampleSCCs(time.Now(), bnd.SubaccountID)[0]
+		o.Name, o.Latency = fmt.Sprintf("scc %03d", i), 50*time.Millisecond
+		opts = append(opts, o)
+	}
+	fleet, err := simulator.StartSCCFleet(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(fleet.Close)
+	cfg, err := sccadmin.ParseConfig("scc.yaml", fleet.Config(), fleet.Getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := connectivity.NewClient(bnd, connectivity.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		src := observe.NewDeepHealthSource(sccadmin.NewReader(cfg, sccadmin.Options{}), bnd)
+		p, err := observe.New([]observe.Bound{{Client: c, Sources: []observe.Source{src}}}, observe.Options{CacheTTL: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := p.Observe(context.Background(), p.Subaccounts(), true, nil).Parts[0].Obs
+		if o == nil || o.Err != nil || len(o.Facts.Deep.Reads) != 100 || !o.Facts.Deep.Reads[99].Reachable() {
+			b.Fatalf("observation %+v", o)
+		}
+		p.Close()
 	}
 }
