@@ -236,3 +236,47 @@ func TestDemoDeepHealthOverStdio(t *testing.T) {
 		t.Errorf("%d configured, %d answered", out.Configured, len(out.Connectors))
 	}
 }
+
+// TestCheckFailsOnDeepHealth: on a clean landscape, check passes until a configured connector
+// reports an expired subaccount certificate (critical) and exits 1 then.
+func TestCheckFailsOnDeepHealth(t *testing.T) {
+	t.Parallel()
+	sim := assessSim(t, simulator.CleanLandscape())
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.json")
+	if err := os.WriteFile(key, sim.ServiceKeyJSON(simulator.SecretCredentials), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	scc := simulator.SCCOptions{Name: "lab", Version: "2.19.0.2", Role: "master", MasterState: "CONNECTED", HeapKB: [2]int64{1000, 100}, DiskMB: [2]int64{1000, 900},
+		Subaccounts: []simulator.SCCSubaccount{{ID: "sub", TunnelState: "Connected", ConnectedSince: now.Add(-time.Hour), User: "lab", CertNotAfter: now.AddDate(0, 6, 0)}}}
+	expired := scc
+	expired.Name, expired.Subaccounts = "lab expired", []simulator.SCCSubaccount{scc.Subaccounts[0]}
+	expired.Subaccounts[0].CertNotAfter = now.Add(-time.Hour)
+	for _, tc := range []struct {
+		scc  simulator.SCCOptions
+		code int
+		want string
+	}{
+		{scc, 0, "PASS: no finding at or above high"},
+		{expired, 1, "scc.cert_expired"},
+	} {
+		fleet, err := simulator.StartSCCFleet([]simulator.SCCOptions{tc.scc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(fleet.Close)
+		cfg, pw := filepath.Join(dir, tc.scc.Name+".yaml"), filepath.Join(dir, "pw")
+		if err := os.WriteFile(pw, []byte(fleet.SCCs[0].Password()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		entry := "connectors:\n  - name: " + tc.scc.Name + "\n    url: " + fleet.SCCs[0].URL() + "\n    user: monitoring\n    password_file: " + pw + "\n"
+		if err := os.WriteFile(cfg, []byte(entry), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := assessRun("--binding", key, "--log-level", "error", "--history", "off", "--scc-config", cfg, "check")
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("%s: exit %d (want %d)\n%s\n%s", tc.scc.Name, code, tc.code, stdout, stderr)
+		}
+	}
+}
