@@ -180,7 +180,7 @@ func TestAssessCheckCommand(t *testing.T) {
 	// The demo landscape has a critical finding, so every threshold fails.
 	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "check")
 	if code != 1 || !strings.Contains(stdout, "critical (new)  security.payload_trace") ||
-		!strings.HasSuffix(stdout, "FAIL: 4 finding(s) at or above high (--fail-on high)\n") {
+		!strings.HasSuffix(stdout, "FAIL: 8 finding(s) at or above high (--fail-on high)\n") {
 		t.Errorf("check --demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
@@ -191,7 +191,7 @@ func TestAssessCheckCommand(t *testing.T) {
 	if err := dec.Decode(&out); err != nil || dec.More() {
 		t.Errorf("--format json: stdout is not one assess_connectors result: %v\n%s", err, stdout)
 	}
-	if code != 1 || out.Total != 42 || out.Truncated || !strings.Contains(stderr, "FAIL: 1 finding(s) at or above critical") {
+	if code != 1 || out.Total != 48 || out.Truncated || !strings.Contains(stderr, "FAIL: 1 finding(s) at or above critical") {
 		t.Errorf("check --format json --fail-on critical: exit %d, total %d\n%s", code, out.Total, stderr)
 	}
 
@@ -303,7 +303,7 @@ func TestCheckSARIF(t *testing.T) {
 	if err := log.Validate(); err != nil {
 		t.Errorf("SARIF does not validate against the 2.1.0 schema: %v", err)
 	}
-	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 42 {
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 48 {
 		t.Fatalf("SARIF log: version %s, %d runs", log.Version, len(log.Runs))
 	}
 	run := log.Runs[0]

@@ -20,7 +20,7 @@ func TestHistoryAcrossRuns(t *testing.T) {
 	t.Parallel()
 	store := filepath.Join(t.TempDir(), "history.db")
 	code, stdout, stderr := assessRun("--demo", "--log-level", "error", "--history", store, "check", "--new-only")
-	if code != 1 || !strings.Contains(stdout, "FAIL: 4 new finding(s) at or above high") {
+	if code != 1 || !strings.Contains(stdout, "FAIL: 8 new finding(s) at or above high") {
 		t.Fatalf("first check --new-only: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = assessRun("--demo", "--log-level", "error", "--history", store, "check", "--new-only")

@@ -38,6 +38,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/report"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
@@ -93,6 +94,7 @@ type options struct {
 	newOnly     bool          // check only
 	cursor      string        // check --new-only: the alert cursor
 	http        httpOptions
+	scc         sccOptions // deep health
 	extraArgs   []string
 }
 
@@ -123,6 +125,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.minJava, "min-java", assess.DefaultMinJava, "Java `major` version below which assess_connectors reports version.java")
 	fs.StringVar(&o.accepted, "accepted-risks", os.Getenv("CONNECTIVITY_ACCEPTED_RISKS"), "YAML or JSON `file` of accepted risks (env CONNECTIVITY_ACCEPTED_RISKS; see docs/assessment.md)")
 	registerHTTPFlags(fs, &o.http)
+	registerSCCFlags(fs, &o.scc)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, usage, strings.Join(tools.Names(), ", "))
 		fs.PrintDefaults()
@@ -225,7 +228,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
-	subaccounts, cleanup, err := buildPipeline(o, assess.Policy{MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, Accepted: accepted}, logger)
+	if err := loadSCC(o, logger); err != nil {
+		fmt.Fprintf(stderr, "btp-connectivity-mcp: %v\nFix the file or leave out --scc-config (and %s); see README, Deep health.\n", err, sccadmin.EnvConfig)
+		if mode == "check" {
+			return 2
+		}
+		return 1
+	}
+
+	subaccounts, cleanup, err := buildPipeline(o, assess.Policy{MinSCCVersion: o.minSCC, MinJavaMajor: o.minJava, Accepted: accepted,
+		Deep: assess.DeepPolicy{CertWarnDays: o.scc.certWarnDays}}, logger)
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp:", err)
 		if mode == "check" {
@@ -240,7 +252,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		subaccounts.Listen(hist.Observe)
 	}
 	cfg := tools.Config{Observations: subaccounts, History: hist.Recorder, Version: version, CallTimeout: o.timeout, Logger: logger,
-		WatchInterval: o.watch, Context: ctx}
+		WatchInterval: o.watch, Context: ctx, SCC: o.scc.reader}
 
 	if mode != "serve" && cfg.History != nil { // one-shot runs need what is new: a bounded wait for the store
 		wait, cancel := context.WithTimeout(ctx, cmp.Or(o.timeout, tools.DefaultCallTimeout))
@@ -284,6 +296,14 @@ func buildPipeline(o *options, policy assess.Policy, logger *slog.Logger) (*obse
 		cleanup = sim.Close
 		sim.SetLandscapes(simulator.DemoLandscapes()...) // one change a read: refresh=true shows history at work
 		found = binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "demo simulator")
+		if o.scc.reader == nil && len(found.Usable) > 0 { // deep health too: the sample connectors' admin APIs
+			reader, stop, err := demoSCCs(o, found.Usable[0].SubaccountID)
+			if err != nil {
+				sim.Close()
+				return nil, nil, err
+			}
+			o.scc.reader, cleanup = reader, func() { stop(); sim.Close() }
+		}
 		logger.Info("demo mode: serving the embedded Cloud Connector simulator, not SAP", "url", sim.URL())
 	} else {
 		found = binding.Load(binding.Options{Paths: o.bindings, Environ: os.Environ()})
@@ -306,7 +326,7 @@ func buildPipeline(o *options, policy assess.Policy, logger *slog.Logger) (*obse
 			return nil, nil, err
 		}
 		logger.Info("using binding", "binding", b.String())
-		bound = append(bound, observe.Bound{Client: c})
+		bound = append(bound, observe.Bound{Client: c, Sources: sourcesOf(o.scc.reader, b)})
 	}
 	for _, e := range found.Broken {
 		bound = append(bound, observe.Bound{Broken: e})

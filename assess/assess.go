@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 )
 
 // Policy holds what an assessment is measured against.
@@ -24,6 +25,8 @@ type Policy struct {
 	Accepted *AcceptedRisks
 	// Now decides which accepted risks have expired; zero means time.Now.
 	Now time.Time
+	// Deep holds the thresholds of the deep-health rules (--cert-warn-days).
+	Deep DeepPolicy
 }
 
 // DefaultMinJava is the lowest Java major version that is not a finding by default.
@@ -60,6 +63,9 @@ type Result struct {
 	MinJavaMajor int
 	// Unused lists the accepted-risk entries that matched no finding, so stale ones get cleaned up.
 	Unused []Entry
+	// Matches is the join of the deep-health reads (Facts.Deep) with the Connectivity service's
+	// view: per configured connector, each subaccount it reports (a shadow: itself), in read order.
+	Matches []sccadmin.Match
 }
 
 // Fingerprint returns the stable identity of a finding.
@@ -79,6 +85,7 @@ type assessor struct {
 // source that was never read successfully leaves its part nil.
 type Facts struct {
 	Connectivity *connectivity.Snapshot // the Connectivity service's view of the Cloud Connectors
+	Deep         *DeepFacts             // the configured connectors' own administration API; nil when none is configured
 }
 
 // Unreachable is a subaccount that could not be read, so none of its connectors were assessed.
@@ -100,7 +107,8 @@ func Run(f Facts, p Policy) (*Result, error) {
 		return nil, err
 	}
 	minJava := cmp.Or(p.MinJavaMajor, DefaultMinJava)
-	a := &assessor{snap: snap, ha: pairHA(snap)}
+	matches, known := f.Deep.join(snap)
+	a := &assessor{snap: snap, ha: pairHA(snap, known)}
 	for i := range snap.Connectors {
 		a.security(i)
 		a.version(i, bars)
@@ -109,8 +117,9 @@ func Run(f Facts, p Policy) (*Result, error) {
 		a.decoding(i)
 	}
 	a.highAvailability()
+	a.findings = append(a.findings, f.Deep.assess(matches, p.Deep)...)
 	slices.SortStableFunc(a.findings, worstFirst)
-	res := &Result{Findings: a.findings, MinJavaMajor: minJava}
+	res := &Result{Findings: a.findings, MinJavaMajor: minJava, Matches: matches}
 	for _, b := range bars.order {
 		res.Versions = append(res.Versions, *bars.bySubaccount[b])
 	}
@@ -154,8 +163,18 @@ func Merge(results []*Result, unreachable []Unreachable, p Policy) *Result {
 	for _, u := range p.Accepted.apply(out.Findings, p.now()) {
 		unused[u.Line]++
 	}
+	seen := map[string]bool{} // a configured connector read for several subaccounts is reported once
 	for _, r := range results {
-		out.Findings = append(out.Findings, r.Findings...)
+		for _, f := range r.Findings {
+			if strings.HasPrefix(f.Rule, "scc.") {
+				if seen[f.Fingerprint] {
+					continue
+				}
+				seen[f.Fingerprint] = true
+			}
+			out.Findings = append(out.Findings, f)
+		}
+		out.Matches = append(out.Matches, r.Matches...)
 		out.Versions = append(out.Versions, r.Versions...)
 		for _, u := range r.Unused {
 			unused[u.Line]++

@@ -34,8 +34,10 @@ type pairing struct {
 	keys     map[int]string // systemsKey of each connector compared
 }
 
-// pairHA pairs the masters and shadows of every subaccount of snap.
-func pairHA(snap *connectivity.Snapshot) pairing {
+// pairHA pairs the masters and shadows of every subaccount of snap. known are the pairs the
+// Cloud Connectors' own administration API tells (shadow client_id → master client_id, from the
+// deep-health join): they are taken first, as facts, before any inference.
+func pairHA(snap *connectivity.Snapshot, known map[string]string) pairing {
 	p := pairing{masterOf: map[int]int{}, shadowOf: map[int]int{}, how: map[int]string{}, inDouble: map[int]bool{}, keys: map[int]string{}}
 	type group struct{ masters, shadows []int }
 	groups := map[string]*group{}
@@ -62,9 +64,26 @@ func pairHA(snap *connectivity.Snapshot) pairing {
 		}
 	}
 	for _, sub := range order {
+		p.pairKnown(snap.Connectors, groups[sub].masters, groups[sub].shadows, known)
 		p.pairGroup(snap.Connectors, groups[sub].masters, groups[sub].shadows)
 	}
 	return p
+}
+
+// pairKnown pairs the shadows whose master the administration API names.
+func (p *pairing) pairKnown(cs []connectivity.Connector, masters, shadows []int, known map[string]string) {
+	for _, s := range shadows {
+		master, ok := known[cs[s].ClientID]
+		if !ok {
+			continue
+		}
+		for _, m := range masters {
+			if _, taken := p.shadowOf[m]; !taken && cs[m].ClientID == master {
+				p.pair(m, s, "the Cloud Connectors' administration API (the master names this shadow's host)")
+				break
+			}
+		}
+	}
 }
 
 func (p *pairing) pairGroup(cs []connectivity.Connector, masters, shadows []int) {
@@ -89,7 +108,7 @@ func (p *pairing) pairGroup(cs []connectivity.Connector, masters, shadows []int)
 	}
 	for _, s := range shadows {
 		loc := cs[s].LocationID
-		if loc == "" {
+		if _, done := p.masterOf[s]; done || loc == "" {
 			continue
 		}
 		for _, m := range byLocation[loc] {

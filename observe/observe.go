@@ -376,7 +376,7 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 		if err = errors.Join(errs...); len(s.sources) == 1 {
 			err = errs[0]
 		}
-		if slices.ContainsFunc(errs, func(e error) bool { return e == nil }) {
+		if errs[0] == nil { // the Connectivity service is primary: other sources only add to it
 			o.Facts, o.ReadAt, o.fresh = facts, readAt, true
 			res, aerr := assess.Run(facts, p.opts.Policy) // the one call site of the rules
 			if aerr != nil {

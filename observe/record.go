@@ -164,6 +164,9 @@ func (r *Recorder) run(open func(context.Context) (history.Store, error)) {
 func (r *Recorder) record(store history.Store, o *Observation) {
 	s := o.Subaccount
 	read := history.Read{Subaccount: s.Identity(), Label: s.Label(), At: o.ReadAt, Connectors: o.Snapshot().Connectors}
+	if d := o.Facts.Deep; d != nil { // the configured connectors' deep health, this subaccount's tunnels only
+		read.Health = history.HealthStates(d.Subaccount.ID, o.Result.Matches, d.Reads...)
+	}
 	for _, f := range o.Result.Findings { // what was found, whoever accepted it
 		read.Findings = append(read.Findings, history.Finding{Fingerprint: f.Fingerprint, Rule: f.Rule,
 			Severity: string(f.Severity), ClientID: f.ClientID, Subject: f.Subject, Title: f.Title})

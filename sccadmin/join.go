@@ -218,6 +218,12 @@ func JoinShadow(shadow, master *Health, masterMatches []Match, cloud []CloudSuba
 }
 
 // pairs reports whether a master's shadowHost is one of the shadow's own hosts (host part, any case).
+// IsShadowOf reports whether master names shadow as its shadow: the master's shadowHost is one of
+// the shadow's own hosts.
+func IsShadowOf(shadow, master *Health) bool {
+	return shadow != nil && master != nil && master.HA != nil && pairs(master.HA.ShadowHost, shadow.HA)
+}
+
 func pairs(shadowHost string, ha *HAState) bool {
 	host := hostPart(shadowHost)
 	if host == "" || ha == nil {

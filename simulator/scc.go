@@ -172,6 +172,18 @@ func (s *SCC) SetPassword(pw string) {
 	s.password = pw
 }
 
+// SetHAState changes the high-availability state the connector reports: a shadow's own state
+// ("READY", "LOST", …), else a master's ("CONNECTED", "ALONE", "BROKEN", …).
+func (s *SCC) SetHAState(state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.Role == "shadow" {
+		s.opts.ShadowState = state
+	} else {
+		s.opts.MasterState = state
+	}
+}
+
 // SetSessionExpired makes every credentialed path answer 200 with an HTML login page.
 func (s *SCC) SetSessionExpired(on bool) {
 	s.mu.Lock()
@@ -281,7 +293,9 @@ func (s *SCC) answer(r *http.Request) (int, string, []byte) {
 	if r.Method != http.MethodGet {
 		return sccError(http.StatusMethodNotAllowed, "INVALID_REQUEST", "method not allowed")
 	}
-	o := s.opts
+	s.mu.Lock()
+	o := s.opts // SetHAState changes it
+	s.mu.Unlock()
 	master := o.Role == "master"
 	if r.URL.Path == "/exposed" {
 		switch action := r.URL.Query().Get("action"); {

@@ -143,6 +143,7 @@ func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Ti
 	slices.SortFunc(d.Subaccounts, func(a, b schemas.DashboardSubaccount) int {
 		return cmp.Or(cmp.Compare(rank(b.WorstSeverity), rank(a.WorstSeverity)), cmp.Compare(b.Counts.Critical+b.Counts.High, a.Counts.Critical+a.Counts.High), cmp.Compare(a.Subaccount, b.Subaccount))
 	})
+	d.Certificates = certificateTimeline(v, cfg.Observations.Policy().Deep, now)
 	if err := dashboardHistory(ctx, cfg, scope, now, &d); err != nil {
 		histErr = cmp.Or(histErr, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -38,6 +39,9 @@ type simEnvOptions struct {
 	CacheTTL    time.Duration     // 0: one hour, so that only refresh reads again
 	CallTimeout time.Duration     // 0: longCallTimeout
 	Policy      assess.Policy
+	// SCC, when not nil, gives the deep-health reader of the subaccount with that ID (its
+	// connectors are registered as the pipeline's second source).
+	SCC func(t *testing.T, subaccountID string) *sccadmin.Reader
 }
 
 // simEnv is a running server with a connected, initialised in-process client.
@@ -83,7 +87,21 @@ func newSimEnvWith(t *testing.T, opts simEnvOptions, change func(*Config)) *simE
 		cfg:   Config{Version: "1.2.3-test", CallTimeout: timeout, Context: t.Context()},
 		tools: map[string]server.ServerTool{},
 	}
-	env.cfg.Observations = observations(t, []*connectivity.Client{c}, nil, observe.Options{CacheTTL: ttl, Policy: opts.Policy})
+	if opts.SCC != nil {
+		env.cfg.SCC = opts.SCC(t, bindings[0].SubaccountID)
+		bound := observe.Bound{Client: c}
+		if src := observe.NewDeepHealthSource(env.cfg.SCC, bindings[0]); src != nil {
+			bound.Sources = []observe.Source{src}
+		}
+		p, err := observe.New([]observe.Bound{bound}, observe.Options{CacheTTL: ttl, Policy: opts.Policy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		env.cfg.Observations = p
+	} else {
+		env.cfg.Observations = observations(t, []*connectivity.Client{c}, nil, observe.Options{CacheTTL: ttl, Policy: opts.Policy})
+	}
 	env.cfg.History = memoryHistory(t, env.cfg.Observations)
 	if change != nil {
 		change(&env.cfg)

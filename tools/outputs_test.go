@@ -3,7 +3,9 @@ package tools
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
@@ -44,12 +46,16 @@ func TestResultsMatchOutputSchemas(t *testing.T) {
 		{"list_subaccounts", map[string]any{"refresh": true}},
 		{"what_changed", nil},
 		{"what_changed", map[string]any{"since": "7d", "refresh": true, "limit": 1}},
+		{"get_connector_health", nil},
+		{"get_connector_health", map[string]any{"connector": "sgp-dc", "refresh": true}},
 	}
 	resources := map[string]string{connectorsURI: "list_cloud_connectors", findingsURI: "assess_connectors"}
 	for _, l := range landscapes {
 		t.Run(l.name, func(t *testing.T) {
 			t.Parallel()
-			e := newSimEnv(t, simEnvOptions{Landscape: l.agents})
+			e := newSimEnv(t, simEnvOptions{Landscape: l.agents, SCC: func(t *testing.T, id string) *sccadmin.Reader {
+				return fleetReader(t, simulator.SampleSCCs(time.Now(), id), nil)
+			}})
 			covered := map[string]bool{}
 			for _, c := range calls {
 				if res := e.callTool(t, c.tool, c.args); res.IsError {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -24,6 +25,10 @@ const DefaultCallTimeout = 20 * time.Second
 type Config struct {
 	Observations *observe.Pipeline // every bound subaccount's latest observation
 	History      *observe.Recorder // nil: history is off
+
+	// SCC reads the configured Cloud Connectors' administration API (deep health); nil when none
+	// is configured. Tools list its connectors and refresh them; answers come from observations.
+	SCC *sccadmin.Reader
 	// Hooks, when not nil, are the MCP server's hooks (callers add audit and metrics hooks);
 	// NewServer adds the resource-subscription hooks to them.
 	Hooks *server.Hooks
@@ -136,6 +141,7 @@ func All(cfg Config) []server.ServerTool {
 		assessConnectors(cfg),
 		listSubaccounts(cfg),
 		whatChanged(cfg),
+		getConnectorHealth(cfg),
 	}
 }
 
@@ -162,6 +168,7 @@ func Lookup(cfg Config, name string) (server.ServerTool, bool) {
 const instructions = `Read-only access to the SAP BTP Cloud Connectors of the bound subaccounts, from the SAP Connectivity service (plan api_access).
 list_subaccounts names the subaccounts; every other tool takes an optional subaccount (default: all) and answers with what could be read, listing failed subaccounts under errors (partial=true).
 Start with list_cloud_connectors for an overview, get_security_status for security checks, find_exposed_system to find which connector exposes a back-end host, and assess_connectors to triage every finding worst first; the prompts triage_security_findings and connector_health_report guide the workflow, and the resources connectivity://connectors, connectivity://connectors/{client_id} and connectivity://findings hold the same data as documents.
+get_connector_health reads each Cloud Connector configured with --scc-config through its own administration API (deep health: certificates and their expiry, tunnels, HA state, back-end latency, resources, alerts), joined to the connectors above.
 what_changed answers what changed since a time (new findings, exposed systems, security ratings, versions, reconnects) from the history of every read; assess_connectors marks findings new or first seen.
 Answers share one read of each subaccount for a short time (fetched_at says when); pass refresh=true only when the user needs data from this moment.`
 

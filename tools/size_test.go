@@ -2,10 +2,13 @@ package tools
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/sccadmin"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -15,6 +18,9 @@ import (
 const (
 	maxAnswerBytes = 20 << 10
 	maxToolBytes   = 3 << 10 // of tools/list, per tool
+	// get_connector_health on 50 configured connectors (issue 19): each master's tunnels,
+	// certificates, back ends and resources are its point.
+	maxHealthBytes = 40 << 10
 )
 
 // sizeLandscapes are 50-connector landscapes: the large generator's mix of pairs, lone masters,
@@ -61,5 +67,28 @@ func TestToolsListSize(t *testing.T) {
 	t.Logf("tools/list: %d tools, %d bytes", len(res.Tools), len(data))
 	if limit := maxToolBytes * len(res.Tools); len(data) > limit {
 		t.Errorf("tools/list is %d bytes for %d tools, want at most %d", len(data), len(res.Tools), limit)
+	}
+}
+
+// TestConnectorHealthSize measures get_connector_health without arguments on 50 configured
+// connectors (the five sample connectors ten times over: masters with a tunnel, four
+// certificates, back ends and resources; shadows with their HA state).
+func TestConnectorHealthSize(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, simEnvOptions{Landscape: simulator.SampleLandscape(), SCC: func(t *testing.T, id string) *sccadmin.Reader {
+		var opts []simulator.SCCOptions
+		for i := range 10 {
+			for _, o := range simulator.SampleSCCs(time.Now(), id) {
+				o.Name = fmt.Sprintf("%s %d", o.Name, i)
+				opts = append(opts, o)
+			}
+		}
+		return fleetReader(t, opts, nil)
+	}})
+	res := env.callTool(t, "get_connector_health", nil)
+	n := len(resultText(t, res))
+	t.Logf("get_connector_health on 50 connectors: %d bytes of text (%d per connector)", n, n/50)
+	if res.IsError || n > maxHealthBytes {
+		t.Errorf("get_connector_health on 50 connectors: %d bytes (error %v), want at most %d", n, res.IsError, maxHealthBytes)
 	}
 }
