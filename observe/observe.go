@@ -274,14 +274,9 @@ func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (par
 		started.Store(true)
 		return p.read(s, ctx, a), nil
 	})
-	// A caller that ran out of time leaves the read to its own deadline (it fails, and the
-	// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
-	stop := context.AfterFunc(ctx, func() { p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded)) })
 	select {
 	case r := <-ch:
-		if stop() {
-			p.leave(s, a, false)
-		}
+		p.leave(s, a, false)
 		got := r.Val.(*Observation)
 		switch {
 		case got == nil: // abandoned by the callers that started it
@@ -291,6 +286,10 @@ func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (par
 		}
 		return Part{Sub: s, Obs: got}, false
 	case <-ctx.Done():
+		// A caller that ran out of time leaves the read to its own deadline (it fails, and the
+		// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
+		// It leaves before returning: the next question must not join a read nobody wants.
+		p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded))
 		err := context.Cause(ctx)
 		return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}, false
 	}
