@@ -344,7 +344,11 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 	ctx, cancel := context.WithTimeout(base, timeout)
 	defer cancel()
 	if asked != nil {
-		if deadline, ok := asked.Deadline(); ok && deadline.Before(time.Now().Add(timeout)) {
+		// The read ends a little before the question does, so that its own failure (a 503 after
+		// retries, say) reaches the question rather than the question's timeout.
+		deadline, ok := asked.Deadline()
+		deadline = deadline.Add(-min(100*time.Millisecond, time.Until(deadline)/20))
+		if ok && deadline.Before(time.Now().Add(timeout)) {
 			var cancelAsked context.CancelFunc
 			ctx, cancelAsked = context.WithDeadline(ctx, deadline)
 			defer cancelAsked()

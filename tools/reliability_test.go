@@ -137,6 +137,7 @@ func relRevoke(e *relEnv) { e.sim.RevokeTokens() }
 // an isError result saying what happened (or succeeds when the fault is transient), and once the
 // fault is gone the next call succeeds.
 func TestFaultScenarios(t *testing.T) {
+	// Not parallel with the others: its calls have short deadlines, the assertion.
 	const timeout = 1500 * time.Millisecond
 	// slack covers a loaded machine: a generous "does not hang" bound, not a duration to meet.
 	const slack = 30 * time.Second
@@ -388,10 +389,14 @@ func TestFaultScenarios(t *testing.T) {
 		}
 		tc.setup.callTimeout = r.timeout
 		r.env = relStart(t, tc.setup)
-		// A first call warms the token cache, as in a running session.
-		if res, text := r.env.call(context.Background(), t, Names()[0], nil); res.IsError {
-			t.Fatalf("%s: healthy call failed: %s", tc.name, relShort(text))
+		// A first call warms the token cache, as in a running session (with a generous deadline:
+		// a loaded machine).
+		warm := r.env.cfg
+		warm.CallTimeout = 30 * time.Second
+		if res, text, err := relCall(context.Background(), warm, Names()[0], nil); err != nil || res.IsError {
+			t.Fatalf("%s: healthy call failed: %v %s", tc.name, err, relShort(text))
 		}
+		r.env.cfg.History.Flush(t.Context()) // the first read recorded: the faulty calls share no CPU with it
 		if tc.before != nil {
 			tc.before(r.env)
 		}
@@ -483,6 +488,7 @@ func TestFaultScenarios(t *testing.T) {
 // TestUntrustedTLSIsRefused: verification is always on. A server whose CA is not trusted is
 // refused with a clear error, and no request reaches it by another way.
 func TestUntrustedTLSIsRefused(t *testing.T) {
+	t.Parallel()
 	e := relStart(t, relSetup{sim: simulator.Options{TLS: true}, untrusted: true})
 	res, text := e.call(context.Background(), t, "list_cloud_connectors", nil)
 	if !res.IsError {
@@ -502,6 +508,7 @@ func TestUntrustedTLSIsRefused(t *testing.T) {
 // TestArgumentsCannotChooseTheHost: the tools call only the binding's URLs, whatever the
 // arguments say. A second simulator, named in every argument, must see no request at all.
 func TestArgumentsCannotChooseTheHost(t *testing.T) {
+	t.Parallel()
 	e := relStart(t, relSetup{ttl: time.Minute})
 	decoy, err := simulator.New(simulator.Options{})
 	if err != nil {
@@ -555,6 +562,7 @@ func TestArgumentsCannotChooseTheHost(t *testing.T) {
 // under them: every call is answered (success or a readable isError), none deadlocks or races
 // (run with -race), and once the faults stop every tool works.
 func TestConcurrentCallsWithFaults(t *testing.T) {
+	// Not parallel with the others: its calls have short deadlines, the assertion.
 	e := relStart(t, relSetup{ttl: 30 * time.Millisecond, callTimeout: 1500 * time.Millisecond,
 		client: connectivity.Options{MaxBodyBytes: 1 << 20}})
 	// Fault phases alternate with healthy ones (nil).
