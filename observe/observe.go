@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -53,7 +52,6 @@ type Options struct {
 	MaxParallel       int           // subaccounts read at once; 0 means DefaultMaxParallel
 	SubaccountTimeout time.Duration // bound of one subaccount's read; 0 means DefaultSubaccountTimeout
 	Policy            assess.Policy // what findings are measured against
-	Logger            *slog.Logger  // nil discards
 	// AfterFunc schedules the background re-read of a failing subaccount and returns what stops
 	// it; nil means time.AfterFunc. Tests pass one they fire themselves.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
@@ -71,7 +69,6 @@ type Bound struct {
 type Pipeline struct {
 	subs    []*Subaccount
 	opts    Options
-	logger  *slog.Logger
 	slots   *semaphore.Weighted
 	reads   singleflight.Group // keyed by subaccount name
 	ctx     context.Context    // of reads, which outlive their callers; ends at Close
@@ -91,10 +88,7 @@ func New(bound []Bound, opts Options) (*Pipeline, error) {
 	}
 	opts.MaxParallel = cmp.Or(max(opts.MaxParallel, 0), DefaultMaxParallel)
 	opts.SubaccountTimeout = cmp.Or(max(opts.SubaccountTimeout, 0), DefaultSubaccountTimeout)
-	p := &Pipeline{opts: opts, logger: opts.Logger, slots: semaphore.NewWeighted(int64(opts.MaxParallel))}
-	if p.logger == nil {
-		p.logger = slog.New(slog.DiscardHandler)
-	}
+	p := &Pipeline{opts: opts, slots: semaphore.NewWeighted(int64(opts.MaxParallel))}
 	if p.opts.AfterFunc == nil {
 		p.opts.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
@@ -134,9 +128,6 @@ func (p *Pipeline) Close() {
 
 // Policy is what the findings are measured against.
 func (p *Pipeline) Policy() assess.Policy { return p.opts.Policy }
-
-// Timeout is the bound of one subaccount's read.
-func (p *Pipeline) Timeout() time.Duration { return p.opts.SubaccountTimeout }
 
 // Interval is the cache TTL: how long an observation answers questions.
 func (p *Pipeline) Interval() time.Duration { return p.opts.CacheTTL }
