@@ -331,7 +331,7 @@ func buildPipeline(o *options, policy assess.Policy, logger *slog.Logger) (*obse
 	for _, e := range found.Broken {
 		bound = append(bound, observe.Bound{Broken: e})
 	}
-	p, err := observe.New(bound, observe.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel, Policy: policy, Logger: logger})
+	p, err := observe.New(bound, observe.Options{CacheTTL: o.cacheTTL, MaxParallel: o.maxParallel, Policy: policy})
 	if err != nil {
 		cleanup()
 		return nil, nil, err

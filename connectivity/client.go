@@ -121,6 +121,7 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 
 	attempts, retryable := 0, false
 	var last error
+	var answer error // the last transient failure, which made the call try again
 	body, err := backoff.Retry(ctx, func() ([]byte, error) {
 		attempts++
 		body, err := c.fetchOnce(ctx)
@@ -129,11 +130,14 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 		}
 		last, retryable = err, isTransient(ctx, err)
 		var apiErr *APIError
+		if retryable {
+			answer = err
+		}
 		switch {
 		case !retryable:
 			return nil, backoff.Permanent(err)
 		case errors.As(err, &apiErr):
-			apiErr.Attempts = attempts
+			apiErr.Attempts, answer = attempts, apiErr
 			if apiErr.RetryAfter > 0 {
 				return nil, &backoff.RetryAfterError{Duration: apiErr.RetryAfter}
 			}
@@ -142,6 +146,10 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 	}, backoff.WithBackOff(policy), backoff.WithMaxElapsedTime(budget), backoff.WithMaxTries(8))
 	if err == nil {
 		return DecodeConnectors(body)
+	}
+	if answer != nil && ctx.Err() != nil && !errors.Is(last, answer) {
+		// The deadline ended during another attempt: the failures before it say why.
+		return nil, answer
 	}
 	if ctxErr := context.Cause(ctx); ctxErr != nil && retryable && !errors.Is(last, ctxErr) {
 		// The context ended while waiting to try again: report both.

@@ -34,8 +34,9 @@ type credential struct {
 	release func()
 }
 
-// tokenRequest is a token request shared by the callers waiting for it: its context has no
-// caller's cancellation and ends when the last of them gives up, so nothing runs for nobody.
+// tokenRequest is a token request shared by the callers waiting for it (singleflight): its
+// context has no caller's cancellation and ends when the last of them gives up, so nothing runs
+// for nobody.
 type tokenRequest struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -117,12 +118,11 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 	req.waiters++
 	c.mu.Unlock()
 	ch := c.tokens.DoChan(req.key, func() (any, error) { return c.fetchToken(req, cred) })
-	stop := context.AfterFunc(ctx, func() { c.leave(req) })
-	defer stop()
 	var r singleflight.Result
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
+		c.leave(req) // before returning: the next caller must not join a request nobody wants
 		return nil, 0, tokenWaitError(ctx)
 	}
 	var re *oauth2.RetrieveError

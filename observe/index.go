@@ -13,8 +13,25 @@ import (
 // ExposedSystems slice (see connectivity.DecodeConnectors), so each distinct slice is indexed,
 // and searched, once.
 type SystemIndex struct {
-	texts []string // of each distinct system
-	first []int    // first[i] is where connector i's systems start in texts
+	texts []string   // of each distinct system
+	grams []trigrams // of each text
+	first []int      // first[i] is where connector i's systems start in texts
+}
+
+// trigrams is a 256-bit set of the (hashed) byte trigrams of a text: a text contains a query only
+// if its set holds every trigram of the query's, so most texts are ruled out by four ANDs.
+type trigrams [4]uint64
+
+func trigramsOf(s string) (t trigrams) {
+	for i := 0; i+3 <= len(s); i++ {
+		h := (uint32(s[i])<<16 | uint32(s[i+1])<<8 | uint32(s[i+2])) * 2654435761 >> 24
+		t[h>>6] |= 1 << (h & 63)
+	}
+	return t
+}
+
+func (t *trigrams) holds(q *trigrams) bool {
+	return t[0]&q[0] == q[0] && t[1]&q[1] == q[1] && t[2]&q[2] == q[2] && t[3]&q[3] == q[3]
 }
 
 // NewSystemIndex indexes the exposed systems of snap.
@@ -55,9 +72,10 @@ func NewSystemIndex(snap *connectivity.Snapshot) *SystemIndex {
 		}
 	}
 	all, start := text.String(), 0
-	x.texts = make([]string, n)
+	x.texts, x.grams = make([]string, n), make([]trigrams, n)
 	for k, end := range ends {
 		x.texts[k], start = all[start:end], end
+		x.grams[k] = trigramsOf(x.texts[k])
 	}
 	return x
 }
@@ -88,9 +106,10 @@ func (x *SystemIndex) Matcher(lowerQuery string) func(i, j int) bool {
 	if lowerQuery == "" {
 		return func(int, int) bool { return true }
 	}
+	q := trigramsOf(lowerQuery)
 	matched := make([]bool, len(x.texts))
 	for k, text := range x.texts {
-		matched[k] = strings.Contains(text, lowerQuery)
+		matched[k] = x.grams[k].holds(&q) && strings.Contains(text, lowerQuery)
 	}
 	return func(i, j int) bool { return matched[x.first[i]+j] }
 }

@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -53,7 +52,6 @@ type Options struct {
 	MaxParallel       int           // subaccounts read at once; 0 means DefaultMaxParallel
 	SubaccountTimeout time.Duration // bound of one subaccount's read; 0 means DefaultSubaccountTimeout
 	Policy            assess.Policy // what findings are measured against
-	Logger            *slog.Logger  // nil discards
 	// AfterFunc schedules the background re-read of a failing subaccount and returns what stops
 	// it; nil means time.AfterFunc. Tests pass one they fire themselves.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
@@ -71,7 +69,6 @@ type Bound struct {
 type Pipeline struct {
 	subs    []*Subaccount
 	opts    Options
-	logger  *slog.Logger
 	slots   *semaphore.Weighted
 	reads   singleflight.Group // keyed by subaccount name
 	ctx     context.Context    // of reads, which outlive their callers; ends at Close
@@ -91,10 +88,7 @@ func New(bound []Bound, opts Options) (*Pipeline, error) {
 	}
 	opts.MaxParallel = cmp.Or(max(opts.MaxParallel, 0), DefaultMaxParallel)
 	opts.SubaccountTimeout = cmp.Or(max(opts.SubaccountTimeout, 0), DefaultSubaccountTimeout)
-	p := &Pipeline{opts: opts, logger: opts.Logger, slots: semaphore.NewWeighted(int64(opts.MaxParallel))}
-	if p.logger == nil {
-		p.logger = slog.New(slog.DiscardHandler)
-	}
+	p := &Pipeline{opts: opts, slots: semaphore.NewWeighted(int64(opts.MaxParallel))}
 	if p.opts.AfterFunc == nil {
 		p.opts.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
@@ -134,9 +128,6 @@ func (p *Pipeline) Close() {
 
 // Policy is what the findings are measured against.
 func (p *Pipeline) Policy() assess.Policy { return p.opts.Policy }
-
-// Timeout is the bound of one subaccount's read.
-func (p *Pipeline) Timeout() time.Duration { return p.opts.SubaccountTimeout }
 
 // Interval is the cache TTL: how long an observation answers questions.
 func (p *Pipeline) Interval() time.Duration { return p.opts.CacheTTL }
@@ -274,14 +265,9 @@ func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (par
 		started.Store(true)
 		return p.read(s, ctx, a), nil
 	})
-	// A caller that ran out of time leaves the read to its own deadline (it fails, and the
-	// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
-	stop := context.AfterFunc(ctx, func() { p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded)) })
 	select {
 	case r := <-ch:
-		if stop() {
-			p.leave(s, a, false)
-		}
+		p.leave(s, a, false)
 		got := r.Val.(*Observation)
 		switch {
 		case got == nil: // abandoned by the callers that started it
@@ -291,6 +277,10 @@ func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (par
 		}
 		return Part{Sub: s, Obs: got}, false
 	case <-ctx.Done():
+		// A caller that ran out of time leaves the read to its own deadline (it fails, and the
+		// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
+		// It leaves before returning: the next question must not join a read nobody wants.
+		p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded))
 		err := context.Cause(ctx)
 		return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}, false
 	}
@@ -345,7 +335,11 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 	ctx, cancel := context.WithTimeout(base, timeout)
 	defer cancel()
 	if asked != nil {
-		if deadline, ok := asked.Deadline(); ok && deadline.Before(time.Now().Add(timeout)) {
+		// The read ends a little before the question does, so that its own failure (a 503 after
+		// retries, say) reaches the question rather than the question's timeout.
+		deadline, ok := asked.Deadline()
+		deadline = deadline.Add(-min(100*time.Millisecond, time.Until(deadline)/20))
+		if ok && deadline.Before(time.Now().Add(timeout)) {
 			var cancelAsked context.CancelFunc
 			ctx, cancelAsked = context.WithDeadline(ctx, deadline)
 			defer cancelAsked()

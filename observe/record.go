@@ -73,23 +73,27 @@ func (r *Recorder) Observe(o *Observation) {
 		return // a failed read: its findings are those of the last one recorded
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed || (r.err != nil && r.store == nil) {
+		r.mu.Unlock()
 		return
 	}
-	if len(r.waiting) >= RecordQueue {
-		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
-		return
+	queued := len(r.waiting) < RecordQueue
+	if queued {
+		r.waiting = append(r.waiting, o)
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
 	}
-	r.waiting = append(r.waiting, o)
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-	if r.ready {
+	switch {
+	case r.ready: // what is new is decided even for a read the store cannot take now
 		r.compare(o)
-	} else {
+	case queued:
 		r.pending = append(r.pending, o)
+	}
+	r.mu.Unlock()
+	if !queued {
+		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
 	}
 }
 

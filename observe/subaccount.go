@@ -2,7 +2,6 @@ package observe
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -82,14 +81,4 @@ func (s *Subaccount) FailingSince() (time.Time, bool) {
 		return time.Now(), true
 	}
 	return s.failingSince, s.failures == 1
-}
-
-// Names returns the names of subs, sorted, for messages.
-func Names(subs []*Subaccount) []string {
-	out := make([]string, len(subs))
-	for i, s := range subs {
-		out[i] = s.name
-	}
-	slices.Sort(out)
-	return out
 }

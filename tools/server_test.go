@@ -16,6 +16,7 @@ import (
 )
 
 func TestNewServerInitialize(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	_, res := startInProcess(t, NewServer(env.cfg))
 	if res.ServerInfo.Name != "btp-connectivity-mcp" || res.ServerInfo.Version != "1.2.3-test" {
@@ -35,6 +36,7 @@ func TestNewServerInitialize(t *testing.T) {
 }
 
 func TestNewServerListsEveryTool(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	list, err := env.client.ListTools(t.Context(), mcp.ListToolsRequest{})
 	if err != nil {
@@ -71,6 +73,7 @@ func TestNewServerListsEveryTool(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	for _, name := range Names() {
 		tool, ok := Lookup(Config{}, name)
 		if !ok || tool.Tool.Name != name || tool.Handler == nil {
@@ -85,6 +88,7 @@ func TestLookup(t *testing.T) {
 // TestToolSnapshots compares every tool's definition with its snapshot in __toolsnaps__
 // (accept changes with UPDATE_TOOLSNAPS=true go test ./tools/) and checks its hints.
 func TestToolSnapshots(t *testing.T) {
+	t.Parallel()
 	for _, tool := range All(Config{}) {
 		t.Run(tool.Tool.Name, func(t *testing.T) {
 			if err := toolsnaps.Test(tool.Tool); err != nil {
@@ -100,6 +104,7 @@ func TestToolSnapshots(t *testing.T) {
 // TestToolSnapshotsComplete checks that __toolsnaps__ holds a snapshot of every tool and no
 // snapshot of a tool that no longer exists.
 func TestToolSnapshotsComplete(t *testing.T) {
+	t.Parallel()
 	entries, err := os.ReadDir(toolsnaps.Dir)
 	if err != nil {
 		t.Fatalf("read snapshots: %v; create them with UPDATE_TOOLSNAPS=true go test ./tools/", err)
@@ -127,6 +132,7 @@ func TestToolSnapshotsComplete(t *testing.T) {
 // TestEveryToolAnswers calls every registered tool, whatever it is, without arguments: each
 // must answer the sample landscape with structured content that matches its output schema.
 func TestEveryToolAnswers(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	for _, tool := range All(Config{}) {
 		for _, args := range []any{nil, map[string]any{}, map[string]any{"refresh": true}} {
@@ -140,6 +146,7 @@ func TestEveryToolAnswers(t *testing.T) {
 // TestRefresh checks that answers share one read of the Connectivity service until a call
 // passes refresh=true.
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			env := newSimEnv(t, simEnvOptions{})
@@ -174,6 +181,7 @@ func TestRefresh(t *testing.T) {
 
 // TestConcurrentCalls sends calls of every tool at once: they share one read of the API.
 func TestConcurrentCalls(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{})
 	const perTool = 8
 	var wg sync.WaitGroup
@@ -209,6 +217,7 @@ func TestConcurrentCalls(t *testing.T) {
 // server and simulator, and the calls of all tools run at once: the slow cases wait for the
 // call timeout.
 func TestBackendFailures(t *testing.T) {
+	// Not parallel with the others: its calls have short deadlines, the assertion.
 	failures := []struct {
 		name    string
 		inject  func(sim *simulator.Server)
@@ -286,6 +295,7 @@ func TestBackendFailures(t *testing.T) {
 // TestCancelledCall checks that a client giving up ends the call without a JSON-RPC error
 // from the tool.
 func TestCancelledCall(t *testing.T) {
+	t.Parallel()
 	env := newSimEnv(t, simEnvOptions{CallTimeout: shortCallTimeout})
 	env.sim.InjectFault(simulator.Fault{Hang: true})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
