@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -33,6 +34,14 @@ func NewDeepHealthSource(reader *sccadmin.Reader, b *binding.Binding) *DeepHealt
 // Read reads the connectors that may serve the subaccount, in config file order. A connector
 // whose read outlasts ctx keeps its previous read, or is reported unreachable when there is none.
 func (s *DeepHealthSource) Read(ctx context.Context, f *assess.Facts) error {
+	// The connectors get three quarters of the read's time: the rest is the assessment's and the
+	// caller's, so that a connector that never answers cannot make the subaccount's observation
+	// (the Connectivity service's facts) miss the deadline of the question that asked for it.
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(deadline)*3/4))
+		defer cancel()
+	}
 	names := s.reader.NamesFor(s.sub.Name, s.sub.Label, s.sub.ID)
 	prev := map[string]*sccadmin.Health{}
 	if f.Deep != nil {

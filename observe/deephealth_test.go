@@ -180,3 +180,47 @@ func BenchmarkObserveDeepHealthCold(b *testing.B) {
 		p.Close()
 	}
 }
+
+// TestHangingAdminAPIKeepsTheObservation: a connector whose admin API never answers is reported
+// unread, and the subaccount's observation (the Connectivity service's facts) still reaches the
+// caller within its deadline, read after read; the connector never makes the subaccount fail.
+func TestHangingAdminAPIKeepsTheObservation(t *testing.T) {
+	t.Parallel()
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	b := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "observe test").Usable[0]
+	fleet, err := simulator.StartSCCFleet([]simulator.SCCOptions{{Name: "hanging", Latency: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fleet.Close)
+	cfg, err := sccadmin.ParseConfig("scc.yaml", fleet.Config(), fleet.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := connectivity.NewClient(b, connectivity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := observe.NewDeepHealthSource(sccadmin.NewReader(cfg, sccadmin.Options{Timeout: time.Hour}), b)
+	p, err := observe.New([]observe.Bound{{Client: c, Sources: []observe.Source{src}}}, observe.Options{CacheTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	for i := range 5 { // each a forced read that meets the connector's read under way
+		ctx, cancel := observe.WithTimeout(t.Context(), time.Second)
+		v := p.Observe(ctx, p.Subaccounts(), true, nil)
+		cancel()
+		part := v.Parts[0]
+		if part.Err != nil || part.Obs == nil || part.Obs.Err != nil {
+			t.Fatalf("read %d: the subaccount failed because of its connector: %v, %+v", i, part.Err, part.Obs)
+		}
+		if d := part.Obs.Facts.Deep; d == nil || len(d.Reads) != 1 || d.Reads[0].Reachable() {
+			t.Fatalf("read %d: the hanging connector is not reported unread: %+v", i, d)
+		}
+	}
+}

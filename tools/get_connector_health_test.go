@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -241,4 +242,32 @@ func TestDeepHealthChanges(t *testing.T) {
 		changes.Changes[0].Old != "READY" || changes.Changes[0].New != "LOST" {
 		t.Errorf("ha_changed: %+v", changes.Changes)
 	}
+}
+
+// TestGetConnectorHealthRefreshKeepsCallDeadline: refresh=true reads the connectors within the
+// call's deadline (--timeout), not within each connector's own read timeout: a connector that
+// never answers costs the call its deadline, never the reader's timeout (an hour here).
+func TestGetConnectorHealthRefreshKeepsCallDeadline(t *testing.T) {
+	t.Parallel()
+	env := newSimEnv(t, simEnvOptions{CallTimeout: 2 * time.Second, SCC: func(t *testing.T, _ string) *sccadmin.Reader {
+		fleet, err := simulator.StartSCCFleet([]simulator.SCCOptions{{Name: "hanging", Latency: time.Hour}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(fleet.Close)
+		cfg, err := sccadmin.ParseConfig("scc.yaml", fleet.Config(), fleet.Getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sccadmin.NewReader(cfg, sccadmin.Options{Timeout: time.Hour})
+	}})
+	// A generous "does not hang" bound: without the call's deadline the read waits an hour.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	args := map[string]any{"refresh": true}
+	res, err := env.send(ctx, "get_connector_health", args)
+	if ctx.Err() != nil {
+		t.Fatalf("get_connector_health refresh=true did not answer within its deadline (2s) nor within 2 minutes: %v", err)
+	}
+	env.checkAnswer(t, "get_connector_health", args, res, err)
 }

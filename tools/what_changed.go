@@ -95,17 +95,21 @@ func changesSince(ctx context.Context, cfg Config, in schemas.WhatChangedInput, 
 	return out, nil
 }
 
-// parseSince reads since: "" (since the previous read), an RFC 3339 time, or a duration back from
-// now such as 90m, 24h or 7d.
+// parseSince reads since: "" (since the previous read), an RFC 3339 time or a date not after now,
+// or a duration back from now such as 90m, 24h or 7d.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, err = time.Parse(time.DateOnly, s)
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
+	if err == nil {
+		if t.After(now) { // nothing can have changed since then: refuse rather than answer "no change"
+			return time.Time{}, fmt.Errorf("argument \"since\" is in the future (%s, now %s): give a time before now, a date such as %s, or a duration such as 24h or 7d", s, now.UTC().Format(time.RFC3339), now.UTC().AddDate(0, 0, -1).Format(time.DateOnly))
+		}
 		return t, nil
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
