@@ -138,7 +138,7 @@ func relRevoke(e *relEnv) { e.sim.RevokeTokens() }
 // fault is gone the next call succeeds.
 func TestFaultScenarios(t *testing.T) {
 	// Not parallel with the others: its calls have short deadlines, the assertion.
-	const timeout = 1500 * time.Millisecond
+	const timeout = 5 * time.Second
 	// slack covers a loaded machine: a generous "does not hang" bound, not a duration to meet.
 	const slack = 30 * time.Second
 	tests := []struct {
@@ -149,6 +149,9 @@ func TestFaultScenarios(t *testing.T) {
 		// want are substrings of the failure's sentence; empty means the read must succeed. After a
 		// first good read, a failed one answers from it, marked stale with the sentence.
 		want []string
+		// deadline says the fault lasts until the call's short deadline ends, which the answer
+		// must say; every other scenario gets a generous deadline.
+		deadline bool
 		// check looks at the simulator's counts for the one faulty call of the first tool.
 		check func(t *testing.T, n simulator.Counts, elapsed time.Duration)
 	}{
@@ -162,9 +165,10 @@ func TestFaultScenarios(t *testing.T) {
 			},
 		},
 		{
-			name:   "API 503 until the deadline",
-			faults: []simulator.Fault{{Status: 503}},
-			want:   []string{"the Connectivity service is unavailable (HTTP 503 Service Unavailable", "attempts", "Try again in a few minutes"},
+			name:     "API 503 until the deadline",
+			deadline: true,
+			faults:   []simulator.Fault{{Status: 503}},
+			want:     []string{"the Connectivity service is unavailable (HTTP 503 Service Unavailable", "attempts", "Try again in a few minutes"},
 			check: func(t *testing.T, n simulator.Counts, _ time.Duration) {
 				if n.APIRequests < 2 {
 					t.Errorf("%d API requests, want retries", n.APIRequests)
@@ -172,9 +176,10 @@ func TestFaultScenarios(t *testing.T) {
 			},
 		},
 		{
-			name:   "API 502 HTML page until the deadline",
-			faults: []simulator.Fault{{Status: 502, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"}},
-			want:   []string{"HTTP 502 Bad Gateway"},
+			name:     "API 502 HTML page until the deadline",
+			deadline: true,
+			faults:   []simulator.Fault{{Status: 502, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"}},
+			want:     []string{"HTTP 502 Bad Gateway"},
 		},
 		{
 			name:   "API 429 with Retry-After 1, once",
@@ -199,32 +204,37 @@ func TestFaultScenarios(t *testing.T) {
 			},
 		},
 		{
-			name:   "hung API",
-			faults: []simulator.Fault{{Hang: true}},
-			want:   []string{"did not answer within 1.5s (timed out)", "Connectivity service"},
+			name:     "hung API",
+			deadline: true,
+			faults:   []simulator.Fault{{Hang: true}},
+			want:     []string{"did not answer within 5s (timed out)", "Connectivity service"},
 		},
 		{
-			name:   "slow API",
-			faults: []simulator.Fault{{Delay: time.Minute}},
-			want:   []string{"did not answer within 1.5s (timed out)"},
+			name:     "slow API",
+			deadline: true,
+			faults:   []simulator.Fault{{Delay: time.Minute}},
+			want:     []string{"did not answer within 5s (timed out)"},
 		},
 		{
-			name:   "hung token endpoint",
-			before: relRevoke,
-			faults: []simulator.Fault{{Target: simulator.TargetToken, Hang: true}},
-			want:   []string{"did not answer within 1.5s (timed out)", "XSUAA"},
+			name:     "hung token endpoint",
+			deadline: true,
+			before:   relRevoke,
+			faults:   []simulator.Fault{{Target: simulator.TargetToken, Hang: true}},
+			want:     []string{"did not answer within 5s (timed out)", "XSUAA"},
 		},
 		{
-			name:   "slow token endpoint",
-			before: relRevoke,
-			faults: []simulator.Fault{{Target: simulator.TargetToken, Delay: time.Minute}},
-			want:   []string{"did not answer within 1.5s (timed out)", "XSUAA"},
+			name:     "slow token endpoint",
+			deadline: true,
+			before:   relRevoke,
+			faults:   []simulator.Fault{{Target: simulator.TargetToken, Delay: time.Minute}},
+			want:     []string{"did not answer within 5s (timed out)", "XSUAA"},
 		},
 		{
-			name:   "API request timeout shorter than the call",
-			setup:  relSetup{client: connectivity.Options{RequestTimeout: 500 * time.Millisecond}},
-			faults: []simulator.Fault{{Hang: true}},
-			want:   []string{"the Connectivity service did not answer in time (timed out)"},
+			name:     "API request timeout shorter than the call",
+			deadline: true,
+			setup:    relSetup{client: connectivity.Options{RequestTimeout: 500 * time.Millisecond}},
+			faults:   []simulator.Fault{{Hang: true}},
+			want:     []string{"the Connectivity service did not answer in time (timed out)"},
 		},
 		{
 			name:   "truncated body",
@@ -314,10 +324,11 @@ func TestFaultScenarios(t *testing.T) {
 			},
 		},
 		{
-			name:   "token endpoint 503 until the deadline",
-			before: relRevoke,
-			faults: []simulator.Fault{{Target: simulator.TargetToken, Status: 503}},
-			want:   []string{"XSUAA", "HTTP 503 Service Unavailable", "Try again"},
+			name:     "token endpoint 503 until the deadline",
+			deadline: true,
+			before:   relRevoke,
+			faults:   []simulator.Fault{{Target: simulator.TargetToken, Status: 503}},
+			want:     []string{"XSUAA", "HTTP 503 Service Unavailable", "Try again"},
 		},
 		{
 			name:   "token endpoint answers HTML",
@@ -386,8 +397,10 @@ func TestFaultScenarios(t *testing.T) {
 	runs := make([]*run, len(tests))
 	for i, tc := range tests {
 		r := &run{timeout: timeout}
-		if len(tc.want) == 0 {
-			r.timeout = 30 * time.Second // it must succeed; a loaded machine must not fail it
+		if !tc.deadline {
+			// The fault shows at once (or the call must succeed): a loaded machine must not turn
+			// it into a timeout.
+			r.timeout = 30 * time.Second
 		}
 		tc.setup.callTimeout = r.timeout
 		if tc.setup.ttl == 0 {
