@@ -54,21 +54,13 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	o.RequestTimeout = positive(o.RequestTimeout, DefaultRequestTimeout)
-	o.MaxBodyBytes = positive(o.MaxBodyBytes, DefaultMaxBodyBytes)
-	o.RetryBudget = positive(o.RetryBudget, DefaultRetryBudget)
+	o.RequestTimeout = cmp.Or(max(o.RequestTimeout, 0), DefaultRequestTimeout)
+	o.MaxBodyBytes = cmp.Or(max(o.MaxBodyBytes, 0), DefaultMaxBodyBytes)
+	o.RetryBudget = cmp.Or(max(o.RetryBudget, 0), DefaultRetryBudget)
 	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	o.UserAgent = cmp.Or(o.UserAgent, "btp-connectivity-mcp")
 	o.BindingCheckInterval = cmp.Or(o.BindingCheckInterval, binding.DefaultCheckInterval)
 	return o
-}
-
-// positive returns v, or fallback when v is not positive.
-func positive[T int64 | time.Duration](v, fallback T) T {
-	if v > 0 {
-		return v
-	}
-	return fallback
 }
 
 // Client reads the Cloud Connector info of one subaccount through one binding. It is safe for
@@ -129,15 +121,12 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 			return body, nil
 		}
 		last, retryable = err, isTransient(ctx, err)
-		var apiErr *APIError
-		if retryable {
-			answer = err
-		}
-		switch {
-		case !retryable:
+		if !retryable {
 			return nil, backoff.Permanent(err)
-		case errors.As(err, &apiErr):
-			apiErr.Attempts, answer = attempts, apiErr
+		}
+		answer = err
+		if apiErr, ok := errors.AsType[*APIError](err); ok {
+			apiErr.Attempts = attempts
 			if apiErr.RetryAfter > 0 {
 				return nil, &backoff.RetryAfterError{Duration: apiErr.RetryAfter}
 			}

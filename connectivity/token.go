@@ -128,11 +128,7 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 	var re *oauth2.RetrieveError
 	switch {
 	case errors.As(r.Err, &re): // XSUAA refused: name the cause without any secret
-		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
-		if re.Response != nil {
-			ae.Status = re.Response.StatusCode
-		}
-		return nil, 0, ae
+		return nil, 0, &AuthError{Status: tokenStatus(r.Err), Code: re.ErrorCode, Description: re.ErrorDescription}
 	case r.Err != nil: // a transport error (*url.Error) names the token URL, which holds no secret
 		return nil, 0, newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", r.Err)
 	}

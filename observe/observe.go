@@ -77,7 +77,6 @@ type Pipeline struct {
 
 	mu        sync.Mutex
 	listeners []func(*Observation)
-	closed    bool
 }
 
 // New observes the subaccounts of bound. It fails when the policy cannot be applied (a
@@ -112,9 +111,6 @@ func New(bound []Bound, opts Options) (*Pipeline, error) {
 
 // Close stops the background reads and waits for them; published observations stop.
 func (p *Pipeline) Close() {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
 	p.cancel()
 	for _, s := range p.subs {
 		s.mu.Lock()
@@ -143,9 +139,9 @@ func (p *Pipeline) Listen(f func(*Observation)) {
 // publish hands o to every listener, holding no lock.
 func (p *Pipeline) publish(o *Observation) {
 	p.mu.Lock()
-	listeners, closed := slices.Clone(p.listeners), p.closed
+	listeners := slices.Clone(p.listeners)
 	p.mu.Unlock()
-	if closed {
+	if p.ctx.Err() != nil { // closed
 		return
 	}
 	for _, f := range listeners {
@@ -196,22 +192,21 @@ func (p *Pipeline) Select(asked string) ([]*Subaccount, error) {
 // nil, is called after each subaccount with how many are done.
 func (p *Pipeline) Observe(ctx context.Context, subs []*Subaccount, refresh bool, progress func(done, total int)) *View {
 	v := &View{Parts: make([]Part, len(subs)), policy: p.opts.Policy}
-	var g errgroup.Group
-	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var mu sync.Mutex // orders the progress reports
 	done := 0
 	for i, s := range subs {
-		g.Go(func() error {
+		wg.Go(func() {
 			v.Parts[i] = p.observe(ctx, s, refresh)
 			if progress != nil {
 				mu.Lock()
+				defer mu.Unlock()
 				done++
 				progress(done, len(subs))
-				mu.Unlock()
 			}
-			return nil
 		})
 	}
-	_ = g.Wait()
+	wg.Wait()
 	return v
 }
 
@@ -358,14 +353,11 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 		readAt := time.Now()
 		facts := o.Facts
 		errs := make([]error, len(s.sources))
-		var g errgroup.Group
+		var wg sync.WaitGroup
 		for i, src := range s.sources {
-			g.Go(func() error {
-				errs[i] = src.Read(ctx, &facts)
-				return nil
-			})
+			wg.Go(func() { errs[i] = src.Read(ctx, &facts) })
 		}
-		_ = g.Wait()
+		wg.Wait()
 		p.slots.Release(1)
 		if err = errors.Join(errs...); len(s.sources) == 1 {
 			err = errs[0]

@@ -36,8 +36,7 @@ func findSystems(snap *connectivity.Snapshot, index *observe.SystemIndex, in sch
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.FindExposedSystemOutput{
-		Freshness: schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
-		Systems:   []schemas.ExposedSystemMatch{},
+		Systems: []schemas.ExposedSystemMatch{},
 	}
 	matches := index.Matcher(strings.ToLower(in.Query)) // each distinct system text searched once
 	for i := range snap.Connectors {

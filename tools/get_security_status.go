@@ -33,7 +33,6 @@ func securityStatus(snap *connectivity.Snapshot, in schemas.GetSecurityStatusInp
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.GetSecurityStatusOutput{
-		Freshness:  schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		Connectors: []schemas.ConnectorSecurity{},
 		Findings:   []schemas.SecurityFinding{},
 		Checks:     map[string]schemas.CheckHelp{},

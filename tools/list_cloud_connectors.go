@@ -24,7 +24,6 @@ func listConnectors(snap *connectivity.Snapshot, in schemas.ListCloudConnectorsI
 	}
 	limit := clampLimit(in.Limit)
 	out := schemas.ListCloudConnectorsOutput{
-		Freshness:  schemas.Freshness{FetchedAt: rfc3339(snap.FetchedAt)},
 		Connectors: []schemas.ConnectorSummary{},
 	}
 	for i := range snap.Connectors {

@@ -37,8 +37,7 @@ Example question: "Which subaccounts do you see?"`,
 			}
 			if o := s.Latest(); o != nil {
 				if !o.ReadAt.IsZero() {
-					n := len(o.Snapshot().Connectors)
-					info.LastRead, info.Connectors = rfc3339(o.ReadAt), &n
+					info.LastRead, info.Connectors = rfc3339(o.ReadAt), new(len(o.Snapshot().Connectors))
 				}
 				info.LastError = o.Failure
 			}

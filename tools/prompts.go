@@ -169,7 +169,7 @@ func (c completer) CompleteResourceArgument(ctx context.Context, uri string, arg
 	return complete(nil, ""), nil
 }
 
-// clientIDs completes a Connector ID from the cached snapshot. Completion is a convenience: when
+// clientIDs completes a Connector ID from the current observations. Completion is a convenience: when
 // the landscape cannot be read it offers nothing rather than failing.
 func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion {
 	if c.cfg.Observations == nil {
@@ -177,9 +177,7 @@ func (c completer) clientIDs(ctx context.Context, prefix string) *mcp.Completion
 	}
 	ids, err := fromSnapshot(ctx, c.cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) ([]string, error) { return clientIDs(snap), nil })
 	if err != nil {
-		if c.cfg.Logger != nil {
-			c.cfg.Logger.WarnContext(ctx, "client_id completion: landscape not readable", "error", err)
-		}
+		c.cfg.logger().WarnContext(ctx, "client_id completion: landscape not readable", "error", err)
 		return complete(nil, "")
 	}
 	slices.Sort(ids)

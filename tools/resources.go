@@ -13,8 +13,8 @@ import (
 )
 
 // Resources expose the same data as the tools, as documents a client can attach to a
-// conversation. Each is JSON with the schema of the corresponding tool's output, read through the
-// same snapshot cache; lists hold up to schemas.MaxLimit items (truncated says when more exist).
+// conversation. Each is JSON with the schema of the corresponding tool's output, from the same
+// observations; lists hold up to schemas.MaxLimit items (truncated says when more exist).
 
 const (
 	connectorsURI        = "connectivity://connectors"

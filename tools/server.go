@@ -96,8 +96,7 @@ func freshness(v *observe.View, now time.Time) schemas.Freshness {
 		}
 		e := schemas.SubaccountError{Subaccount: p.Sub.Label(), Binding: p.Sub.Name(), Error: why}
 		if p.Usable() {
-			age := int(now.Sub(p.Obs.ReadAt).Seconds())
-			e.AgeSeconds = &age
+			e.AgeSeconds = new(int(now.Sub(p.Obs.ReadAt).Seconds()))
 		}
 		fresh.Partial = true
 		fresh.Errors = append(fresh.Errors, e)
@@ -203,9 +202,4 @@ func NewServer(cfg Config) *server.MCPServer {
 }
 
 // logger returns the configured logger, or one that discards.
-func (c Config) logger() *slog.Logger {
-	if c.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return c.Logger
-}
+func (c Config) logger() *slog.Logger { return cmp.Or(c.Logger, slog.New(slog.DiscardHandler)) }

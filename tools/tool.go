@@ -2,6 +2,7 @@ package tools
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,32 +31,21 @@ type Definition struct {
 
 var toolName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// New turns a typed handler into a registrable read-only tool. It logs to logger (nil discards)
-// one debug line per call, without argument values, and an error line with the stack for a panic.
-//
-// The input and output schemas are reflected from In and Out (see package schemas); both must be
-// struct types. The tool is annotated read-only, non-destructive, idempotent and open-world,
-// each hint set explicitly. On a call, the argument layer (args.go) decodes the arguments into In:
-// common slips are forgiven, declared defaults fill absent arguments, unknown arguments are
-// refused, and the input schema is enforced. Then handler runs.
-//
-// Every failure reaches the model as an isError result with a sentence a user can act on, never
-// as a protocol error: an argument problem, the handler's error, or, for a panic (logged), a
-// generic internal error. mcp-go's server.WithRecovery would answer a panic with a protocol
-// error and would not cover the check command, which calls handlers directly. On success the
-// result carries out as structured content and the same JSON, compact, as its only text content.
-// Results are not checked against the output schema at run time: the tests check every tool on
-// every landscape of the simulator.
-//
-// New panics if def is incomplete or In or Out cannot be reflected: programming errors that show
-// at startup.
+// New turns a typed handler into a registrable read-only tool (every hint set explicitly), with
+// input and output schemas reflected from the struct types In and Out (package schemas). A call's
+// arguments go through the argument layer (args.go) into In, then handler runs. Every failure (an
+// argument problem, the handler's error, a panic, which is logged with its stack) reaches the
+// model as an isError result with a sentence, never as a protocol error: mcp-go's
+// server.WithRecovery would not cover the check command, which calls handlers directly. A success
+// carries out as structured content and the same compact JSON as text (not checked against the
+// output schema at run time: the tests do that). It logs one debug line per call to logger (nil
+// discards), without argument values. It panics on an incomplete def or types that cannot be
+// reflected: programming errors that show at startup.
 func New[In, Out any](logger *slog.Logger, def Definition, handler func(ctx context.Context, in In) (Out, error)) server.ServerTool {
 	if !toolName.MatchString(def.Name) || def.Title == "" || def.Description == "" {
 		panic(fmt.Sprintf("tools.New: definition %+v needs a lower snake_case name, a title and a description", def))
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger = cmp.Or(logger, slog.New(slog.DiscardHandler))
 	inSchema := schemas.Reflect[In]()
 	args, err := newArgs(inSchema)
 	if err != nil {

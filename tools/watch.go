@@ -132,18 +132,18 @@ func (w *watcher) set(sub subscriber, uris []string, on bool) {
 }
 
 // event tells a test what the poller does (never blocking).
-func (w *watcher) event(e string) {
-	select {
-	case w.cfg.watchEvents <- e:
-	default:
-	}
-}
+func (w *watcher) event(e string) { offer(w.cfg.watchEvents, e) }
 
 // observed is the pipeline's listener: it wakes the poller, never blocking.
-func (w *watcher) observed(*observe.Observation) {
+func (w *watcher) observed(*observe.Observation) { offer(w.wake, struct{}{}) }
+
+// offer sends v on ch unless that would block, and says whether it did.
+func offer[T any](ch chan<- T, v T) bool {
 	select {
-	case w.wake <- struct{}{}:
+	case ch <- v:
+		return true
 	default:
+		return false
 	}
 }
 
@@ -311,9 +311,7 @@ func (w *watcher) send(sub subscriber, uri string) {
 	if s, ok := sub.session.(server.SessionWithStreamableHTTPConfig); ok {
 		s.UpgradeToSSEWhenReceiveNotification()
 	}
-	select {
-	case sub.session.NotificationChannel() <- n:
-	default:
+	if !offer(sub.session.NotificationChannel(), n) {
 		w.cfg.logger().Debug("resource update dropped: the session's notification channel is full", "session", sub.session.SessionID(), "uri", uri)
 	}
 }

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -82,10 +83,7 @@ func changesSince(ctx context.Context, cfg Config, in schemas.WhatChangedInput, 
 		out.Note = "History starts at " + out.Oldest + ": what changed before it is unknown, not absent."
 	}
 	for _, c := range set.Changes {
-		sub := label[c.Subaccount]
-		if sub == "" {
-			sub = c.Subaccount // a subaccount no longer bound
-		}
+		sub := cmp.Or(label[c.Subaccount], c.Subaccount) // the ID of a subaccount no longer bound
 		out.Changes = append(out.Changes, schemas.Change{
 			ObservedAt: rfc3339(c.ObservedAt), PreviousReadAt: rfc3339(c.PreviousReadAt), Subaccount: sub, ClientID: c.ClientID,
 			Kind: string(c.Kind), Severity: c.Severity, Field: c.Field, Old: c.Old, New: c.New, Detail: c.Detail,
