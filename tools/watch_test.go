@@ -84,10 +84,10 @@ func waitEvent(t *testing.T, events <-chan string) string {
 	return ""
 }
 
-// waitUntil polls cond for up to 30 s: generous, for a loaded machine.
+// waitUntil polls cond for up to two minutes: generous, for a loaded machine.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
