@@ -269,30 +269,30 @@ func (a *assessor) highAvailability() {
 		}
 		loc := cs[newest].LocationID
 		a.add(newest, RuleHADoubleMaster, High, loc, strconv.Itoa(len(ms))+" masters report location "+strconv.Quote(loc),
-			map[string]string{"location_id": loc, "masters": strings.Join(list, "; ")}, related...)
+			Evidence{{"location_id", loc}, {"masters", strings.Join(list, "; ")}}, related...)
 	}
 	for i := range cs {
 		c := &cs[i]
 		switch {
 		case c.IsMaster() && !a.ha.inDouble[i]:
 			if _, ok := a.ha.shadowOf[i]; !ok {
-				a.add(i, RuleHANoShadow, Medium, "", "Master without a shadow (no failover)", map[string]string{
-					"location_id": locationEvidence(c), "matched_shadows": "0",
+				a.add(i, RuleHANoShadow, Medium, "", "Master without a shadow (no failover)", Evidence{
+					{"location_id", locationEvidence(c)}, {"matched_shadows", "0"},
 				})
 			}
 		case c.IsShadow():
 			m, ok := a.ha.masterOf[i]
 			if !ok {
-				a.add(i, RuleHAUnmatchedShadow, Low, "", "Shadow that matches no master", map[string]string{
-					"location_id": locationEvidence(c), "exposed_systems": strconv.Itoa(len(c.ExposedSystems)),
+				a.add(i, RuleHAUnmatchedShadow, Low, "", "Shadow that matches no master", Evidence{
+					{"location_id", locationEvidence(c)}, {"exposed_systems", strconv.Itoa(len(c.ExposedSystems))},
 				})
 				continue
 			}
 			if notConnected(c) && !cs[m].ConnectedSince.IsZero() {
-				a.add(i, RuleHAShadowDisconnected, Medium, "", "Shadow not connected while its master "+cs[m].ClientID+" is", map[string]string{
-					"connected_since":        timeEvidence(c),
-					"master_connected_since": timeEvidence(&cs[m]),
-					"paired_by":              a.ha.how[i],
+				a.add(i, RuleHAShadowDisconnected, Medium, "", "Shadow not connected while its master "+cs[m].ClientID+" is", Evidence{
+					{"connected_since", timeEvidence(c)},
+					{"master_connected_since", timeEvidence(&cs[m])},
+					{"paired_by", a.ha.how[i]},
 				}, cs[m].ClientID)
 			}
 		}
