@@ -172,7 +172,7 @@ func (r *Recorder) record(store history.Store, o *Observation) {
 		read.Health = history.HealthStates(d.Subaccount.ID, o.Result.Matches, d.Reads...)
 	}
 	read.Findings = make([]history.Finding, 0, len(o.Result.Findings)) // 3 MB for 30,000 findings: no regrowth
-	for _, f := range o.Result.Findings { // what was found, whoever accepted it
+	for _, f := range o.Result.Findings {                              // what was found, whoever accepted it
 		read.Findings = append(read.Findings, history.Finding{Fingerprint: f.Fingerprint, Rule: f.Rule,
 			Severity: string(f.Severity), ClientID: f.ClientID, Subject: f.Subject, Title: f.Title})
 	}
