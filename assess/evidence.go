@@ -54,7 +54,7 @@ func (e Evidence) With(name, value string) Evidence {
 }
 
 // evidenceMemo shares one Evidence between the findings of an assessment that have the same
-// single field, e.g. the 26,900 unencrypted-protocol findings of a large landscape.
+// single field, e.g. the security-check findings (one Evidence per check and rating).
 type evidenceMemo map[[2]string]Evidence
 
 // one returns the shared Evidence of the one field name = value.
