@@ -29,6 +29,5 @@ func BenchmarkRunLarge(b *testing.B) {
 	for b.Loop() {
 		run(b, snap, assess.Policy{})
 	}
-	b.Logf("live before %d, after %d", before, before+retained)
 	b.ReportMetric(float64(retained), "retained-B")
 }
