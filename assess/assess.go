@@ -46,7 +46,7 @@ type Finding struct {
 	Subject     string   // what inside the connector it is about: a check, a virtual host, an attribute
 	Related     []string // other connectors involved, e.g. the master of a shadow
 	Title       string
-	Evidence    map[string]string
+	Evidence    Evidence // read-only: findings share it
 	// Accepted is the unexpired accepted-risk entry that covers the finding; Expired, an entry
 	// that covered it until it expired.
 	Accepted, Expired *Acceptance
@@ -79,6 +79,9 @@ type assessor struct {
 	snap     *connectivity.Snapshot
 	ha       pairing
 	findings []Finding
+	// Evidence shared between findings: of each unencrypted protocol, and of one field.
+	protocolEvidence map[string]Evidence
+	memo             evidenceMemo
 }
 
 // Facts are what the sources read of one subaccount; each rule reads the facts it needs. A
@@ -108,7 +111,7 @@ func Run(f Facts, p Policy) (*Result, error) {
 	}
 	minJava := cmp.Or(p.MinJavaMajor, DefaultMinJava)
 	matches, known := f.Deep.join(snap)
-	a := &assessor{snap: snap, ha: pairHA(snap, known)}
+	a := &assessor{snap: snap, ha: pairHA(snap, known), protocolEvidence: map[string]Evidence{}, memo: evidenceMemo{}}
 	for i := range snap.Connectors {
 		a.security(i)
 		a.version(i, bars)
@@ -156,7 +159,7 @@ func Merge(results []*Result, unreachable []Unreachable, p Policy) *Result {
 		out.Findings = append(out.Findings, Finding{
 			Rule: RuleSubaccountUnreachable, Severity: High, Fingerprint: Fingerprint(RuleSubaccountUnreachable, u.Subaccount, "", u.Binding),
 			Subaccount: u.Subaccount, Subject: u.Binding, Title: "Subaccount " + u.Subaccount + " could not be read",
-			Evidence: map[string]string{"binding": u.Binding, "error": u.Reason}, connector: -1,
+			Evidence: Evidence{{"binding", u.Binding}, {"error", u.Reason}}, connector: -1,
 		})
 	}
 	unused := map[int]int{} // line → results it was unused in
@@ -206,7 +209,7 @@ func compareBool(x, y bool) int {
 }
 
 // add records a finding about connector i.
-func (a *assessor) add(i int, rule string, severity Severity, subject, title string, evidence map[string]string, related ...string) *Finding {
+func (a *assessor) add(i int, rule string, severity Severity, subject, title string, evidence Evidence, related ...string) *Finding {
 	c := &a.snap.Connectors[i]
 	sub := a.subaccount(i)
 	a.findings = append(a.findings, Finding{
@@ -261,13 +264,13 @@ func (a *assessor) security(i int) {
 			problem = "the API did not report it"
 		}
 		f := a.add(i, RuleDecodeSecurityStatus, High, "security_status", "Security status unknown: check the connector",
-			map[string]string{"security_status": problem})
+			Evidence{{"security_status", problem}})
 		f.unverified = true
 		return
 	}
 	if hasProblem {
 		a.add(i, RuleDecodeSecurityStatus, Low, "security_status", "Security status only partly readable",
-			map[string]string{"security_status": problem})
+			Evidence{{"security_status", problem}})
 	}
 	for _, check := range c.Security.Checks {
 		severity := SecuritySeverity(check.Key, check.Status)
@@ -280,7 +283,7 @@ func (a *assessor) security(i int) {
 			title = label.Label + " rated " + strconv.Quote(string(check.Status)) + " (undocumented: treated as high)"
 		}
 		f := a.add(i, "security."+idPart(check.Key), severity, check.Key, title,
-			map[string]string{"security_status." + check.Key: string(check.Status)})
+			a.memo.one("security_status."+check.Key, string(check.Status)))
 		f.unverified = !check.Status.Known()
 	}
 }
@@ -311,7 +314,7 @@ func (a *assessor) decoding(i int) {
 		}
 		severity, impact := decodeImpact(p.Attribute)
 		a.add(i, "decode."+idPart(p.Attribute), severity, p.Attribute, p.Attribute+" could not be read",
-			map[string]string{p.Attribute: p.Message, "impact": impact})
+			Evidence{{p.Attribute, p.Message}, {"impact", impact}})
 	}
 }
 
@@ -341,7 +344,11 @@ func (a *assessor) protocols(i int) {
 		if s, ok := a.ha.shadowOf[i]; ok && exposes(&a.snap.Connectors[s], sys) {
 			related = []string{a.snap.Connectors[s].ClientID}
 		}
-		evidence := map[string]string{"protocol": protocol, "encrypted_variant": encrypted} // the host is the subject
+		evidence, ok := a.protocolEvidence[protocol] // the host is the subject
+		if !ok {
+			evidence = Evidence{{"protocol", protocol}, {"encrypted_variant", encrypted}}
+			a.protocolEvidence[protocol] = evidence
+		}
 		a.add(i, RuleProtocolUnencrypted, severity, sys.Host, protocol+" to "+sys.Host+" is not encrypted", evidence, related...)
 	}
 }

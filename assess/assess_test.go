@@ -252,7 +252,7 @@ func TestPairEvidence(t *testing.T) {
 		connector{id: "s1", role: "shadow", by: "hr", version: "2.17.1", systems: sysA, disconnected: true}), assess.Policy{})
 	for _, f := range res.Findings {
 		if f.Rule == assess.RuleHAShadowDisconnected {
-			if got := f.Evidence["paired_by"]; got != "identical exposed systems (2), same version 2.17.1, same connected_by" {
+			if got := f.Evidence.Value("paired_by"); got != "identical exposed systems (2), same version 2.17.1, same connected_by" {
 				t.Errorf("paired_by = %q", got)
 			}
 			if !slices.Equal(f.Related, []string{"m1"}) {
@@ -288,7 +288,7 @@ func TestVersionTitles(t *testing.T) {
 				if f.Title != tt.want {
 					t.Errorf("title %q, want %q", f.Title, tt.want)
 				}
-				if _, ok := f.Evidence["basis"]; ok || f.Evidence["agent_version"] != tt.version || f.Evidence["min_scc_version"] != tt.configured {
+				if _, ok := f.Evidence.Get("basis"); ok || f.Evidence.Value("agent_version") != tt.version || f.Evidence.Value("min_scc_version") != tt.configured {
 					t.Errorf("evidence %v, want agent_version and min_scc_version only", f.Evidence)
 				}
 				return

@@ -120,11 +120,9 @@ func AssessDeepHealth(h *sccadmin.Health, matches []sccadmin.Match, p DeepPolicy
 // connector as a whole).
 func (d *deep) add(rule string, sev Severity, subaccount, subject, title string, evidence map[string]string) {
 	f := Finding{Rule: rule, Severity: sev, Fingerprint: Fingerprint(rule, "", "scc:"+d.h.Name, subject),
-		Subject: subject, Title: title, Evidence: evidence, connector: -1, seq: len(d.findings)}
-	if f.Evidence == nil {
-		f.Evidence = map[string]string{}
-	}
-	f.Evidence["scc"] = d.h.Name
+		Subject: subject, Title: title, connector: -1, seq: len(d.findings)}
+	evidence["scc"] = d.h.Name // every caller passes a map of its own
+	f.Evidence = evidenceOf(evidence)
 	if m, ok := d.match(subaccount); ok {
 		f.Subaccount, f.ClientID, f.LocationID = m.CloudSubaccount, m.ClientID, m.LocationID
 	} else if subaccount != "" {

@@ -113,7 +113,7 @@ func TestDeepHealthUnreachableAndJoin(t *testing.T) {
 	ln.Close()
 	h := readSCC(t, "http://"+addr, "monitoring", "pw")
 	fs := assess.AssessDeepHealth(h, nil, assess.DeepPolicy{Now: deepNow})
-	if got := keysOf(fs); !slices.Equal(got, []string{"scc.unreachable high admin_api"}) || !strings.Contains(fs[0].Evidence["error"], addr) {
+	if got := keysOf(fs); !slices.Equal(got, []string{"scc.unreachable high admin_api"}) || !strings.Contains(fs[0].Evidence.Value("error"), addr) {
 		t.Errorf("unreachable: %v %v", got, fs)
 	}
 

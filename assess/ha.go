@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,14 +32,14 @@ type pairing struct {
 	how      map[int]string // shadow index → how the pair was matched, for evidence
 	doubles  [][]int        // masters that report the same location, per location
 	inDouble map[int]bool
-	keys     map[int]string // systemsKey of each connector compared
+	keys     map[int][sha256.Size]byte // systemsKey of each connector compared
 }
 
 // pairHA pairs the masters and shadows of every subaccount of snap. known are the pairs the
 // Cloud Connectors' own administration API tells (shadow client_id → master client_id, from the
 // deep-health join): they are taken first, as facts, before any inference.
 func pairHA(snap *connectivity.Snapshot, known map[string]string) pairing {
-	p := pairing{masterOf: map[int]int{}, shadowOf: map[int]int{}, how: map[int]string{}, inDouble: map[int]bool{}, keys: map[int]string{}}
+	p := pairing{masterOf: map[int]int{}, shadowOf: map[int]int{}, how: map[int]string{}, inDouble: map[int]bool{}, keys: map[int][sha256.Size]byte{}}
 	type group struct{ masters, shadows []int }
 	groups := map[string]*group{}
 	var order []string
@@ -217,10 +218,11 @@ func describeMatch(m, s *connectivity.Connector, score int) string {
 	return strings.Join(parts, ", ")
 }
 
-// systemsKey is the set of protocol and virtual host pairs connector i exposes, as one string:
+// systemsKey is the SHA-256 of the set of protocol and virtual host pairs connector i exposes:
 // two connectors expose the same systems when their keys are equal. Built once per connector
-// (pairing compares every master with every shadow).
-func (p *pairing) systemsKey(cs []connectivity.Connector, i int) string {
+// (pairing compares every master with every shadow); the digest rather than the joined text is
+// kept, 32 bytes instead of kilobytes per connector while the rules run.
+func (p *pairing) systemsKey(cs []connectivity.Connector, i int) [sha256.Size]byte {
 	if k, ok := p.keys[i]; ok {
 		return k
 	}
@@ -229,7 +231,12 @@ func (p *pairing) systemsKey(cs []connectivity.Connector, i int) string {
 		out[j] = strings.ToUpper(s.Protocol) + " " + strings.ToLower(s.Host)
 	}
 	slices.Sort(out)
-	k := strings.Join(slices.Compact(out), "\n")
+	h := sha256.New()
+	for _, s := range slices.Compact(out) {
+		h.Write([]byte(s + "\n"))
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
 	p.keys[i] = k
 	return k
 }
@@ -269,30 +276,30 @@ func (a *assessor) highAvailability() {
 		}
 		loc := cs[newest].LocationID
 		a.add(newest, RuleHADoubleMaster, High, loc, strconv.Itoa(len(ms))+" masters report location "+strconv.Quote(loc),
-			map[string]string{"location_id": loc, "masters": strings.Join(list, "; ")}, related...)
+			Evidence{{"location_id", loc}, {"masters", strings.Join(list, "; ")}}, related...)
 	}
 	for i := range cs {
 		c := &cs[i]
 		switch {
 		case c.IsMaster() && !a.ha.inDouble[i]:
 			if _, ok := a.ha.shadowOf[i]; !ok {
-				a.add(i, RuleHANoShadow, Medium, "", "Master without a shadow (no failover)", map[string]string{
-					"location_id": locationEvidence(c), "matched_shadows": "0",
+				a.add(i, RuleHANoShadow, Medium, "", "Master without a shadow (no failover)", Evidence{
+					{"location_id", locationEvidence(c)}, {"matched_shadows", "0"},
 				})
 			}
 		case c.IsShadow():
 			m, ok := a.ha.masterOf[i]
 			if !ok {
-				a.add(i, RuleHAUnmatchedShadow, Low, "", "Shadow that matches no master", map[string]string{
-					"location_id": locationEvidence(c), "exposed_systems": strconv.Itoa(len(c.ExposedSystems)),
+				a.add(i, RuleHAUnmatchedShadow, Low, "", "Shadow that matches no master", Evidence{
+					{"location_id", locationEvidence(c)}, {"exposed_systems", strconv.Itoa(len(c.ExposedSystems))},
 				})
 				continue
 			}
 			if notConnected(c) && !cs[m].ConnectedSince.IsZero() {
-				a.add(i, RuleHAShadowDisconnected, Medium, "", "Shadow not connected while its master "+cs[m].ClientID+" is", map[string]string{
-					"connected_since":        timeEvidence(c),
-					"master_connected_since": timeEvidence(&cs[m]),
-					"paired_by":              a.ha.how[i],
+				a.add(i, RuleHAShadowDisconnected, Medium, "", "Shadow not connected while its master "+cs[m].ClientID+" is", Evidence{
+					{"connected_since", timeEvidence(c)},
+					{"master_connected_since", timeEvidence(&cs[m])},
+					{"paired_by", a.ha.how[i]},
 				}, cs[m].ClientID)
 			}
 		}

@@ -135,7 +135,7 @@ func (a *assessor) version(i int, b bars) {
 			what = "not a version: " + strconv.Quote(c.AgentVersion)
 		}
 		a.add(i, "decode.agent_version", Low, "agent_version", "Cloud Connector version unknown, so the version rule skips this connector",
-			map[string]string{"agent_version": what})
+			Evidence{{"agent_version", what}})
 		return
 	}
 	bar := b.bySubaccount[a.subaccount(i)]
@@ -147,7 +147,7 @@ func (a *assessor) version(i int, b bars) {
 		severity = Low
 	}
 	a.add(i, RuleVersionOutdated, severity, "", "Cloud Connector "+c.AgentVersion+" is "+behind(v, bar.min)+" "+bar.Min,
-		map[string]string{"agent_version": c.AgentVersion, "min_scc_version": bar.Min})
+		Evidence{{"agent_version", c.AgentVersion}, {"min_scc_version", bar.Min}})
 }
 
 // behind says how far v is behind bar (v < bar): "three releases behind", "a patch behind",
@@ -212,9 +212,9 @@ func JavaMajor(javaVersion, jvmVendorVersion string) (int, bool) {
 // java reports a Java runtime below the floor, or one that cannot be read.
 func (a *assessor) java(i int, floor int) {
 	c := &a.snap.Connectors[i]
-	evidence := map[string]string{"java_version": c.JavaVersion}
+	evidence := Evidence{{"java_version", c.JavaVersion}}
 	if c.JVMVendorVersion != "" {
-		evidence["jvm_vendor_version"] = c.JVMVendorVersion
+		evidence = append(evidence, Field{"jvm_vendor_version", c.JVMVendorVersion})
 	}
 	major, ok := JavaMajor(c.JavaVersion, c.JVMVendorVersion)
 	if !ok {
@@ -224,7 +224,6 @@ func (a *assessor) java(i int, floor int) {
 	if major >= floor {
 		return
 	}
-	evidence["java_major"] = strconv.Itoa(major)
-	evidence["min_java_major"] = strconv.Itoa(floor)
+	evidence = append(evidence, Field{"java_major", strconv.Itoa(major)}, Field{"min_java_major", strconv.Itoa(floor)})
 	a.add(i, RuleVersionJava, Medium, "", fmt.Sprintf("Runs on Java %d, below Java %d", major, floor), evidence)
 }

@@ -68,7 +68,7 @@ func TestDeepHealthJoinsInTheObservation(t *testing.T) {
 	}
 	rules := map[string]assess.Finding{}
 	for _, f := range o.Result.Findings {
-		rules[f.Rule+" "+f.Evidence["scc"]] = f
+		rules[f.Rule+" "+f.Evidence.Value("scc")] = f
 	}
 	for _, r := range []string{"scc.cert_expiring fra-prod master", "scc.shadow_not_ready muc-hr shadow", "scc.master_alone muc-hr master",
 		"scc.backend_slow fra-prod master", "scc.disk_nearly_full muc-hr master"} {
@@ -104,7 +104,7 @@ func TestDeepHealthFailureKeepsTheConnectivityFacts(t *testing.T) {
 			refused = &o.Result.Findings[i]
 		}
 	}
-	if refused == nil || refused.Severity != assess.High || refused.Evidence["scc"] != "sgp-dc" {
+	if refused == nil || refused.Severity != assess.High || refused.Evidence.Value("scc") != "sgp-dc" {
 		t.Fatalf("credentials finding %+v", refused)
 	}
 	// Read again (refresh): the refused password is not sent again.

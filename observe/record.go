@@ -171,7 +171,9 @@ func (r *Recorder) record(store history.Store, o *Observation) {
 	if d := o.Facts.Deep; d != nil { // the configured connectors' deep health, this subaccount's tunnels only
 		read.Health = history.HealthStates(d.Subaccount.ID, o.Result.Matches, d.Reads...)
 	}
-	for _, f := range o.Result.Findings { // what was found, whoever accepted it
+	// What was found, whoever accepted it: 3 MB for 30,000 findings, allocated once.
+	read.Findings = make([]history.Finding, 0, len(o.Result.Findings))
+	for _, f := range o.Result.Findings {
 		read.Findings = append(read.Findings, history.Finding{Fingerprint: f.Fingerprint, Rule: f.Rule,
 			Severity: string(f.Severity), ClientID: f.ClientID, Subject: f.Subject, Title: f.Title})
 	}

@@ -153,7 +153,7 @@ func finding(f *assess.Finding) schemas.Finding {
 	out := schemas.Finding{
 		ID: f.Rule, Severity: string(f.Severity), Fingerprint: f.Fingerprint,
 		Subaccount: f.Subaccount, ClientID: f.ClientID, LocationID: f.LocationID,
-		Subject: f.Subject, RelatedClientIDs: f.Related, Title: f.Title, Evidence: f.Evidence,
+		Subject: f.Subject, RelatedClientIDs: f.Related, Title: f.Title, Evidence: f.Evidence.Map(),
 		Accepted: acceptance(f.Accepted),
 	}
 	if f.Expired != nil {
