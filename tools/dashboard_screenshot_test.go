@@ -39,11 +39,6 @@ func TestDashboardHistoryInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	rec := observe.NewRecorder("the test's store", func(context.Context) (history.Store, error) { return store, nil }, nil)
-	t.Cleanup(func() { rec.Close(5 * time.Second) })
-	if err := rec.Wait(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	var last *observe.View
 	for i, day := range []int{60, 45, 30, 5, 2} {
 		if i >= len(steps) {
@@ -61,6 +56,12 @@ func TestDashboardHistoryInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+	// The recorder opens on the history so far (its baseline), then records today's read.
+	rec := observe.NewRecorder("the test's store", func(context.Context) (history.Store, error) { return store, nil }, nil)
+	t.Cleanup(func() { rec.Close(5 * time.Second) })
+	if err := rec.Wait(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range last.Usable() {
 		rec.Observe(p.Obs)
