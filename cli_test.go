@@ -32,3 +32,13 @@ func TestFlagMistakes(t *testing.T) {
 		t.Errorf("--help: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestNewOnlyWithoutHistory: check --new-only cannot know what it reported without a history
+// store; it says so and how to give one, and exits 3 (the check could not run).
+func TestNewOnlyWithoutHistory(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := assessRun("--demo", "--history", "off", "check", "--new-only")
+	if code != 3 || !strings.Contains(stderr, "history is off") || !strings.Contains(stderr, "pass --history FILE") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 3 saying history is off and to pass --history FILE", code, stderr)
+	}
+}

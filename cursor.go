@@ -41,7 +41,7 @@ func unreportedOnly(ctx context.Context, cfg tools.Config, cursor string, out *s
 		if err := cfg.History.Unavailable(); err != nil {
 			why = err.Error()
 		}
-		return nil, errors.New(why)
+		return nil, errors.New(why + "; --new-only remembers in the history store what it reported: pass --history FILE (or a postgres:// URL)")
 	}
 	cfg.History.Flush(ctx) // the reads just assessed are recorded before the cursor is compared
 	reads := observedReads(cfg.Observations)
