@@ -224,6 +224,13 @@ func (w *watcher) poll(ctx context.Context) {
 			readCtx, cancel := observe.WithTimeout(ctx, w.cfg.callTimeout())
 			w.cfg.Observations.Observe(readCtx, w.cfg.Observations.Subaccounts(), true, nil) // publishes: wakes us
 			cancel()
+			// Compare this read before the next tick can start another: on a busy machine the
+			// ticker is always ready too, and two reads compared at once would tell one change.
+			select {
+			case <-w.wake:
+				w.check(ctx, coord)
+			default:
+			}
 		}
 	}
 }
