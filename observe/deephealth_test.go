@@ -24,15 +24,7 @@ func deepPipeline(t *testing.T, sccs func(subID string) []simulator.SCCOptions, 
 	}
 	t.Cleanup(sim.Close)
 	b := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "observe test").Usable[0]
-	fleet, err := simulator.StartSCCFleet(sccs(b.SubaccountID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fleet.Close)
-	cfg, err := sccadmin.ParseConfig("scc.yaml", fleet.Config(), fleet.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fleet, cfg := startSCCs(t, sccs(b.SubaccountID))
 	c, err := connectivity.NewClient(b, connectivity.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -154,15 +146,7 @@ func BenchmarkObserveDeepHealthCold(b *testing.B) {
 		o.Name, o.Latency = fmt.Sprintf("scc %03d", i), 50*time.Millisecond
 		opts = append(opts, o)
 	}
-	fleet, err := simulator.StartSCCFleet(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(fleet.Close)
-	cfg, err := sccadmin.ParseConfig("scc.yaml", fleet.Config(), fleet.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, cfg := startSCCs(b, opts)
 	c, err := connectivity.NewClient(bnd, connectivity.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -223,4 +207,19 @@ func TestHangingAdminAPIKeepsTheObservation(t *testing.T) {
 			t.Fatalf("read %d: the hanging connector is not reported unread: %+v", i, d)
 		}
 	}
+}
+
+// startSCCs starts the simulated connectors of opts and returns them with the config listing them all.
+func startSCCs(tb testing.TB, opts []simulator.SCCOptions) (*simulator.SCCFleet, *sccadmin.Config) {
+	tb.Helper()
+	fleet, err := simulator.StartSCCFleet(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(fleet.Close)
+	cfg, err := sccadmin.ParseConfig("scc.yaml", fleet.Config(), fleet.Getenv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fleet, cfg
 }
