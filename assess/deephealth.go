@@ -120,7 +120,7 @@ func AssessDeepHealth(h *sccadmin.Health, matches []sccadmin.Match, p DeepPolicy
 // connector as a whole).
 func (d *deep) add(rule string, sev Severity, subaccount, subject, title string, evidence map[string]string) {
 	f := Finding{Rule: rule, Severity: sev, Fingerprint: Fingerprint(rule, "", "scc:"+d.h.Name, subject),
-		Subject: subject, Title: title, connector: -1, seq: len(d.findings)}
+		Subject: subject, Title: title, connector: -1, seq: int32(len(d.findings))}
 	evidence["scc"] = d.h.Name // every caller passes a map of its own
 	f.Evidence = evidenceOf(evidence)
 	if m, ok := d.match(subaccount); ok {

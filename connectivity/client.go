@@ -1,7 +1,6 @@
 package connectivity
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -70,7 +69,8 @@ type Client struct {
 	api      *http.Client      // for API calls and secret-based token requests
 	rotation *binding.Rotation // picks up a rotated binding from its file or folder
 
-	tokens singleflight.Group // token requests, one per credential at a time
+	tokens  singleflight.Group // token requests, one per credential at a time
+	answers *Reader            // decodes the answers, sharing what did not change since the last
 
 	mu         sync.Mutex
 	cred       *credential   // the binding in use
@@ -81,7 +81,7 @@ type Client struct {
 
 // NewClient validates b and returns a client for it. No network I/O happens until the first call.
 func NewClient(b *binding.Binding, opts Options) (*Client, error) {
-	c := &Client{opts: opts.withDefaults()}
+	c := &Client{opts: opts.withDefaults(), answers: NewReader()}
 	c.api = c.httpClient(nil)
 	if err := c.SetBinding(b); err != nil {
 		return nil, err
@@ -114,11 +114,11 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 	attempts, retryable := 0, false
 	var last error
 	var answer error // the last transient failure, which made the call try again
-	body, err := backoff.Retry(ctx, func() ([]byte, error) {
+	connectors, err := backoff.Retry(ctx, func() ([]Connector, error) {
 		attempts++
-		body, err := c.fetchOnce(ctx)
+		connectors, err := c.fetchOnce(ctx)
 		if err == nil {
-			return body, nil
+			return connectors, nil
 		}
 		last, retryable = err, isTransient(ctx, err)
 		if !retryable {
@@ -134,7 +134,7 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 		return nil, err
 	}, backoff.WithBackOff(policy), backoff.WithMaxElapsedTime(budget), backoff.WithMaxTries(8))
 	if err == nil {
-		return DecodeConnectors(body)
+		return connectors, nil
 	}
 	if answer != nil && ctx.Err() != nil && !errors.Is(last, answer) {
 		// The deadline ended during another attempt: the failures before it say why.
@@ -173,9 +173,10 @@ func isTransient(ctx context.Context, err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errBodyCut)
 }
 
-// fetchOnce makes one API request, and one more with a new token if the first token is rejected.
-// Credentials refused by XSUAA are tried once more only when the binding's source holds new ones.
-func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
+// fetchOnce makes one API request, and one more with a new token if the first token is rejected,
+// and decodes the answer as it arrives. Credentials refused by XSUAA are tried once more only when
+// the binding's source holds new ones.
+func (c *Client) fetchOnce(ctx context.Context) ([]Connector, error) {
 	retried, reloaded := false, false
 	for {
 		used := c.Binding()
@@ -215,11 +216,14 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 			return nil, &APIError{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")), Attempts: 1}
 		}
 		defer resp.Body.Close()
-		body, err := readLimited(resp.Body, resp.ContentLength, c.opts.MaxBodyBytes)
-		if errors.Is(err, errBodyCut) {
-			return nil, newRequestError(ctx, ServiceConnectivity, "reading the Connectivity service's answer", err)
+		if limit := c.opts.MaxBodyBytes; resp.ContentLength > limit {
+			return nil, tooLarge(limit)
 		}
-		return body, err
+		connectors, err := c.answers.Decode(&capped{r: resp.Body, limit: c.opts.MaxBodyBytes})
+		if err != nil && !errors.Is(err, ErrMalformedResponse) && !errors.Is(err, ErrResponseTooLarge) {
+			return nil, newRequestError(ctx, ServiceConnectivity, "reading the Connectivity service's answer", fmt.Errorf("%w: %w", errBodyCut, err))
+		}
+		return connectors, err
 	}
 }
 
@@ -227,21 +231,22 @@ func (c *Client) fetchOnce(ctx context.Context) ([]byte, error) {
 // reset): worth another attempt.
 var errBodyCut = errors.New("the answer broke off")
 
-// readLimited reads at most limit bytes; a longer body is ErrResponseTooLarge. A declared
-// length within the limit sizes the buffer once, instead of growing it by doubling (which, for a
-// landscape of many megabytes, would allocate about twice the body).
-func readLimited(r io.Reader, declared, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	if declared <= limit {
-		buf.Grow(int(max(declared, 0)) + 1) // +1: the read that sees EOF needs no new buffer
-		if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
-			return nil, fmt.Errorf("%w: %w", errBodyCut, err)
-		}
+// capped reads r and fails with ErrResponseTooLarge once more than limit bytes came.
+type capped struct {
+	r           io.Reader
+	read, limit int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.read += int64(n); c.read > c.limit {
+		return n, tooLarge(c.limit)
 	}
-	if declared > limit || int64(buf.Len()) > limit {
-		return nil, fmt.Errorf("%w: the Connectivity service's answer exceeds %d MiB", ErrResponseTooLarge, limit>>20)
-	}
-	return buf.Bytes(), nil
+	return n, err
+}
+
+func tooLarge(limit int64) error {
+	return fmt.Errorf("%w: the Connectivity service's answer exceeds %d MiB", ErrResponseTooLarge, limit>>20)
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,47 +28,218 @@ var checkKeys = [...]string{"ui_certificate", "ciphers", "trust_store", "authent
 // ErrMalformedResponse marks a response body that is not the documented JSON array.
 var ErrMalformedResponse = errors.New("malformed Cloud Connector info response")
 
-// DecodeConnectors decodes the body of the Cloud Connector info endpoint. It fails only when the
-// document is not a JSON array; every problem inside one element is recorded on its connector
-// instead. Connectors that report the same exposed systems (a high-availability master and its
-// shadow) share one ExposedSystems slice: treat the result as read-only.
-//
-// It reads the document in place with github.com/buger/jsonparser: the attribute values are
-// JSON inside JSON strings, and typed decoders copy and allocate far more (docs/performance.md).
+// DecodeConnectors decodes a whole body of the Cloud Connector info endpoint (see Reader).
 func DecodeConnectors(body []byte) ([]Connector, error) {
-	doc := bytes.TrimSpace(body)
-	if len(doc) == 0 || doc[0] != '[' {
+	return NewReader().Decode(bytes.NewReader(body))
+}
+
+// Reader decodes the successive answers of one subaccount's Cloud Connector info endpoint. It
+// fails only when a document is not a JSON array (or r fails); every problem inside one element
+// is recorded on its connector instead. Connectors that report the same exposed systems (a
+// high-availability master and its shadow) share one ExposedSystems slice, and a connector
+// whose element is the same text as in the previous answer is that connector again, sharing its
+// memory: treat the result as read-only.
+//
+// It splits the array into its elements as the bytes arrive, so a body of many megabytes is never
+// held whole, and reads each element in place with github.com/buger/jsonparser: the attribute
+// values are JSON inside JSON strings, and typed decoders copy and allocate far more
+// (docs/performance.md). It is safe for concurrent use.
+type Reader struct {
+	seeds [2]maphash.Seed
+	mu    sync.Mutex
+	prev  map[digest]Connector // the previous answer's connectors, by their element's text
+}
+
+// digest identifies a text: two 64-bit hashes under seeds of the process's own.
+type digest [2]uint64
+
+// NewReader returns a Reader that has seen no answer yet.
+func NewReader() *Reader {
+	return &Reader{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+}
+
+func (r *Reader) digest(b []byte) digest {
+	return digest{maphash.Bytes(r.seeds[0], b), maphash.Bytes(r.seeds[1], b)}
+}
+
+// Decode decodes the answer read from body. An error of body itself is returned as it is.
+func (r *Reader) Decode(body io.Reader) ([]Connector, error) {
+	r.mu.Lock()
+	prev := r.prev
+	r.mu.Unlock()
+	e := elements{r: body, buf: make([]byte, 64<<10)}
+	d := decoder{reader: r, shared: map[digest]sharedSystems{}, interned: map[string]string{}}
+	next := make(map[digest]Connector, len(prev))
+	connectors := []Connector{}
+	err := e.each(func(elem []byte) {
+		key := r.digest(elem)
+		c, ok := prev[key]
+		if !ok {
+			_, typ, _, _ := jsonparser.Get(elem)
+			c = d.connector(elem, typ, len(connectors))
+		}
+		if c.ClientID != "" { // a problem of a connector without one names its place
+			next[key] = c
+		}
+		connectors = append(connectors, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.prev = next
+	r.mu.Unlock()
+	return connectors, nil
+}
+
+// elements splits a JSON array into the text of its elements as the bytes arrive. Like
+// jsonparser.ArrayEach, it finds where an element ends by its brackets and strings alone: a
+// syntax error inside an element is that element's problem, not the document's.
+type elements struct {
+	r    io.Reader
+	buf  []byte // what is read at once
+	rest []byte // of buf, what is not scanned yet
+	err  error  // of the last read of r
+	elem []byte // the element being read, reused for the next
+}
+
+// next returns the next byte of the document; false at its end or when r failed.
+func (e *elements) next() (byte, bool) {
+	if len(e.rest) == 0 && !e.fill() {
+		return 0, false
+	}
+	c := e.rest[0]
+	e.rest = e.rest[1:]
+	return c, true
+}
+
+// fill reads the next chunk of the document into e.rest.
+func (e *elements) fill() bool {
+	for e.err == nil {
+		var n int
+		n, e.err = e.r.Read(e.buf)
+		if e.rest = e.buf[:n]; n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// skip returns the next byte that is not white space.
+func (e *elements) skip() (byte, bool) {
+	for {
+		if c, ok := e.next(); !ok || (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+			return c, ok
+		}
+	}
+}
+
+// each calls f with the text of every element of the array, in order; the text is only valid
+// during the call.
+func (e *elements) each(f func(elem []byte)) error {
+	c, ok := e.skip()
+	if !ok || c != '[' {
+		doc := []byte{}
+		for ok && len(doc) < 80 {
+			doc = append(doc, c)
+			c, ok = e.next()
+		}
 		kind := ""
 		if len(doc) > 0 {
 			kind = map[byte]string{'{': "a JSON object, ", '<': "HTML or XML, "}[doc[0]]
 		}
-		return nil, fmt.Errorf("%w: expected a JSON array, got %s%s", ErrMalformedResponse, kind, quoteShort(string(doc[:min(len(doc), 80)])))
+		return e.fail(fmt.Errorf("%w: expected a JSON array, got %s%s", ErrMalformedResponse, kind, quoteShort(string(doc))))
 	}
-	d := decoder{seed: maphash.MakeSeed(), shared: map[uint64]sharedSystems{}, interned: map[string]string{}}
-	connectors := []Connector{}
-	end, err := jsonparser.ArrayEach(doc, func(value []byte, typ jsonparser.ValueType, _ int, _ error) {
-		connectors = append(connectors, d.connector(value, typ, len(connectors)))
-	})
-	if err == nil && end != len(doc)-1 {
-		err = errors.New("text after the array")
+	c, ok = e.skip()
+	empty := ok && c == ']'
+	for n := 0; !empty; n++ {
+		if !ok || c == ',' || c == ']' {
+			return e.fail(fmt.Errorf("%w: the array breaks off before element %d", ErrMalformedResponse, n))
+		}
+		if c, ok = e.element(c); !ok {
+			return e.fail(fmt.Errorf("%w: the array breaks off in element %d", ErrMalformedResponse, n))
+		}
+		f(e.elem)
+		if c == ']' {
+			break
+		}
+		if c != ',' {
+			return e.fail(fmt.Errorf("%w: a comma or the end of the array must follow element %d", ErrMalformedResponse, n))
+		}
+		c, ok = e.skip()
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedResponse, err)
+	if _, ok := e.skip(); ok {
+		return e.fail(fmt.Errorf("%w: text after the array", ErrMalformedResponse))
 	}
-	return connectors, nil
+	return e.fail(nil)
 }
 
-// decoder holds what one DecodeConnectors call reuses from one connector to the next.
+// element reads into e.elem the element that starts with c, and returns the first byte after it
+// that is not white space; false when the document ends first. It scans what was read in place.
+func (e *elements) element(c byte) (byte, bool) {
+	e.elem = append(e.elem[:0], c)
+	depth, inString, escaped := 0, c == '"', false
+	if c == '{' || c == '[' {
+		depth = 1
+	}
+	for {
+		if len(e.rest) == 0 && !e.fill() {
+			return 0, false
+		}
+		i, end := 0, false
+	scan:
+		for ; i < len(e.rest); i++ {
+			switch c := e.rest[i]; {
+			case inString:
+				inString, escaped = escaped || c != '"', !escaped && c == '\\'
+				if !inString && depth == 0 { // the end of a string
+					i, end = i+1, true
+					break scan
+				}
+			case c == '"':
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case depth == 0: // the end of a number or literal: a comma, the array's end or space
+				if c == ',' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+					end = true
+					break scan
+				}
+			case c == '}' || c == ']':
+				if depth--; depth == 0 {
+					i, end = i+1, true
+					break scan
+				}
+			}
+		}
+		e.elem = append(e.elem, e.rest[:i]...)
+		if e.rest = e.rest[i:]; end {
+			return e.skip()
+		}
+	}
+}
+
+// fail returns the error of the document: r's own when r failed, else err.
+func (e *elements) fail(err error) error {
+	if e.err != nil && e.err != io.EOF {
+		return e.err
+	}
+	if err == nil && e.err == nil {
+		return nil
+	}
+	return err
+}
+
+// decoder holds what one answer's decoding reuses from one connector to the next.
 type decoder struct {
-	seed     maphash.Seed
-	shared   map[uint64]sharedSystems // decoded exposed_systems values by the hash of their text
+	reader   *Reader
+	shared   map[digest]sharedSystems // decoded exposed_systems values by their text
 	interned map[string]string        // attribute names; protocol, type and status values
 	buf      []byte                   // the string being unescaped
 }
 
-// sharedSystems is one decoded exposed_systems value, raw being its text in the document.
+// sharedSystems is one decoded exposed_systems value.
 type sharedSystems struct {
-	raw     []byte
 	systems []ExposedSystem
 	err     error
 }
@@ -208,8 +381,8 @@ func (d *decoder) grow(n int) []byte {
 // distinct value decoded once: a high-availability shadow reports the same systems as its master,
 // and the two then share one slice (and half the memory).
 func (d *decoder) exposedSystems(value []byte, typ jsonparser.ValueType) ([]ExposedSystem, error) {
-	h := maphash.Bytes(d.seed, value)
-	if s, ok := d.shared[h]; ok && bytes.Equal(s.raw, value) {
+	h := d.reader.digest(value)
+	if s, ok := d.shared[h]; ok {
 		return s.systems, s.err
 	}
 	text := value // the JSON text of a value that is not a string
@@ -223,7 +396,7 @@ func (d *decoder) exposedSystems(value []byte, typ jsonparser.ValueType) ([]Expo
 		}
 	}
 	systems, err := decodeExposedSystems(text, d.interned)
-	d.shared[h] = sharedSystems{value, systems, err} // a hash collision only replaces one
+	d.shared[h] = sharedSystems{systems, err}
 	return systems, err
 }
 

@@ -3,10 +3,12 @@ package connectivity
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -110,14 +112,6 @@ func TestDecodeKeepsMalformedConnectors(t *testing.T) {
 	if len(got) != 5 {
 		t.Fatalf("got %d connectors, want all 5 kept", len(got))
 	}
-	problems := func(c Connector) map[string]string {
-		m := map[string]string{}
-		for _, p := range c.Problems {
-			m[p.Attribute] = p.Message
-		}
-		return m
-	}
-
 	broken := got[0]
 	p := problems(broken)
 	for _, attr := range []string{"connected_since", "agent_recent_start_ms", "security_status", "exposed_systems"} {
@@ -406,4 +400,58 @@ func TestDecodeSecurityStatusShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A Reader does not decode again what the previous answer said in the same words: such a
+// connector is the previous one, sharing its memory. A changed connector is decoded anew, and one
+// without a client ID (whose problem names its place) always is.
+func TestReaderSharesUnchangedConnectors(t *testing.T) {
+	t.Parallel()
+	const (
+		same    = `{"attributes":{"client_id":"1","agent_version":"2.18.2","exposed_systems":"[{\"protocol\":\"HTTP\",\"host\":\"a:1\"}]"}}`
+		old     = `{"attributes":{"client_id":"2","agent_version":"2.17.0"}}`
+		updated = `{"attributes":{"client_id":"2","agent_version":"2.18.2"}}`
+		noID    = `{"attributes":{"agent_version":"2.18.2"}}`
+	)
+	r := NewReader()
+	first, err := r.Decode(strings.NewReader("[" + same + "," + old + "," + noID + "]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.Decode(strings.NewReader("[" + noID + "," + same + "," + updated + "]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &second[1].ExposedSystems[0] != &first[0].ExposedSystems[0] {
+		t.Error("the unchanged connector was decoded again")
+	}
+	if second[2].AgentVersion != "2.18.2" || first[1].AgentVersion != "2.17.0" {
+		t.Errorf("changed connector: %q after %q, want 2.18.2 after 2.17.0", second[2].AgentVersion, first[1].AgentVersion)
+	}
+	if got := problems(second[0])["client_id"]; !strings.Contains(got, "element 0") {
+		t.Errorf("connector without a client ID: problem %q, want it to name element 0", got)
+	}
+	if got := problems(first[2])["client_id"]; !strings.Contains(got, "element 2") {
+		t.Errorf("connector without a client ID: problem %q, want it to name element 2", got)
+	}
+}
+
+// A document is read as it arrives: a reader that fails in the middle of the array fails the
+// decoding with its own error, not as a malformed answer.
+func TestReaderReturnsTheBodysError(t *testing.T) {
+	t.Parallel()
+	cut := errors.New("connection reset")
+	body := io.MultiReader(strings.NewReader(`[{"attributes":{"client_id":"1"}},{"attri`), iotest.ErrReader(cut))
+	if _, err := NewReader().Decode(body); !errors.Is(err, cut) || errors.Is(err, ErrMalformedResponse) {
+		t.Errorf("error = %v, want the body's own error", err)
+	}
+}
+
+// problems maps the attributes of c's problems to their messages.
+func problems(c Connector) map[string]string {
+	m := map[string]string{}
+	for _, p := range c.Problems {
+		m[p.Attribute] = p.Message
+	}
+	return m
 }

@@ -83,6 +83,17 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendVarint(append(b, 1), t.UnixNano())
 }
 
+// hashFindings is the hash of the JSON of findings, encoded one at a time: 30,000 findings are
+// never one document in memory.
+func hashFindings(findings []Finding) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, f := range findings {
+		_ = enc.Encode(f) // plain strings always encode
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 func hash(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:16])

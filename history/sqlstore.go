@@ -197,10 +197,13 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 	for key, c := range byKey(r.Connectors) {
 		cur[key] = encoded{d.connector(c), c}
 	}
-	findings := slices.Clone(r.Findings)
-	slices.SortFunc(findings, func(a, b Finding) int { return cmp.Compare(a.Fingerprint, b.Fingerprint) })
-	fb, _ := json.Marshal(findings) // plain strings always encode
-	findingsHash := hash(fb)
+	findings := r.Findings // in fingerprint order; a copy is sorted when they are not
+	byPrint := func(a, b Finding) int { return cmp.Compare(a.Fingerprint, b.Fingerprint) }
+	if !slices.IsSortedFunc(findings, byPrint) {
+		findings = slices.Clone(findings)
+		slices.SortFunc(findings, byPrint)
+	}
+	findingsHash := hashFindings(findings)
 
 	var rec Recorded
 	err := s.tx(ctx, r.Subaccount, func(tx *sql.Tx) error {

@@ -1,33 +1,33 @@
 package observe
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
 )
 
-// SystemIndex is what find_exposed_system searches in one snapshot: the lower-cased host and
-// description of every exposed system, joined by a NUL, each a substring of one string (one
-// allocation instead of one per system). A high-availability shadow shares its master's
-// ExposedSystems slice (see connectivity.DecodeConnectors), so each distinct slice is indexed,
-// and searched, once.
+// SystemIndex is what find_exposed_system searches in one snapshot: of every exposed system, the
+// set of trigrams of its lower-cased host and description. A query is looked for only in the
+// systems whose set holds every trigram of the query's; the index keeps no text of its own. A
+// high-availability shadow shares its master's ExposedSystems slice (see connectivity.Reader),
+// so each distinct slice is indexed, and searched, once.
 type SystemIndex struct {
-	texts []string   // of each distinct system
-	grams []trigrams // of each text
-	first []int      // first[i] is where connector i's systems start in texts
+	systems []*connectivity.ExposedSystem // each distinct system
+	grams   []trigrams                    // of each system's host and description
+	first   []int                         // first[i] is where connector i's systems start in systems
 }
 
 // trigrams is a 256-bit set of the (hashed) byte trigrams of a text: a text contains a query only
 // if its set holds every trigram of the query's, so most texts are ruled out by four ANDs.
 type trigrams [4]uint64
 
-func trigramsOf(s string) (t trigrams) {
+func (t *trigrams) add(s []byte) {
 	for i := 0; i+3 <= len(s); i++ {
 		h := (uint32(s[i])<<16 | uint32(s[i+1])<<8 | uint32(s[i+2])) * 2654435761 >> 24
 		t[h>>6] |= 1 << (h & 63)
 	}
-	return t
 }
 
 func (t *trigrams) holds(q *trigrams) bool {
@@ -41,9 +41,9 @@ func NewSystemIndex(snap *connectivity.Snapshot) *SystemIndex {
 		len   int
 	}
 	x := &SystemIndex{first: make([]int, len(snap.Connectors))}
-	seen := make(map[list]int) // where each distinct slice's systems start in texts
+	seen := make(map[list]int) // where each distinct slice's systems start in x.systems
 	var distinct [][]connectivity.ExposedSystem
-	n, size := 0, 0
+	n := 0
 	for i := range snap.Connectors {
 		systems := snap.Connectors[i].ExposedSystems
 		if len(systems) == 0 {
@@ -54,62 +54,60 @@ func NewSystemIndex(snap *connectivity.Snapshot) *SystemIndex {
 			at, seen[list{&systems[0], len(systems)}] = n, n
 			n += len(systems)
 			distinct = append(distinct, systems)
-			for _, sys := range systems {
-				size += len(sys.Host) + 1 + len(sys.Description)
-			}
 		}
 		x.first[i] = at
 	}
-	var text strings.Builder
-	text.Grow(size) // grows again only for non-ASCII text whose lower case is longer
-	ends := make([]int, 0, n)
+	x.systems, x.grams = make([]*connectivity.ExposedSystem, 0, n), make([]trigrams, n)
+	var lower []byte
 	for _, systems := range distinct {
-		for _, sys := range systems {
-			writeLower(&text, sys.Host)
-			text.WriteByte(0)
-			writeLower(&text, sys.Description)
-			ends = append(ends, text.Len())
+		for j := range systems {
+			t := &x.grams[len(x.systems)]
+			lower = appendLower(lower[:0], systems[j].Host)
+			t.add(lower)
+			lower = appendLower(lower[:0], systems[j].Description)
+			t.add(lower)
+			x.systems = append(x.systems, &systems[j])
 		}
-	}
-	all, start := text.String(), 0
-	x.texts, x.grams = make([]string, n), make([]trigrams, n)
-	for k, end := range ends {
-		x.texts[k], start = all[start:end], end
-		x.grams[k] = trigramsOf(x.texts[k])
 	}
 	return x
 }
 
-// writeLower writes strings.ToLower(s) to b, without allocating for ASCII.
-func writeLower(b *strings.Builder, s string) {
-	start := 0 // s[:start] is written
+// appendLower appends strings.ToLower(s) to b, without allocating for ASCII.
+func appendLower(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= utf8.RuneSelf:
-			b.WriteString(strings.ToLower(s[start:]))
-			return
+			return append(b[:len(b)-i], strings.ToLower(s)...)
 		case 'A' <= c && c <= 'Z':
-			b.WriteString(s[start:i])
-			b.WriteByte(c + 'a' - 'A')
-			start = i + 1
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
 		}
 	}
-	b.WriteString(s[start:])
+	return b
 }
 
-// SystemText returns the search text of system j of connector i.
-func (x *SystemIndex) SystemText(i, j int) string { return x.texts[x.first[i]+j] }
-
 // Matcher returns a function that reports whether system j of connector i has lowerQuery in
-// its virtual host or description. It searches each distinct system text once.
+// its virtual host or description. It searches each distinct system once.
 func (x *SystemIndex) Matcher(lowerQuery string) func(i, j int) bool {
 	if lowerQuery == "" {
 		return func(int, int) bool { return true }
 	}
-	q := trigramsOf(lowerQuery)
-	matched := make([]bool, len(x.texts))
-	for k, text := range x.texts {
-		matched[k] = x.grams[k].holds(&q) && strings.Contains(text, lowerQuery)
+	query := []byte(lowerQuery)
+	var q trigrams
+	q.add(query)
+	matched := make([]bool, len(x.systems))
+	var lower []byte
+	for k, sys := range x.systems {
+		if !x.grams[k].holds(&q) {
+			continue
+		}
+		lower = appendLower(lower[:0], sys.Host)
+		matched[k] = bytes.Contains(lower, query)
+		if !matched[k] {
+			lower = appendLower(lower[:0], sys.Description)
+			matched[k] = bytes.Contains(lower, query)
+		}
 	}
 	return func(i, j int) bool { return matched[x.first[i]+j] }
 }
