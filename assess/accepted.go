@@ -155,6 +155,20 @@ func (e *Entry) matches(f *Finding) bool {
 		(e.Subject == "" || strings.EqualFold(e.Subject, f.Subject))
 }
 
+// Holds reports whether an assessment made at since still holds at now for the same facts: no
+// accepted risk expired in between.
+func (p Policy) Holds(since, now time.Time) bool {
+	if p.Accepted == nil {
+		return true
+	}
+	for _, e := range p.Accepted.Entries {
+		if since.Before(e.expires) && !now.Before(e.expires) {
+			return false
+		}
+	}
+	return true
+}
+
 // apply marks the findings that entries cover and returns the entries that matched nothing.
 // An expired entry no longer applies, but the finding it covered says so.
 func (r *AcceptedRisks) apply(findings []Finding, now time.Time) []Entry {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -97,5 +98,32 @@ func TestAcceptedRisksBadFiles(t *testing.T) {
 	_, err := assess.LoadAcceptedRisks(filepath.Join(t.TempDir(), "missing.yaml"), fetched)
 	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "cannot be read") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// An assessment holds until an accepted risk expires: the first instant after its expiry date.
+func TestPolicyHolds(t *testing.T) {
+	t.Parallel()
+	file := "accepted:\n  - rule: ha.no_shadow\n    reason: lab\n    owner: basis\n    expires: 2026-11-30\n"
+	risks, err := assess.ParseAcceptedRisks("accepted.yaml", []byte(file), fetched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		since, now time.Time
+		holds      bool
+	}{
+		{end.Add(-time.Hour), end.Add(-time.Second), true},
+		{end.Add(-time.Hour), end, false},
+		{end.Add(-time.Second), end.Add(time.Hour), false},
+		{end, end.Add(time.Hour), true},
+	} {
+		if got := (assess.Policy{Accepted: risks}).Holds(tc.since, tc.now); got != tc.holds {
+			t.Errorf("Holds(%s, %s) = %v, want %v", tc.since, tc.now, got, tc.holds)
+		}
+	}
+	if !(assess.Policy{}).Holds(end.Add(-time.Hour), end) {
+		t.Error("without accepted risks an assessment always holds")
 	}
 }

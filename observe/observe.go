@@ -364,8 +364,9 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 		}
 		if errs[0] == nil { // the Connectivity service is primary: other sources only add to it
 			o.Facts, o.ReadAt, o.fresh = facts, readAt, true
-			res, aerr := assess.Run(facts, p.opts.Policy) // the one call site of the rules
-			if aerr != nil {
+			if prev != nil && prev.Result != nil && sameFacts(prev.Facts, facts) && p.opts.Policy.Holds(prev.ReadAt, readAt) {
+				o.Result = prev.Result // nothing changed since the last read: nor did the findings
+			} else if res, aerr := assess.Run(facts, p.opts.Policy); aerr != nil { // the one call site of the rules
 				err = aerr
 			} else {
 				o.Result = res

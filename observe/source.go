@@ -29,3 +29,13 @@ func (s connectivitySource) Read(ctx context.Context, f *assess.Facts) error {
 	f.Connectivity = connectivity.NewSnapshot(at, connectors, slices.Repeat([]string{s.client.Binding().Label()}, len(connectors)))
 	return nil
 }
+
+// sameFacts reports whether b is what a was: the very connectors (connectivity.Reader decodes an
+// unchanged answer to the same slice), read through the same subaccounts, and no deep health,
+// whose findings depend on the time.
+func sameFacts(a, b assess.Facts) bool {
+	x, y := a.Connectivity, b.Connectivity
+	return a.Deep == nil && b.Deep == nil && x != nil && y != nil && len(x.Connectors) > 0 &&
+		len(x.Connectors) == len(y.Connectors) && &x.Connectors[0] == &y.Connectors[0] &&
+		slices.Equal(x.Subaccounts, y.Subaccounts)
+}
