@@ -251,8 +251,8 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 	}
 }
 
-// share joins the read of s under way, or starts one for the question asked (nil: a background
-// read); started says it did.
+// share joins the read of s under way, or starts one for the question asked (Background for a
+// background read); started says it did.
 func (p *Pipeline) share(s *Subaccount, asked context.Context) (r *sharedcall.Call[*Observation], started bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -283,25 +283,20 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 // read reads every source of s under base (not the asker's context: others may share the read),
-// within the subaccount timeout and the deadline of the question that asked for it (asked; nil
-// for a background read), assesses the facts once when a source brought new ones, stores the
-// observation and publishes it. On failure it schedules a background re-read after the backoff.
+// within the subaccount timeout and the deadline of the question that asked for it, assesses the
+// facts once when a source brought new ones, stores the observation and publishes it. On failure
+// it schedules a background re-read after the backoff.
 func (p *Pipeline) read(base context.Context, s *Subaccount, asked context.Context) *Observation {
-	timeout := p.opts.SubaccountTimeout
-	ctx, cancel := context.WithTimeout(base, timeout)
-	defer cancel()
-	if asked != nil {
+	timeout, deadline := p.opts.SubaccountTimeout, time.Now().Add(p.opts.SubaccountTimeout)
+	if d, ok := asked.Deadline(); ok {
 		// The read ends a little before the question does, so that its own failure (a 503 after
 		// retries, say) reaches the question rather than the question's timeout.
-		deadline, ok := asked.Deadline()
-		deadline = deadline.Add(-min(100*time.Millisecond, time.Until(deadline)/20))
-		if ok && deadline.Before(time.Now().Add(timeout)) {
-			var cancelAsked context.CancelFunc
-			ctx, cancelAsked = context.WithDeadline(ctx, deadline)
-			defer cancelAsked()
-			timeout = deadlineOf(asked)
+		if d = d.Add(-min(100*time.Millisecond, time.Until(d)/20)); d.Before(deadline) {
+			deadline, timeout = d, deadlineOf(asked)
 		}
 	}
+	ctx, cancel := context.WithDeadline(base, deadline)
+	defer cancel()
 	s.mu.Lock()
 	prev := s.latest
 	s.mu.Unlock()
@@ -325,12 +320,8 @@ func (p *Pipeline) read(base context.Context, s *Subaccount, asked context.Conte
 		}
 		if errs[0] == nil { // the Connectivity service is primary: other sources only add to it
 			o.Facts, o.ReadAt, o.fresh = facts, readAt, true
-			res, aerr := assess.Run(facts, p.opts.Policy) // the one call site of the rules
-			if aerr != nil {
-				err = aerr
-			} else {
-				o.Result = res
-			}
+			// The one call site of the rules; they refuse only a policy, which New checked.
+			o.Result, _ = assess.Run(facts, p.opts.Policy)
 		}
 	}
 	if err != nil && base.Err() != nil {
@@ -370,7 +361,7 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 	s.retry = p.opts.AfterFunc(wait, func() {
 		p.retries.Go(func() error {
 			if p.ctx.Err() == nil {
-				r, _ := p.share(s, nil)
+				r, _ := p.share(s, context.Background())
 				r.Wait(context.Background()) // Close waits for it
 			}
 			return nil
