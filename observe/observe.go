@@ -331,7 +331,6 @@ func (p *Pipeline) read(base context.Context, s *Subaccount, asked context.Conte
 		s.client.Report(connectivity.EventReadError)
 		o.Err, o.Failure, o.outOfTime = err, Explain(err, timeout), ctx.Err() != nil
 	}
-	o.index = sync.OnceValue(o.buildIndex)
 	s.mu.Lock()
 	s.latest = o
 	p.backoff(s, err)
