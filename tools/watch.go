@@ -13,7 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
 // DefaultWatchInterval is how often subscribed resources are re-read (--watch-interval).
@@ -203,9 +203,7 @@ func (w *watcher) poll(ctx context.Context) {
 			}
 		}
 		if coord == nil || release != nil {
-			readCtx, cancel := observe.WithTimeout(ctx, w.cfg.callTimeout())
-			w.cfg.Observations.Observe(readCtx, w.cfg.Observations.Subaccounts(), true, nil) // publishes: wakes us
-			cancel()
+			_, _, _ = read(ctx, w.cfg, schemas.Scope{Refresh: true}) // publishes: wakes us
 			// Compare this read before the next tick can start another: on a busy machine the
 			// ticker is always ready too, and two reads compared at once would tell one change.
 			select {
