@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"sync"
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
@@ -19,7 +20,8 @@ type Observation struct {
 	Failure    string         // Err as a sentence that says what to do
 	fresh      bool           // this read brought new facts (not a failure answered from old ones)
 	outOfTime  bool           // the read failed because its own deadline ended
-	index      func() *SystemIndex
+	indexOnce  sync.Once
+	index      *SystemIndex
 }
 
 // Stale reports whether the latest read failed while older facts still answer.
@@ -38,13 +40,9 @@ func (o *Observation) Snapshot() *connectivity.Snapshot {
 
 // Systems is the search index of the exposed systems, built once per observation.
 func (o *Observation) Systems() *SystemIndex {
-	if o.index == nil {
-		return o.buildIndex()
-	}
-	return o.index()
+	o.indexOnce.Do(func() { o.index = NewSystemIndex(o.Snapshot()) })
+	return o.index
 }
-
-func (o *Observation) buildIndex() *SystemIndex { return NewSystemIndex(o.Snapshot()) }
 
 // Part is what a question got of one subaccount: its observation (nil when it was never read
 // and this question's wait ended first), and the error of this question's own wait when its

@@ -78,7 +78,7 @@ func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnecto
 		out.Total++
 		fs, known := firstSeen(f)
 		if f.Accepted == nil && fs.New && out.NewCounts != nil {
-			countSeverity(out.NewCounts, f.Severity)
+			out.NewCounts.Add(string(f.Severity))
 		}
 		if f.Accepted != nil {
 			out.Counts.Accepted++
@@ -86,7 +86,7 @@ func assessView(v *observe.View, policy assess.Policy, in schemas.AssessConnecto
 			if out.WorstSeverity == "none" || f.Severity.Rank() > assess.Severity(out.WorstSeverity).Rank() {
 				out.WorstSeverity = string(f.Severity)
 			}
-			countSeverity(&out.Counts, f.Severity)
+			out.Counts.Add(string(f.Severity))
 		}
 		if len(out.Findings) < limit {
 			sf := finding(f)
@@ -154,22 +154,15 @@ func finding(f *assess.Finding) schemas.Finding {
 		ID: f.Rule, Severity: string(f.Severity), Fingerprint: f.Fingerprint,
 		Subaccount: f.Subaccount, ClientID: f.ClientID, LocationID: f.LocationID,
 		Subject: f.Subject, RelatedClientIDs: f.Related, Title: f.Title, Evidence: f.Evidence.Map(),
-		Accepted: acceptance(f.Accepted),
+	}
+	if a := f.Accepted; a != nil {
+		out.Accepted = &schemas.Acceptance{Reason: a.Reason, Owner: a.Owner, Expires: a.Expires}
 	}
 	if f.Expired != nil {
 		out.AcceptanceExpired = f.Expired.Expires
 	}
 	return out
 }
-
-func acceptance(a *assess.Acceptance) *schemas.Acceptance {
-	if a == nil {
-		return nil
-	}
-	return &schemas.Acceptance{Reason: a.Reason, Owner: a.Owner, Expires: a.Expires}
-}
-
-func countSeverity(c *schemas.SeverityCounts, s assess.Severity) { c.Add(string(s)) }
 
 // severityNames lists the severities for messages and completions.
 func severityNames() []string {

@@ -67,8 +67,8 @@ func DashboardResources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connector dashboard data"),
 				mcp.WithResourceDescription("The data of the dashboard: per subaccount the worst severity and counts, every finding worst first with each rule's remediation, open findings per day and severity over 90 days, and what changed in the last 7 days."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
-				return document(Dashboard(ctx, cfg, schemas.Scope{}, time.Now()))
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (schemas.Dashboard, error) {
+				return Dashboard(ctx, cfg, schemas.Scope{}, time.Now())
 			}),
 		},
 	}
@@ -126,12 +126,12 @@ func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Ti
 			sub.Counts.Accepted++
 			continue
 		}
-		countSeverity(&d.Counts, f.Severity)
-		countSeverity(&sub.Counts, f.Severity)
+		d.Counts.Add(string(f.Severity))
+		sub.Counts.Add(string(f.Severity))
 		d.WorstSeverity = worse(d.WorstSeverity, f.Severity)
 		sub.WorstSeverity = worse(sub.WorstSeverity, f.Severity)
 		if fs.New && d.NewCounts != nil {
-			countSeverity(d.NewCounts, f.Severity)
+			d.NewCounts.Add(string(f.Severity))
 			sub.New++
 		}
 	}

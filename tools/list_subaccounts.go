@@ -5,7 +5,6 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -18,9 +17,7 @@ Use it to learn which subaccounts exist.
 Example question: "Which subaccounts do you see?"`,
 	}, func(ctx context.Context, in schemas.ListSubaccountsInput) (schemas.ListSubaccountsOutput, error) {
 		if in.Refresh {
-			ctx, cancel := observe.WithTimeout(ctx, cfg.callTimeout())
-			defer cancel()
-			cfg.Observations.Observe(ctx, cfg.Observations.Subaccounts(), true, progressOf(ctx))
+			_, _, _ = read(ctx, cfg, schemas.Scope{Refresh: true}) // each failure shows as its subaccount's last_error
 		}
 		out := schemas.ListSubaccountsOutput{Subaccounts: []schemas.SubaccountInfo{}}
 		for _, s := range cfg.Observations.Subaccounts() {

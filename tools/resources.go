@@ -32,10 +32,10 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connectors"),
 				mcp.WithResourceDescription("Every Cloud Connector of the bound subaccount(s) with totals: the output of list_cloud_connectors (up to 500 connectors)."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
-				return document(fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (schemas.ListCloudConnectorsOutput, error) {
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (schemas.ListCloudConnectorsOutput, error) {
+				return fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (schemas.ListCloudConnectorsOutput, error) {
 					return listConnectors(snap, schemas.ListCloudConnectorsInput{Limit: schemas.MaxLimit})
-				}))
+				})
 			}),
 		},
 		{
@@ -43,8 +43,8 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connector findings"),
 				mcp.WithResourceDescription("The health assessment of every Cloud Connector, worst first: the output of assess_connectors (up to 500 findings). Subscribe to be told when findings change."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
-				return document(RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit}))
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (schemas.AssessConnectorsOutput, error) {
+				return RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
 			}),
 		},
 		{
@@ -52,8 +52,8 @@ func Resources(cfg Config) []server.ServerResource {
 				mcp.WithResourceTitle("Cloud Connector changes"),
 				mcp.WithResourceDescription("What changed in the last 24 hours, worst first: the output of what_changed with since=24h (up to 500 changes). Subscribe to be told when it changes."),
 				mcp.WithMIMEType(jsonMIME)),
-			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (any, error) {
-				return document(changesSince(ctx, cfg, schemas.WhatChangedInput{Since: "24h", Limit: schemas.MaxLimit}, time.Now()))
+			Handler: jsonResource(func(ctx context.Context, _ mcp.ReadResourceRequest) (schemas.WhatChangedOutput, error) {
+				return changesSince(ctx, cfg, schemas.WhatChangedInput{Since: "24h", Limit: schemas.MaxLimit}, time.Now())
 			}),
 		},
 	}
@@ -66,26 +66,23 @@ func ResourceTemplates(cfg Config) []server.ServerResourceTemplate {
 			mcp.WithTemplateTitle("One Cloud Connector"),
 			mcp.WithTemplateDescription("The Cloud Connector(s) with this Connector ID: the output of list_cloud_connectors with client_id."),
 			mcp.WithTemplateMIMEType(jsonMIME)),
-		Handler: server.ResourceTemplateHandlerFunc(jsonResource(func(ctx context.Context, req mcp.ReadResourceRequest) (any, error) {
+		Handler: server.ResourceTemplateHandlerFunc(jsonResource(func(ctx context.Context, req mcp.ReadResourceRequest) (schemas.ListCloudConnectorsOutput, error) {
 			id := templateArg(req, "client_id")
 			if id == "" {
-				return nil, fmt.Errorf("%w: %s needs a Connector ID, e.g. %s/123456789", server.ErrResourceNotFound, req.Params.URI, connectorsURI)
+				return schemas.ListCloudConnectorsOutput{}, fmt.Errorf("%w: %s needs a Connector ID, e.g. %s/123456789", server.ErrResourceNotFound, req.Params.URI, connectorsURI)
 			}
-			return document(fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (schemas.ListCloudConnectorsOutput, error) {
+			return fromSnapshot(ctx, cfg, schemas.Scope{}, func(snap *connectivity.Snapshot) (schemas.ListCloudConnectorsOutput, error) {
 				if err := checkClientID(snap, id); err != nil {
 					return schemas.ListCloudConnectorsOutput{}, fmt.Errorf("%w: %s: %v", server.ErrResourceNotFound, req.Params.URI, err)
 				}
 				return listConnectors(snap, schemas.ListCloudConnectorsInput{ClientID: id, Limit: schemas.MaxLimit})
-			}))
+			})
 		})),
 	}}
 }
 
-// document makes a tool's answer a resource document.
-func document[T any](v T, err error) (any, error) { return v, err }
-
 // jsonResource is a resource handler that answers with answer's result as one JSON document.
-func jsonResource(answer func(context.Context, mcp.ReadResourceRequest) (any, error)) server.ResourceHandlerFunc {
+func jsonResource[T any](answer func(context.Context, mcp.ReadResourceRequest) (T, error)) server.ResourceHandlerFunc {
 	return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 		out, err := answer(ctx, req)
 		if err != nil {

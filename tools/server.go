@@ -173,14 +173,11 @@ Answers share one read of each subaccount for a short time (fetched_at says when
 
 // NewServer returns the MCP server with every tool registered.
 func NewServer(cfg Config) *server.MCPServer {
-	hooks := cfg.Hooks
-	if hooks == nil {
-		hooks = &server.Hooks{}
-	}
+	hooks := cmp.Or(cfg.Hooks, &server.Hooks{})
 	w := &watcher{cfg: cfg, wake: make(chan struct{}, 1), subs: map[subscriber]*subscription{}}
 	w.hook(hooks)
 	if cfg.Observations != nil {
-		cfg.Observations.Listen(w.observed)
+		cfg.Observations.Listen(func(*observe.Observation) { offer(w.wake, struct{}{}) })
 	}
 	opts := []server.ServerOption{
 		server.WithHooks(hooks),

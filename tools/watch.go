@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"slices"
+	"maps"
 	"sync"
 	"time"
 
@@ -13,14 +13,11 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
 // DefaultWatchInterval is how often subscribed resources are re-read (--watch-interval).
 const DefaultWatchInterval = 5 * time.Minute
-
-// watchable are the resources a client can subscribe to.
-var watchable = []string{findingsURI, changesURI}
 
 // watcher keeps the resource subscriptions of every session. It listens to the pipeline's new
 // observations and tells each subscriber when the findings differ from what it could last have
@@ -30,7 +27,7 @@ var watchable = []string{findingsURI, changesURI}
 // Config.Context ends.
 type watcher struct {
 	cfg  Config
-	wake chan struct{} // a new observation was published
+	wake chan struct{} // a new observation was published (offered by the pipeline, never blocking)
 
 	mu    sync.Mutex
 	subs  map[subscriber]*subscription
@@ -82,11 +79,7 @@ func (w *watcher) hook(h *server.Hooks) {
 	h.AddOnError(func(ctx context.Context, id any, method mcp.MCPMethod, _ any, _ error) { ended(ctx, id, method) })
 	h.AddOnUnregisterSession(func(_ context.Context, s server.ClientSession) {
 		w.mu.Lock()
-		for sub := range w.subs {
-			if sub.session == s {
-				delete(w.subs, sub)
-			}
-		}
+		maps.DeleteFunc(w.subs, func(sub subscriber, _ *subscription) bool { return sub.session == s })
 		w.mu.Unlock()
 		w.set(subscriber{}, nil, false) // stops the poller when that was the last subscriber
 	})
@@ -109,7 +102,7 @@ func (w *watcher) set(sub subscriber, uris []string, on bool) {
 			w.subs[sub] = s
 		}
 		for _, uri := range uris {
-			if on && slices.Contains(watchable, uri) {
+			if on && (uri == findingsURI || uri == changesURI) { // the resources one can subscribe to
 				s.uris[uri] = true
 			} else if !on {
 				delete(s.uris, uri)
@@ -123,19 +116,13 @@ func (w *watcher) set(sub subscriber, uris []string, on bool) {
 	case len(w.subs) > 0 && w.stop == nil:
 		ctx, stop := context.WithCancel(cmp.Or(w.cfg.Context, context.Background()))
 		w.stop, w.since = stop, time.Now()
-		w.event("start")
+		offer(w.cfg.watchEvents, "start")
 		go w.poll(ctx)
 	case len(w.subs) == 0 && w.stop != nil:
 		w.stop()
 		w.stop = nil
 	}
 }
-
-// event tells a test what the poller does (never blocking).
-func (w *watcher) event(e string) { offer(w.cfg.watchEvents, e) }
-
-// observed is the pipeline's listener: it wakes the poller, never blocking.
-func (w *watcher) observed(*observe.Observation) { offer(w.wake, struct{}{}) }
 
 // offer sends v on ch unless that would block, and says whether it did.
 func offer[T any](ch chan<- T, v T) bool {
@@ -162,11 +149,6 @@ func (w *watcher) digest() (digest [sha256.Size]byte, known bool) {
 	return digest, known
 }
 
-// interval is --watch-interval, never below the cache TTL.
-func (w *watcher) interval() time.Duration {
-	return max(cmp.Or(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.Observations.Interval())
-}
-
 // pollTask and updatesTopic name the coordination of instances sharing a PostgreSQL history.
 const (
 	pollTask     = "subscription-poller"
@@ -178,7 +160,7 @@ const (
 // (PostgreSQL), only the instance that leads polls, and it publishes what changed to every
 // instance, each of which tells its own subscribers; alone, it tells them directly.
 func (w *watcher) poll(ctx context.Context) {
-	defer w.event("stop")
+	defer offer(w.cfg.watchEvents, "stop")
 	coord, _ := w.cfg.History.Store().(history.Coordinator)
 	if coord != nil {
 		go func() {
@@ -199,7 +181,7 @@ func (w *watcher) poll(ctx context.Context) {
 			release()
 		}
 	}()
-	t := time.NewTicker(w.interval())
+	t := time.NewTicker(max(cmp.Or(w.cfg.WatchInterval, DefaultWatchInterval), w.cfg.Observations.Interval())) // not below the cache TTL
 	defer t.Stop()
 	for {
 		select {
@@ -221,9 +203,7 @@ func (w *watcher) poll(ctx context.Context) {
 			}
 		}
 		if coord == nil || release != nil {
-			readCtx, cancel := observe.WithTimeout(ctx, w.cfg.callTimeout())
-			w.cfg.Observations.Observe(readCtx, w.cfg.Observations.Subaccounts(), true, nil) // publishes: wakes us
-			cancel()
+			_, _, _ = read(ctx, w.cfg, schemas.Scope{Refresh: true}) // publishes: wakes us
 			// Compare this read before the next tick can start another: on a busy machine the
 			// ticker is always ready too, and two reads compared at once would tell one change.
 			select {
