@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -44,8 +43,10 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/tools"
 )
 
-// defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT is set.
-const defaultMemoryLimit = 80 << 20
+// minMemoryLimit is the least soft memory limit the server sets for one subaccount unless
+// GOMEMLIMIT is set: about twice what 1,000 connectors with 100 exposed systems keep live
+// (docs/performance.md).
+const minMemoryLimit = 44 << 20
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "0.1.0-dev"
@@ -176,12 +177,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// Refreshing a large landscape briefly holds two snapshots and the raw answer; a soft
-		// limit makes the collector reclaim the old ones before the heap doubles. GOMEMLIMIT wins.
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -246,6 +241,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer cleanup()
+	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT wins
+		// Each subaccount has a client of its own, with its connections: 64 KiB more each.
+		go followLiveHeap(ctx, minMemoryLimit+int64(len(subaccounts.Subaccounts()))<<16, 250*time.Millisecond)
+	}
 	hist := openHistory(o, logger)
 	defer hist.Close() // writes what waits for the store, then closes it
 	if hist.Recorder != nil {

@@ -42,7 +42,7 @@ type config struct {
 	stderr                                    io.Writer // -server-stderr
 	connectors, systems, warm, cold, startups int
 	latency, tokenDelay, cacheTTL             time.Duration
-	sample                                    bool
+	sample, changing                          bool
 	env                                       []string // extra KEY=VALUE for the server processes
 	fleets                                    []int    // -subaccounts: fleet sizes, instead of the other measurements
 	maxParallel                               int
@@ -82,6 +82,7 @@ func main() {
 		}
 		return nil
 	})
+	flag.BoolVar(&cfg.changing, "changing", false, "each cold call reads a changed landscape (one connector's version differs from the read before), so that every read is decoded in part and assessed anew")
 	flag.IntVar(&cfg.maxParallel, "max-parallel", 32, "--max-parallel passed to the server in fleet mode")
 	flag.StringVar(&cfg.history, "history", "", "--history passed to the servers (default: a SQLite file in a temporary folder, as a deployment records every read; off measures without history)")
 	flag.Parse()
@@ -258,6 +259,7 @@ func measureLandscape(w io.Writer, cfg config, name string, agents []simulator.A
 		return err
 	}
 	times := make([][2]sample, len(qs)) // per question: warm, cold
+	changes := 0                        // of the landscape, with -changing
 	for p, calls := range []int{cfg.warm, cfg.cold} {
 		for i, q := range qs {
 			args := maps.Clone(q.args)
@@ -265,6 +267,11 @@ func measureLandscape(w io.Writer, cfg config, name string, agents []simulator.A
 				args["refresh"] = true
 			}
 			for range calls {
+				if p == 1 && cfg.changing {
+					changes++
+					agents[changes%len(agents)].Attributes["agent_version"] = "2.18." + strconv.Itoa(changes)
+					sim.SetLandscape(agents)
+				}
 				res, d, err := s.callTool(q.tool, args)
 				if err != nil {
 					return err

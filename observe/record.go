@@ -14,7 +14,8 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 )
 
-// RecordQueue is how many observations may wait for the history store; more are dropped (and
+// RecordQueue is how many observations may wait for the history store, each of another
+// subaccount (a newer read takes the place of its subaccount's older one); more are dropped (and
 // logged), so that a slow store holds no pile of large reads and the publisher never blocks.
 const RecordQueue = 16
 
@@ -104,13 +105,21 @@ func (r *Recorder) Observe(o *Observation) {
 	if !o.Fresh() || o.Result == nil {
 		return // a failed read: its findings are those of the last one recorded
 	}
+	// What waits holds only what is recorded, not what answers derived (a search index).
+	o = &Observation{Subaccount: o.Subaccount, Facts: o.Facts, ReadAt: o.ReadAt, Result: o.Result, fresh: true}
 	r.mu.Lock()
 	if r.closed || (r.err != nil && r.store == nil) {
 		r.mu.Unlock()
 		return
 	}
-	queued := len(r.waiting) < RecordQueue
-	if queued {
+	// A read of a subaccount whose previous read still waits takes its place: the store is a
+	// read behind, and the newest facts matter most.
+	i := slices.IndexFunc(r.waiting, func(w *Observation) bool { return w.Subaccount == o.Subaccount })
+	superseded, queued := i >= 0, i >= 0 || len(r.waiting) < RecordQueue
+	switch {
+	case superseded:
+		r.waiting[i] = o
+	case queued:
 		r.waiting = append(r.waiting, o)
 		select {
 		case r.wake <- struct{}{}:
@@ -124,7 +133,10 @@ func (r *Recorder) Observe(o *Observation) {
 		r.pending = append(r.pending, o)
 	}
 	r.mu.Unlock()
-	if !queued {
+	switch {
+	case superseded:
+		r.logger.Warn("history: the store is behind; the read before this one is not recorded", "subaccount", o.Subaccount.Name())
+	case !queued:
 		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
 	}
 }
