@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/syncbuf"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
@@ -59,7 +61,7 @@ func TestHTTPRefusesUnauthenticatedExposure(t *testing.T) {
 // httpProc is the server binary serving HTTP.
 type httpProc struct {
 	cmd    *exec.Cmd
-	stderr *stdioBuffer
+	stderr *syncbuf.Buffer
 	url    string // http://127.0.0.1:PORT
 	exited chan int
 }
@@ -69,7 +71,7 @@ func startHTTP(t *testing.T, env []string, args ...string) *httpProc {
 	t.Helper()
 	cmd := exec.Command(stdioBin, args...)
 	cmd.Env = env
-	p := &httpProc{cmd: cmd, stderr: &stdioBuffer{}, exited: make(chan int, 1)}
+	p := &httpProc{cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan int, 1)}
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

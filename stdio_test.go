@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/syncbuf"
+
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
 
@@ -52,24 +54,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// stdioBuffer is a concurrency-safe record of a stream.
-type stdioBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *stdioBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *stdioBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // rpcMessage is one JSON-RPC message from the server.
@@ -108,8 +92,8 @@ type serverProc struct {
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
 	messages chan rpcMessage // every stdout line, parsed
-	stdout   stdioBuffer     // everything written to stdout
-	stderr   stdioBuffer
+	stdout   syncbuf.Buffer  // everything written to stdout
+	stderr   syncbuf.Buffer
 	exited   chan struct{}
 	exitErr  error
 	nextID   int

@@ -1,16 +1,16 @@
 package connectivity_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/syncbuf"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
@@ -28,34 +28,16 @@ func rotSim(t *testing.T, opts simulator.Options) *simulator.Server {
 	return sim
 }
 
-// rotLog is a concurrency-safe log sink.
-type rotLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *rotLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *rotLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // rotClient loads the binding at path (a service key file or a binding folder) and returns a
 // client for it that trusts sim and logs to the returned sink.
-func rotClient(t *testing.T, sim *simulator.Server, path string, interval time.Duration) (*connectivity.Client, *rotLog) {
+func rotClient(t *testing.T, sim *simulator.Server, path string, interval time.Duration) (*connectivity.Client, *syncbuf.Buffer) {
 	t.Helper()
 	loaded := binding.Load(binding.Options{Paths: []string{path}})
 	bs, err := loaded.Usable, loaded.Err()
 	if err != nil || len(bs) != 1 {
 		t.Fatalf("binding.Load(%s): %v (%d bindings)", path, err, len(bs))
 	}
-	logs := &rotLog{}
+	logs := &syncbuf.Buffer{}
 	c, err := connectivity.NewClient(bs[0], connectivity.Options{
 		RootCAs:              sim.RootCAs(),
 		BindingCheckInterval: interval,

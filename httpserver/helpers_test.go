@@ -1,16 +1,16 @@
 package httpserver_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/syncbuf"
 
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -30,31 +30,13 @@ import (
 // staticToken is the static bearer token of the tests.
 const staticToken = "static-7f3a9c1e5b2d4f60-a81c93e0d4b7-token"
 
-// logBuffer is a concurrency-safe record of the server's log and audit output.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServer is a running server with what the tests look at.
 type testServer struct {
 	sim     *simulator.Server
 	srv     *httpserver.Server
 	id      *simulator.Identity
 	base    string // http://127.0.0.1:PORT
-	logs    *logBuffer
+	logs    *syncbuf.Buffer
 	metrics *httpserver.Metrics
 	stop    context.CancelFunc
 	done    chan error // Serve's result
@@ -82,7 +64,7 @@ func startServer(t *testing.T, s setup) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(id.Close)
-	ts := &testServer{sim: sim, id: id, logs: &logBuffer{}, metrics: httpserver.NewMetrics(), done: make(chan error, 1)}
+	ts := &testServer{sim: sim, id: id, logs: &syncbuf.Buffer{}, metrics: httpserver.NewMetrics(), done: make(chan error, 1)}
 	logger := slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	found := binding.Parse(sim.ServiceKeyJSON(simulator.SecretCredentials), "test")

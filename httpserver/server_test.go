@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/syncbuf"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/httpserver"
@@ -514,7 +516,7 @@ func TestStaticTokenFileRotates(t *testing.T) {
 	const first, second = "first-token-0b9c2e7d41a35f68e7c0d9b2", "second-token-5e1a7c3f9d0b24e68a1c7f3e"
 	start := time.Now().Add(-time.Hour)
 	write(first, start)
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	st, err := httpserver.StaticTokenFile(path, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)

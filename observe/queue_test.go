@@ -1,37 +1,19 @@
 package observe_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/syncbuf"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/simulator"
 )
-
-// lockedBuffer is a log destination safe for the recorder's goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // While the store is behind, a subaccount's newer read takes the place of its older one in the
 // queue: what waits is bounded by the subaccounts, and the store gets the newest facts.
@@ -44,7 +26,7 @@ func TestRecorderKeepsTheNewestReadWhileTheStoreIsBehind(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	release := make(chan struct{})
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	r := observe.NewRecorder("memory", func(context.Context) (history.Store, error) {
 		<-release // the store is slow to open: everything published meanwhile waits
 		return store, nil
