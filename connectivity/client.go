@@ -17,6 +17,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 )
@@ -68,7 +69,8 @@ type Client struct {
 	api      *http.Client      // for API calls and secret-based token requests
 	rotation *binding.Rotation // picks up a rotated binding from its file or folder
 
-	answers *Reader // decodes the answers, sharing what did not change since the last
+	tokens  singleflight.Group // token requests, one per credential at a time
+	answers *Reader            // decodes the answers, sharing what did not change since the last
 
 	mu         sync.Mutex
 	cred       *credential   // the binding in use

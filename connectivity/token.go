@@ -10,9 +10,9 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/sharedcall"
 )
 
 // A Client's XSUAA tokens: oauth2's clientcredentials makes each request; the client caches the
@@ -30,13 +30,19 @@ type credential struct {
 	config  *clientcredentials.Config
 	client  *http.Client
 	// release closes the idle connections of client when it has a transport of its own (X.509);
-	// it is called when the credential is replaced, and again by a request under way then.
+	// it is called once the credential is replaced and no request uses it any more.
 	release func()
 }
 
-// tokenRequest is a token request shared by the callers waiting for it: it runs under no caller's
-// context and is cancelled when the last of them gives up.
-type tokenRequest = sharedcall.Call[grant]
+// tokenRequest is a token request shared by the callers waiting for it (singleflight): its
+// context has no caller's cancellation and ends when the last of them gives up, so nothing runs
+// for nobody.
+type tokenRequest struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	key     string // of the credential, in Client.tokens
+	waiters int
+}
 
 // grant is a token and the generation it was cached as (0 if it was not cached).
 type grant struct {
@@ -73,12 +79,12 @@ func (c *Client) SetBinding(b *binding.Binding) error {
 		cred.release = cred.client.CloseIdleConnections
 	}
 	c.mu.Lock()
-	old := c.cred
+	old, busy := c.cred, c.request != nil
 	c.cred, c.cached, c.request = cred, nil, nil
 	c.generation++
 	c.mu.Unlock()
-	if old != nil {
-		old.release() // a request under way releases it again when it ends
+	if old != nil && !busy {
+		old.release() // otherwise the request under way releases it when it ends
 	}
 	return nil
 }
@@ -103,30 +109,50 @@ func (c *Client) token(ctx context.Context) (*oauth2.Token, uint64, error) {
 	}
 	// The request's context carries the HTTP client (with the X.509 client certificate, when the
 	// binding has one) and is not the caller's: others may come to wait for it too.
-	if !c.request.Join() {
-		cred := c.cred
-		c.request = sharedcall.Start(context.WithValue(context.Background(), oauth2.HTTPClient, cred.client), false,
-			func(ctx context.Context) (grant, error) { return c.fetchToken(ctx, cred) })
+	cred, req := c.cred, c.request
+	if req == nil {
+		req = &tokenRequest{key: fmt.Sprintf("%p", cred)}
+		req.ctx, req.cancel = context.WithCancel(context.WithValue(context.Background(), oauth2.HTTPClient, cred.client))
+		c.request = req
 	}
-	req := c.request
+	req.waiters++
 	c.mu.Unlock()
-	g, err, ok := req.Wait(ctx)
-	if !ok {
+	ch := c.tokens.DoChan(req.key, func() (any, error) { return c.fetchToken(req, cred) })
+	var r singleflight.Result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		c.leave(req) // before returning: the next caller must not join a request nobody wants
 		return nil, 0, tokenWaitError(ctx)
 	}
 	var re *oauth2.RetrieveError
 	switch {
-	case errors.As(err, &re): // XSUAA refused: name the cause without any secret
-		return nil, 0, &AuthError{Status: tokenStatus(err), Code: re.ErrorCode, Description: re.ErrorDescription}
-	case err != nil: // a transport error (*url.Error) names the token URL, which holds no secret
-		return nil, 0, newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", err)
+	case errors.As(r.Err, &re): // XSUAA refused: name the cause without any secret
+		return nil, 0, &AuthError{Status: tokenStatus(r.Err), Code: re.ErrorCode, Description: re.ErrorDescription}
+	case r.Err != nil: // a transport error (*url.Error) names the token URL, which holds no secret
+		return nil, 0, newRequestError(ctx, ServiceXSUAA, "requesting a token from XSUAA", r.Err)
 	}
+	g := r.Val.(grant)
 	return g.token, g.gen, nil
 }
 
-// fetchToken requests a token for cred, and caches it if cred is still the one in use.
-func (c *Client) fetchToken(ctx context.Context, cred *credential) (grant, error) {
-	t, err := cred.config.Token(ctx)
+// leave is a caller of req giving up; the last one cancels it, and the next caller starts afresh.
+func (c *Client) leave(req *tokenRequest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if req.waiters--; req.waiters == 0 {
+		req.cancel()
+		c.tokens.Forget(req.key)
+		if c.request == req {
+			c.request = nil
+		}
+	}
+}
+
+// fetchToken makes the token request req for cred, and caches its token if cred is still the
+// one in use.
+func (c *Client) fetchToken(req *tokenRequest, cred *credential) (any, error) {
+	t, err := cred.config.Token(req.ctx)
 	c.observe(Event{Kind: EventTokenFetch, Service: ServiceXSUAA, Status: tokenStatus(err)})
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -138,6 +164,10 @@ func (c *Client) fetchToken(ctx context.Context, cred *credential) (grant, error
 	if cred != c.cred {
 		cred.release() // replaced while this request ran (see SetBinding)
 	}
+	if c.request == req {
+		c.request = nil
+	}
+	req.cancel()
 	return g, err
 }
 

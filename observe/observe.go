@@ -5,7 +5,7 @@
 //
 // A question asks for the observations of the subaccounts in scope ([Pipeline.Observe]). An
 // observation younger than the cache TTL answers at once. An older one is read again, once for
-// every caller asking at the same time (package sharedcall), under the pipeline's
+// every caller asking at the same time (singleflight, keyed by subaccount), under the pipeline's
 // own context and the subaccount timeout; each caller waits up to its own deadline. A read that
 // fails is remembered: the subaccount backs off (from the cache TTL, doubling up to
 // [MaxBackoff]), is re-read in the background when the backoff ends, and until then every
@@ -24,15 +24,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/sharedcall"
 )
 
 // Defaults of Options.
@@ -69,7 +70,8 @@ type Pipeline struct {
 	subs    []*Subaccount
 	opts    Options
 	slots   *semaphore.Weighted
-	ctx     context.Context // of reads, which outlive their callers; ends at Close
+	reads   singleflight.Group // keyed by subaccount name
+	ctx     context.Context    // of reads, which outlive their callers; ends at Close
 	cancel  context.CancelFunc
 	retries errgroup.Group // background re-reads of failing subaccounts
 
@@ -233,34 +235,67 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 		return Part{Sub: s, Obs: o} // re-read in the background when the backoff ends
 	}
 	for {
-		// A read that others share runs under the pipeline's context, not this caller's; a
-		// caller that ran out of time leaves it to its own deadline (it fails, and the subaccount
-		// backs off), and the last caller still waiting that is cancelled ends it.
-		r, started := p.share(s, ctx)
-		got, _, ok := r.Wait(ctx)
-		switch {
-		case !ok:
-			err := context.Cause(ctx)
-			return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}
-		case got == nil: // abandoned by the callers that started it, or the pipeline closed
-			return Part{Sub: s, Obs: o, Err: context.Canceled, Failure: Explain(context.Canceled, 0)}
-		case started || !got.outOfTime || ctx.Err() != nil:
-			return Part{Sub: s, Obs: got}
+		part, again := p.join(ctx, s, o)
+		if !again {
+			return part
 		}
-		o = got // a read that ran out of the time of the caller that started it: this one has more
+		o = part.Obs // a read that ran out of the time of the caller that started it: this one has more
 	}
 }
 
-// share joins the read of s under way, or starts one for the question asked (Background for a
-// background read); started says it did.
-func (p *Pipeline) share(s *Subaccount, asked context.Context) (r *sharedcall.Call[*Observation], started bool) {
+// join waits for the read of s under way, or starts one, up to ctx's deadline. again says the
+// read ran out of the time of the question that started it while this one has more.
+func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (part Part, again bool) {
+	s.mu.Lock()
+	a := s.asking
+	if a == nil {
+		a = &asking{}
+		a.ctx, a.cancel = context.WithCancel(p.ctx)
+		s.asking = a
+	}
+	a.waiters++
+	s.mu.Unlock()
+	var started atomic.Bool // by this caller
+	ch := p.reads.DoChan(s.name, func() (any, error) {
+		started.Store(true)
+		return p.read(s, ctx, a), nil
+	})
+	select {
+	case r := <-ch:
+		p.leave(s, a, false)
+		got := r.Val.(*Observation)
+		switch {
+		case got == nil: // abandoned by the callers that started it
+			return Part{Sub: s, Obs: o, Err: context.Canceled, Failure: Explain(context.Canceled, 0)}, false
+		case !started.Load() && got.outOfTime && ctx.Err() == nil:
+			return Part{Sub: s, Obs: got}, true
+		}
+		return Part{Sub: s, Obs: got}, false
+	case <-ctx.Done():
+		// A caller that ran out of time leaves the read to its own deadline (it fails, and the
+		// subaccount backs off); one that was cancelled may be the last, whose leaving ends it.
+		// It leaves before returning: the next question must not join a read nobody wants.
+		p.leave(s, a, !errors.Is(ctx.Err(), context.DeadlineExceeded))
+		err := context.Cause(ctx)
+		return Part{Sub: s, Obs: o, Err: err, Failure: Explain(err, deadlineOf(ctx))}, false
+	}
+}
+
+// leave is a caller of a's read that stopped waiting (gaveUp: cancelled before it ended); when
+// the last one gives up, the read is cancelled and the next question starts afresh.
+func (p *Pipeline) leave(s *Subaccount, a *asking, gaveUp bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.reading.Join() {
-		return s.reading, false
+	if a.waiters--; a.waiters > 0 {
+		return
 	}
-	s.reading = sharedcall.Start(p.ctx, true, func(ctx context.Context) (*Observation, error) { return p.read(ctx, s, asked), nil })
-	return s.reading, true
+	if gaveUp {
+		a.cancel()
+		p.reads.Forget(s.name)
+	}
+	if s.asking == a {
+		s.asking = nil
+	}
 }
 
 // deadlineOf returns how long a caller's context gave it, for the sentence of a timeout.
@@ -282,17 +317,23 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeout(context.WithValue(ctx, startKey{}, time.Now()), d)
 }
 
-// read reads every source of s under base (not the asker's context: others may share the read),
-// within the subaccount timeout and the deadline of the question that asked for it, assesses the
-// facts once when a source brought new ones, stores the observation and publishes it. On failure
-// it schedules a background re-read after the backoff.
-func (p *Pipeline) read(base context.Context, s *Subaccount, asked context.Context) *Observation {
-	timeout, deadline := p.opts.SubaccountTimeout, time.Now().Add(p.opts.SubaccountTimeout)
-	if d, ok := asked.Deadline(); ok {
+// read reads every source of s under the pipeline's context (not the asker's: others may
+// share the read), within the subaccount timeout and the deadline of the question that asked for
+// it (asked; nil for a background read), assesses the facts once when a source brought new ones,
+// stores the observation and publishes it. On failure it schedules a background re-read after the
+// backoff.
+func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observation {
+	timeout, deadline, base := p.opts.SubaccountTimeout, time.Now().Add(p.opts.SubaccountTimeout), p.ctx
+	if a != nil {
+		base = a.ctx
+	}
+	if asked != nil {
 		// The read ends a little before the question does, so that its own failure (a 503 after
 		// retries, say) reaches the question rather than the question's timeout.
-		if d = d.Add(-min(100*time.Millisecond, time.Until(d)/20)); d.Before(deadline) {
-			deadline, timeout = d, deadlineOf(asked)
+		if d, ok := asked.Deadline(); ok {
+			if d = d.Add(-min(500*time.Millisecond, time.Until(d)/10)); d.Before(deadline) {
+				deadline, timeout = d, deadlineOf(asked)
+			}
 		}
 	}
 	ctx, cancel := context.WithDeadline(base, deadline)
@@ -363,9 +404,12 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 	wait := min(p.opts.CacheTTL<<min(s.failures-1, 20), MaxBackoff)
 	s.retry = p.opts.AfterFunc(wait, func() {
 		p.retries.Go(func() error {
-			if p.ctx.Err() == nil {
-				r, _ := p.share(s, context.Background())
-				r.Wait(context.Background()) // Close waits for it
+			// A read it joins may be abandoned by the questions that started it: then it reads
+			// again, on its own (the backoff ends only with a read that was not abandoned).
+			for p.ctx.Err() == nil {
+				if o, _, _ := p.reads.Do(s.name, func() (any, error) { return p.read(s, nil, nil), nil }); o.(*Observation) != nil {
+					break
+				}
 			}
 			return nil
 		})

@@ -1,12 +1,12 @@
 package observe
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/binding"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/connectivity"
-	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/internal/sharedcall"
 )
 
 // Subaccount is one bound subaccount: a usable binding with its client and sources, or a binding
@@ -19,11 +19,19 @@ type Subaccount struct {
 	broken  *binding.Error
 
 	mu           sync.Mutex
-	reading      *sharedcall.Call[*Observation] // the latest read; joined while it runs
+	asking       *asking // the read questions started, while it runs
 	latest       *Observation
 	failures     int         // reads failed in a row
 	failingSince time.Time   // the first of them
 	retry        func() bool // stops the background re-read, while backing off
+}
+
+// asking is the read questions started: its context has no caller's cancellation (others may
+// come to share the read) and ends when the last of them gives up, so nothing runs for nobody.
+type asking struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	waiters int
 }
 
 // Name is the binding's name: unique among the subaccounts.
