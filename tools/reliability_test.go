@@ -707,10 +707,13 @@ func TestConcurrentCallsWithFaults(t *testing.T) {
 	}
 	t.Logf("%d calls: %d answered, %d isError, %d fault switches; errors by kind: %v", calls, ok, failed, switches.Load(), kinds)
 
-	// Faults over, every tool works again.
+	// Faults over, every tool works again (with a generous deadline: a loaded machine, and a
+	// read of the last fault phase may still run; what matters is that it ends).
+	after := e.cfg
+	after.CallTimeout = 30 * time.Second
 	for _, name := range Names() {
-		if res, text := e.call(context.Background(), t, name, map[string]any{"refresh": true}); res.IsError {
-			t.Errorf("%s after the faults: %s", name, relShort(text))
+		if res, text, err := relCall(context.Background(), after, name, map[string]any{"refresh": true}); err != nil || res.IsError {
+			t.Errorf("%s after the faults: %v %s", name, err, relShort(text))
 		}
 	}
 }
