@@ -237,9 +237,6 @@ func (e *elements) fail(err error) error {
 	if e.err != nil && e.err != io.EOF {
 		return e.err
 	}
-	if err == nil && e.err == nil {
-		return nil
-	}
 	return err
 }
 

@@ -147,11 +147,7 @@ func TestFailureAnswersFromTheLastGoodRead(t *testing.T) {
 func TestRecorderNovelty(t *testing.T) {
 	t.Parallel()
 	sim, p, _ := pipeline(t, observe.Options{})
-	store, err := history.OpenMemory(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := memoryStore(t)
 	r := observe.NewRecorder("memory", func(context.Context) (history.Store, error) { return store, nil }, nil)
 	p.Listen(r.Observe)
 	if err := r.Wait(t.Context()); err != nil {
@@ -189,4 +185,15 @@ func seenIn(o *observe.Observation, fp string) (assess.Finding, bool) {
 		}
 	}
 	return assess.Finding{}, false
+}
+
+// memoryStore opens a history store in memory, closed when the test ends.
+func memoryStore(t *testing.T) history.Store {
+	t.Helper()
+	store, err := history.OpenMemory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }

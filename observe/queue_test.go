@@ -20,11 +20,7 @@ import (
 func TestRecorderKeepsTheNewestReadWhileTheStoreIsBehind(t *testing.T) {
 	t.Parallel()
 	sim, p, _ := pipeline(t, observe.Options{})
-	store, err := history.OpenMemory(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := memoryStore(t)
 	release := make(chan struct{})
 	var logs syncbuf.Buffer
 	r := observe.NewRecorder("memory", func(context.Context) (history.Store, error) {
