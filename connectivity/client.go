@@ -142,7 +142,7 @@ func (c *Client) CloudConnectors(ctx context.Context) ([]Connector, error) {
 	}
 	if ctxErr := context.Cause(ctx); ctxErr != nil && retryable && !errors.Is(last, ctxErr) {
 		// The context ended while waiting to try again: report both.
-		return nil, fmt.Errorf("%w (last answer: %v)", ctxErr, last)
+		return nil, fmt.Errorf("%w (last answer: %w)", ctxErr, last)
 	}
 	return nil, cmp.Or(last, err)
 }
