@@ -14,10 +14,12 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
 )
 
-// RecordQueue is how many observations may wait for the history store, each of another
-// subaccount (a newer read takes the place of its subaccount's older one); more are dropped (and
-// logged), so that a slow store holds no pile of large reads and the publisher never blocks.
-const RecordQueue = 16
+// RecordBudget bounds the reads that wait for the history store, counted in connectors, exposed
+// systems and findings (1,000 connectors exposing 100 systems each, with 30,000 findings, count
+// 131,001): reads wait in order, every one recorded, while they fit. Past it a subaccount's newer
+// read takes the place of its newest waiting one (logged), so that a slow store holds no pile of
+// large reads and the publisher never blocks. A subaccount with nothing waiting always gets in.
+const RecordBudget = 1 << 18
 
 // Recorder records each new observation in the history store, off the request path: it listens
 // to the pipeline, and a goroutine of its own writes what waits, in order, with a context of its
@@ -41,7 +43,9 @@ type Recorder struct {
 	err     error // why history cannot answer now: the store failed to open, or to record
 	ready   bool  // the store is open and the baseline loaded
 	closed  bool
-	waiting []*Observation       // to write, oldest first
+	budget  int                  // RecordBudget; smaller in tests
+	waiting []queued             // to write, oldest first
+	weight  int                  // of what waits and what the writer has taken
 	writing int                  // observations the writer has taken and not written
 	wrote   chan struct{}        // closed and replaced whenever the writer finishes some
 	pending []*Observation       // published before ready, in order
@@ -79,6 +83,21 @@ func (s firstSeen) find(fp string) (time.Time, bool) {
 	return time.Unix(0, s[i].at).UTC(), true
 }
 
+// queued is a read waiting for the store, and its weight against the budget.
+type queued struct {
+	o      *Observation
+	weight int
+}
+
+// weigh counts o's connectors, their exposed systems and its findings.
+func weigh(o *Observation) int {
+	n := 1 + len(o.Result.Findings)
+	for i := range o.Snapshot().Connectors {
+		n += 1 + len(o.Snapshot().Connectors[i].ExposedSystems)
+	}
+	return n
+}
+
 // latest is the result last compared for a subaccount, and when it was read: a finding of it
 // is new when it was first seen then.
 type latest struct {
@@ -93,7 +112,7 @@ func NewRecorder(describe string, open func(context.Context) (history.Store, err
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Recorder{logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, last: map[string]firstSeen{}, latest: map[string]latest{}}
+		settled: make(chan struct{}), wrote: make(chan struct{}), opening: describe, budget: RecordBudget, last: map[string]firstSeen{}, latest: map[string]latest{}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run(open)
 	return r
@@ -107,37 +126,46 @@ func (r *Recorder) Observe(o *Observation) {
 	}
 	// What waits holds only what is recorded, not what answers derived (a search index).
 	o = &Observation{Subaccount: o.Subaccount, Facts: o.Facts, ReadAt: o.ReadAt, Result: o.Result, fresh: true}
+	w := weigh(o)
 	r.mu.Lock()
 	if r.closed || (r.err != nil && r.store == nil) {
 		r.mu.Unlock()
 		return
 	}
-	// A read of a subaccount whose previous read still waits takes its place: the store is a
-	// read behind, and the newest facts matter most.
-	i := slices.IndexFunc(r.waiting, func(w *Observation) bool { return w.Subaccount == o.Subaccount })
-	superseded, queued := i >= 0, i >= 0 || len(r.waiting) < RecordQueue
-	switch {
-	case superseded:
-		r.waiting[i] = o
-	case queued:
-		r.waiting = append(r.waiting, o)
+	// The subaccount's newest waiting read: o takes its place when o does not fit.
+	j := -1
+	for k, q := range slices.Backward(r.waiting) {
+		if q.o.Subaccount == o.Subaccount {
+			j = k
+			break
+		}
+	}
+	superseded := j >= 0 && r.weight+w > r.budget
+	if superseded {
+		old := r.waiting[j]
+		r.weight += w - old.weight
+		r.waiting[j] = queued{o, w}
+		if k := slices.Index(r.pending, old.o); k >= 0 {
+			r.pending[k] = o // nor is it compared: first seen stays true to what is recorded
+		}
+	} else {
+		r.weight += w
+		r.waiting = append(r.waiting, queued{o, w})
 		select {
 		case r.wake <- struct{}{}:
 		default:
 		}
 	}
 	switch {
-	case r.ready: // what is new is decided even for a read the store cannot take now
+	case r.ready: // what is new is decided even for a read the store takes later
 		r.compare(o)
-	case queued:
+	case !superseded:
 		r.pending = append(r.pending, o)
 	}
+	waiting := len(r.waiting)
 	r.mu.Unlock()
-	switch {
-	case superseded:
-		r.logger.Warn("history: the store is behind; the read before this one is not recorded", "subaccount", o.Subaccount.Name())
-	case !queued:
-		r.logger.Warn("history: the store is behind; this read is not recorded", "subaccount", o.Subaccount.Name())
+	if superseded {
+		r.logger.Warn("history: the store is behind; the read before this one is not recorded", "subaccount", o.Subaccount.Name(), "reads waiting", waiting)
 	}
 }
 
@@ -195,13 +223,15 @@ func (r *Recorder) run(open func(context.Context) (history.Store, error)) {
 		batch := r.waiting
 		r.waiting, r.writing = nil, len(batch)
 		r.mu.Unlock()
-		for _, o := range batch {
+		weight := 0
+		for _, q := range batch {
 			if err == nil && r.ctx.Err() == nil {
-				r.record(store, o)
+				r.record(store, q.o)
 			}
+			weight += q.weight
 		}
 		r.mu.Lock()
-		r.writing = 0
+		r.writing, r.weight = 0, r.weight-weight
 		close(r.wrote)
 		r.wrote = make(chan struct{})
 		closed := r.closed && len(r.waiting) == 0
