@@ -31,9 +31,9 @@ func NewDeepHealthSource(reader *sccadmin.Reader, b *binding.Binding) *DeepHealt
 	return &DeepHealthSource{reader: reader, sub: sccadmin.CloudSubaccount{Name: b.Name, Label: b.Label(), ID: b.SubaccountID}}
 }
 
-// Read reads the connectors that may serve the subaccount, in config file order. A connector
-// whose read outlasts ctx keeps its previous read, or is reported unreachable when there is none.
-func (s *DeepHealthSource) Read(ctx context.Context, f *assess.Facts) error {
+// Read reads the connectors that may serve the subaccount, in config file order, from the
+// Reader's cache unless refresh. A connector whose read outlasts ctx keeps its previous read, or is reported unreachable when there is none.
+func (s *DeepHealthSource) Read(ctx context.Context, f *assess.Facts, refresh bool) error {
 	// The connectors get three quarters of the read's time: the rest is the assessment's and the
 	// caller's, so that a connector that never answers cannot make the subaccount's observation
 	// (the Connectivity service's facts) miss the deadline of the question that asked for it.
@@ -59,7 +59,7 @@ func (s *DeepHealthSource) Read(ctx context.Context, f *assess.Facts) error {
 			deep.Scopes[i] = e.Subaccount
 		}
 		g.Go(func() error {
-			h, err := s.reader.Read(ctx, name, false)
+			h, err := s.reader.Read(ctx, name, refresh)
 			switch {
 			case err == nil:
 			case prev[name] != nil:

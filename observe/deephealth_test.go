@@ -106,12 +106,13 @@ func TestDeepHealthFailureKeepsTheConnectivityFacts(t *testing.T) {
 	}
 }
 
-// TestDeepHealthWarmReadSendsNothing: a second observation within the connectors' TTL (a refresh
-// of the Connectivity service) answers deep health from the Reader's cache: no request reaches a
-// connector.
-func TestDeepHealthWarmReadSendsNothing(t *testing.T) {
+// TestDeepHealthReadsPastItsCacheOnRefresh: a read of the subaccount within the connectors' TTL
+// (the Connectivity service's observation expired, as with --cache-ttl below the connectors' 60 s)
+// answers deep health from the Reader's cache: no request reaches a connector. A refresh, a
+// question asking for new facts, reads the connectors again.
+func TestDeepHealthReadsPastItsCacheOnRefresh(t *testing.T) {
 	t.Parallel()
-	_, fleet, p := deepPipeline(t, func(id string) []simulator.SCCOptions { return simulator.SampleSCCs(time.Now(), id) }, observe.Options{CacheTTL: time.Hour})
+	_, fleet, p := deepPipeline(t, func(id string) []simulator.SCCOptions { return simulator.SampleSCCs(time.Now(), id) }, observe.Options{})
 	sent := func() int {
 		n := 0
 		for _, s := range fleet.SCCs {
@@ -121,12 +122,16 @@ func TestDeepHealthWarmReadSendsNothing(t *testing.T) {
 	}
 	first := p.Observe(context.Background(), p.Subaccounts(), false, nil).Parts[0].Obs
 	cold := sent()
-	second := p.Observe(context.Background(), p.Subaccounts(), true, nil).Parts[0].Obs
+	second := p.Observe(context.Background(), p.Subaccounts(), false, nil).Parts[0].Obs
 	if second == first || !second.Fresh() || second.Facts.Deep == nil {
-		t.Fatal("the refresh made no new observation")
+		t.Fatal("the second read made no new observation")
 	}
 	if warm := sent() - cold; cold == 0 || warm != 0 {
 		t.Errorf("cold read sent %d requests, the warm one %d; want none", cold, warm)
+	}
+	p.Observe(context.Background(), p.Subaccounts(), true, nil)
+	if refreshed := sent() - cold; refreshed != cold {
+		t.Errorf("the refresh sent %d requests to the connectors, want %d as the cold read", refreshed, cold)
 	}
 }
 

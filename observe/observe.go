@@ -235,7 +235,7 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 		return Part{Sub: s, Obs: o} // re-read in the background when the backoff ends
 	}
 	for {
-		part, again := p.join(ctx, s, o)
+		part, again := p.join(ctx, s, o, refresh)
 		if !again {
 			return part
 		}
@@ -245,7 +245,7 @@ func (p *Pipeline) observe(ctx context.Context, s *Subaccount, refresh bool) Par
 
 // join waits for the read of s under way, or starts one, up to ctx's deadline. again says the
 // read ran out of the time of the question that started it while this one has more.
-func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (part Part, again bool) {
+func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation, refresh bool) (part Part, again bool) {
 	s.mu.Lock()
 	a := s.asking
 	if a == nil {
@@ -258,7 +258,7 @@ func (p *Pipeline) join(ctx context.Context, s *Subaccount, o *Observation) (par
 	var started atomic.Bool // by this caller
 	ch := p.reads.DoChan(s.name, func() (any, error) {
 		started.Store(true)
-		return p.read(s, ctx, a), nil
+		return p.read(s, ctx, a, refresh), nil
 	})
 	select {
 	case r := <-ch:
@@ -319,10 +319,10 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 
 // read reads every source of s under the pipeline's context (not the asker's: others may
 // share the read), within the subaccount timeout and the deadline of the question that asked for
-// it (asked; nil for a background read), assesses the facts once when a source brought new ones,
+// it (asked; nil for a background read), asking its sources past their caches when refresh, assesses the facts once when a source brought new ones,
 // stores the observation and publishes it. On failure it schedules a background re-read after the
 // backoff.
-func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observation {
+func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking, refresh bool) *Observation {
 	timeout, deadline, base := p.opts.SubaccountTimeout, time.Now().Add(p.opts.SubaccountTimeout), p.ctx
 	if a != nil {
 		base = a.ctx
@@ -352,7 +352,7 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking) *Observ
 		errs := make([]error, len(s.sources))
 		var wg sync.WaitGroup
 		for i, src := range s.sources {
-			wg.Go(func() { errs[i] = src.Read(ctx, &facts) })
+			wg.Go(func() { errs[i] = src.Read(ctx, &facts, refresh) })
 		}
 		wg.Wait()
 		p.slots.Release(1)
@@ -407,7 +407,7 @@ func (p *Pipeline) backoff(s *Subaccount, err error) {
 			// A read it joins may be abandoned by the questions that started it: then it reads
 			// again, on its own (the backoff ends only with a read that was not abandoned).
 			for p.ctx.Err() == nil {
-				if o, _, _ := p.reads.Do(s.name, func() (any, error) { return p.read(s, nil, nil), nil }); o.(*Observation) != nil {
+				if o, _, _ := p.reads.Do(s.name, func() (any, error) { return p.read(s, nil, nil, false), nil }); o.(*Observation) != nil {
 					break
 				}
 			}

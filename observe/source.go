@@ -10,17 +10,18 @@ import (
 )
 
 // Source reads one kind of facts of one subaccount. Read fills its own part of f within ctx's
-// deadline and leaves f untouched when it fails; sources of one subaccount run concurrently, each
+// deadline and leaves f untouched when it fails; refresh says a question asked for new facts (a
+// source with a cache of its own reads past it); sources of one subaccount run concurrently, each
 // on its own part. The pipeline owns caching, backoff, parallelism and publication; a new source
 // is one type and one registration (Bound.Sources), its rules one function in assess.
 type Source interface {
-	Read(ctx context.Context, f *assess.Facts) error
+	Read(ctx context.Context, f *assess.Facts, refresh bool) error
 }
 
 // connectivitySource reads the Connectivity service's Cloud Connector info of a subaccount.
 type connectivitySource struct{ client *connectivity.Client }
 
-func (s connectivitySource) Read(ctx context.Context, f *assess.Facts) error {
+func (s connectivitySource) Read(ctx context.Context, f *assess.Facts, _ bool) error {
 	at := time.Now()
 	connectors, err := s.client.CloudConnectors(ctx)
 	if err != nil {

@@ -96,23 +96,8 @@ func connectorHealth(ctx context.Context, cfg Config, in schemas.GetConnectorHea
 			byName = n
 		}
 	}
-	if in.Refresh && len(names) > 0 { // read the connectors now; the observations' reads then find them in the cache
-		// Within the call's deadline, as every read of a call: a connector that never answers
-		// must not hold the call for the reader's own (longer) timeout. The connectors get three
-		// quarters of it; the rest is the Connectivity service's read that follows.
-		var cancel context.CancelFunc
-		ctx, cancel = observe.WithTimeout(ctx, cfg.callTimeout())
-		defer cancel()
-		refreshCtx, cancelRefresh := context.WithTimeout(ctx, cfg.callTimeout()*3/4)
-		defer cancelRefresh()
-		if byName != "" {
-			_, _ = cfg.SCC.Read(refreshCtx, byName, true)
-		} else {
-			cfg.SCC.ReadAll(refreshCtx, true)
-		}
-	}
 	// Like every tool it answers from the observations, so that it reports their freshness and
-	// failures alike; without configured connectors it says how to configure them.
+	// failures alike (refresh reads the connectors again: the deep-health source of the pipeline); without configured connectors it says how to configure them.
 	return fromView(ctx, cfg, in.Scope, func(v *observe.View) (schemas.GetConnectorHealthOutput, error) {
 		if len(names) == 0 {
 			out.Note = noSCCConfig

@@ -1,9 +1,11 @@
 package tools
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sync"
@@ -55,6 +57,7 @@ type subscriber struct {
 // hook registers the watcher's subscription hooks: resources/subscribe and unsubscribe (protocol
 // versions up to 2025-11-25), and subscriptions/listen streams (2026-07-28).
 func (w *watcher) hook(h *server.Hooks) {
+	h.AddOnRequestInitialization(refuseUnwatched)
 	h.AddAfterSubscribe(func(ctx context.Context, _ any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
 		if s := server.ClientSessionFromContext(ctx); s != nil && !w.cfg.Stateless {
 			w.set(subscriber{s, nil}, []string{req.Params.URI}, true)
@@ -83,6 +86,39 @@ func (w *watcher) hook(h *server.Hooks) {
 		w.mu.Unlock()
 		w.set(subscriber{}, nil, false) // stops the poller when that was the last subscriber
 	})
+}
+
+// refuseUnwatched refuses a subscription to a resource that is never notified: only the findings
+// and the changes are watched, and a subscription accepted and then left silent would mislead.
+func refuseUnwatched(_ context.Context, _ any, message any) error {
+	raw, ok := message.(json.RawMessage)
+	if !ok || !bytes.Contains(raw, []byte(mcp.MethodResourcesSubscribe)) && !bytes.Contains(raw, []byte(mcp.MethodSubscriptionsListen)) {
+		return nil
+	}
+	var req struct {
+		Method mcp.MCPMethod `json:"method"`
+		Params struct {
+			URI           string `json:"uri"`
+			Notifications struct {
+				ResourceSubscriptions []string `json:"resourceSubscriptions"`
+			} `json:"notifications"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &req) != nil {
+		return nil // mcp-go answers what it cannot parse
+	}
+	uris := req.Params.Notifications.ResourceSubscriptions
+	if req.Method == mcp.MethodResourcesSubscribe && req.Params.URI != "" {
+		uris = []string{req.Params.URI}
+	} else if req.Method != mcp.MethodSubscriptionsListen {
+		return nil
+	}
+	for _, uri := range uris {
+		if uri != findingsURI && uri != changesURI {
+			return fmt.Errorf("%q is never notified of changes, so it cannot be subscribed to: subscribe to %s (the findings) or %s (what changed)", uri, findingsURI, changesURI)
+		}
+	}
+	return nil
 }
 
 // set records subscriptions to uris (nil with on=false: all of them) and starts or stops the

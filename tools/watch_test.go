@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -163,5 +164,42 @@ func TestSubscriptionSeesEveryChange(t *testing.T) {
 	}
 	if n := count(); n != rounds {
 		t.Errorf("%d notifications for %d changes", n, rounds)
+	}
+}
+
+// TestSubscribingToAnUnwatchedResourceIsRefused: only the findings and the changes are ever
+// notified; a subscription to anything else is refused with a sentence naming those two, over
+// resources/subscribe (up to 2025-11-25) and subscriptions/listen (2026-07-28) alike.
+func TestSubscribingToAnUnwatchedResourceIsRefused(t *testing.T) {
+	t.Parallel()
+	events := make(chan string, 10)
+	env := newSimEnvWith(t, simEnvOptions{}, func(cfg *Config) { cfg.watchEvents = events })
+	env.client, _ = startInProcessAt(t, NewServer(env.cfg), "2025-11-25")
+	for _, uri := range []string{connectorsURI, "connectivity://connectors/123", "connectivity://nothing"} {
+		req := mcp.SubscribeRequest{}
+		req.Params.URI = uri
+		err := env.client.Subscribe(t.Context(), req)
+		if err == nil || !containsAll(err.Error(), uri, "cannot be subscribed to", findingsURI, changesURI) {
+			t.Errorf("subscribe %s: %v, want a refusal naming %s and %s", uri, err, findingsURI, changesURI)
+		}
+	}
+	if n := len(events); n != 0 || env.sim.Counts().APIRequests != 0 {
+		t.Errorf("a refused subscription started a poller (%d events, %d API requests)", n, env.sim.Counts().APIRequests)
+	}
+
+	for _, tc := range []struct {
+		name, message string
+		refused       bool
+	}{
+		{"subscribe to the findings", `{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{"uri":"connectivity://findings"}}`, false},
+		{"listen to the findings and the changes", `{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"resourceSubscriptions":["connectivity://findings","connectivity://changes"]}}}`, false},
+		{"listen to the connectors", `{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"resourceSubscriptions":["connectivity://findings","connectivity://connectors"]}}}`, true},
+		{"listen to no resource", `{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true}}}`, false},
+		{"a tool call naming resources/subscribe", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_exposed_system","arguments":{"query":"resources/subscribe"}}}`, false},
+		{"subscribe without a URI (mcp-go's own answer)", `{"jsonrpc":"2.0","id":1,"method":"resources/subscribe","params":{}}`, false},
+	} {
+		if err := refuseUnwatched(t.Context(), 1, json.RawMessage(tc.message)); (err != nil) != tc.refused {
+			t.Errorf("%s: %v, want refused %v", tc.name, err, tc.refused)
+		}
 	}
 }
