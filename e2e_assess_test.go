@@ -372,11 +372,13 @@ func TestCheckFleet(t *testing.T) {
 	t.Parallel()
 	sim := assessSim(t, nil)
 	dir := t.TempDir()
+	tenants := map[string]*simulator.Tenant{}
 	key := func(name string, mangle func(string) string) string {
 		tenant, err := sim.AddTenant(simulator.TenantOptions{Name: name, Subdomain: "acme-" + name, Landscape: simulator.CleanLandscape()})
 		if err != nil {
 			t.Fatal(err)
 		}
+		tenants[name] = tenant
 		data := mangle(string(tenant.ServiceKeyJSON(simulator.SecretCredentials)))
 		path := filepath.Join(dir, name+"-key.json")
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
@@ -409,6 +411,16 @@ func TestCheckFleet(t *testing.T) {
 	if code != 3 || !strings.Contains(stderr, "no subaccount could be read: subaccount acme-dev (binding dev): authentication with XSUAA failed") ||
 		!strings.Contains(stderr, "subaccount acme-lab (binding lab): ") {
 		t.Errorf("check over dev and lab: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The HTML report is the dashboard of the same read: each subaccount is read once, even
+	// without a cache, for every format alike.
+	for _, format := range []string{"json", "html"} {
+		p, d := tenants["prod"].Counts(), tenants["dev"].Counts()
+		code, _, stderr = assessRun("--binding", prod, "--binding", dev, "--log-level", "error", "--timeout", "5s", "--cache-ttl", "0", "--history", "off", "check", "--format", format)
+		api, tokens := tenants["prod"].Counts().APIRequests-p.APIRequests, tenants["dev"].Counts().TokenRequests-d.TokenRequests
+		if code != 1 || api != 1 || tokens != 1 {
+			t.Errorf("check --format %s --cache-ttl 0 over prod and dev: exit %d, %d API requests to prod and %d token requests of dev, want one each\n%s", format, code, api, tokens, stderr)
+		}
 	}
 	// One subaccount asked for by name.
 	code, stdout, _ = assessRun("--binding", prod, "--binding", dev, "--log-level", "error", "call", "list_cloud_connectors", "--args", `{"subaccount":"prod"}`)

@@ -498,7 +498,7 @@ func checkUsage(o *options) error {
 // With --new-only it fails only on findings its consumer (the alert cursor --cursor) has not been
 // told yet, and moves the cursor once the report is written.
 func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr io.Writer) int {
-	out, err := tools.RunAssessment(ctx, cfg, schemas.AssessConnectorsInput{Limit: schemas.MaxLimit})
+	out, dash, err := tools.RunCheck(ctx, cfg, o.format == "html", time.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "btp-connectivity-mcp check:", err)
 		return checkNotRun
@@ -534,11 +534,8 @@ func runCheck(ctx context.Context, cfg tools.Config, o *options, stdout, stderr 
 		err = enc.Encode(out)
 	case "sarif":
 		err = report.WriteSARIF(&doc, out, version)
-	case "html": // the dashboard: the same read (cached), every finding, the trend and changes
-		var d schemas.Dashboard
-		if d, err = tools.Dashboard(ctx, cfg, schemas.Scope{}, time.Now()); err == nil {
-			err = report.HTML(&doc, d)
-		}
+	case "html": // the dashboard of the same read: every finding, the trend and changes
+		err = report.HTML(&doc, *dash)
 	default: // the verdict follows the table; with json, sarif and html, stdout holds only the document
 		if err = report.Text(&doc, out); err == nil {
 			doc.WriteString(verdict)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -35,6 +36,23 @@ func RunAssessment(ctx context.Context, cfg Config, in schemas.AssessConnectorsI
 	out, err := assessView(v, cfg.Observations.Policy(), in, cfg.History)
 	out.Freshness = fresh
 	return out, err
+}
+
+// RunCheck answers the check command from one read of every subaccount: assess_connectors with
+// every finding and, with dashboard (--format html), the dashboard's data from the same
+// observations, so that a subaccount that fails costs one timeout, not two.
+func RunCheck(ctx context.Context, cfg Config, dashboard bool, now time.Time) (schemas.AssessConnectorsOutput, *schemas.Dashboard, error) {
+	v, fresh, err := read(ctx, cfg, schemas.Scope{})
+	if err != nil {
+		return schemas.AssessConnectorsOutput{}, nil, err
+	}
+	out, err := assessView(v, cfg.Observations.Policy(), schemas.AssessConnectorsInput{Limit: schemas.MaxLimit}, cfg.History)
+	out.Freshness = fresh
+	if err != nil || !dashboard {
+		return out, nil, err
+	}
+	d := dashboardOf(ctx, cfg, schemas.Scope{}, v, fresh, now)
+	return out, &d, nil
 }
 
 // assessView answers assess_connectors from the assessment of each observation in v. rec, when

@@ -14,6 +14,7 @@ import (
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/assess"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/dashboard"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/history"
+	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/observe"
 	"github.com/btp-connectivity-mcp/btp-connectivity-mcp/schemas"
 )
 
@@ -81,6 +82,11 @@ func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Ti
 	if err != nil {
 		return schemas.Dashboard{}, err
 	}
+	return dashboardOf(ctx, cfg, scope, v, fresh, now), nil
+}
+
+// dashboardOf is the dashboard of the observations in v, read for scope.
+func dashboardOf(ctx context.Context, cfg Config, scope schemas.Scope, v *observe.View, fresh schemas.Freshness, now time.Time) schemas.Dashboard {
 	result, snap := v.Assessment(), v.Snapshot()
 	d := schemas.Dashboard{
 		Freshness: fresh, GeneratedAt: rfc3339(now), ConnectorsAssessed: len(snap.Connectors), WorstSeverity: "none",
@@ -150,7 +156,7 @@ func Dashboard(ctx context.Context, cfg Config, scope schemas.Scope, now time.Ti
 	if histErr != nil {
 		d.History = histErr.Error()
 	}
-	return d, nil
+	return d
 }
 
 // dashboardHistory adds the trend and the recent changes from the history store.
