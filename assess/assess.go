@@ -312,6 +312,8 @@ func decodeImpact(attr string) (Severity, string) {
 		return Low, "whether it is connected is unknown to the high-availability rules"
 	case "client_id":
 		return Low, "the connector cannot be told apart from others"
+	case "agent_type":
+		return Low, "the high-availability rules skip this connector"
 	case "agent_recent_start_ms":
 		return Info, "its last start and uptime are unknown"
 	case "attributes":

@@ -163,9 +163,9 @@ func TestAssessRules(t *testing.T) {
 		{"shadow without a master", nil, []map[string]string{
 			assessAgent("s", "shadow", "hr", set("connected_since", "", "agent_recent_start_ms", "<absent>")),
 		}, assess.Policy{}, []string{"ha.unmatched_shadow low s"}},
-		{"unknown role is left out of pairing", nil, []map[string]string{
+		{"unknown role is left out of pairing, and reported", nil, []map[string]string{
 			assessAgent("m", "master", ""), assessAgent("x", "standby", ""),
-		}, assess.Policy{}, []string{"ha.no_shadow medium m"}},
+		}, assess.Policy{}, []string{"ha.no_shadow medium m", "decode.agent_type low x"}},
 
 		// Versions.
 		{"derived minimum: one minor back", nil, []map[string]string{

@@ -319,7 +319,11 @@ func (d *decoder) attributes(c *Connector, data []byte, keys ...string) (string,
 		return v, ok
 	}
 	c.ClientID, _ = take("client_id")
-	c.AgentType, _ = take("agent_type")
+	if v, ok := take("agent_type"); !ok {
+		c.report("agent_type", "missing: the high-availability role is unknown")
+	} else if c.AgentType = v; !c.IsMaster() && !c.IsShadow() {
+		c.report("agent_type", "%q is neither master nor shadow: the high-availability role is unknown", v)
+	}
 	c.AgentVersion, _ = take("agent_version")
 	c.JavaVersion, _ = take("java_version")
 	c.JVMVendorVersion, _ = take("jvm_vendor_version")

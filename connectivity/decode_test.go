@@ -162,6 +162,39 @@ func TestDecodeKeepsMalformedConnectors(t *testing.T) {
 	}
 }
 
+// TestDecodeAgentType: the role is kept as reported; master and shadow in any case are roles, a
+// missing or other value is a problem (the high-availability rules then skip the connector).
+func TestDecodeAgentType(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value          string // "-": absent
+		master, shadow bool
+		problem        bool
+	}{
+		{"master", true, false, false},
+		{"shadow", false, true, false},
+		{"MASTER", true, false, false},
+		{"Shadow", false, true, false},
+		{"backup", false, false, true},
+		{"", false, false, true},
+		{"-", false, false, true},
+	} {
+		attr := `,"agent_type":"` + tc.value + `"`
+		if tc.value == "-" {
+			attr = ""
+		}
+		got, err := DecodeConnectors([]byte(`[{"attributes":{"client_id":"1"` + attr + `}}]`))
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%q: %v", tc.value, err)
+		}
+		c := got[0]
+		_, problem := problems(c)["agent_type"]
+		if c.IsMaster() != tc.master || c.IsShadow() != tc.shadow || problem != tc.problem || tc.value != "-" && c.AgentType != tc.value {
+			t.Errorf("agent_type %q: master %v, shadow %v, kept %q, problems %v", tc.value, c.IsMaster(), c.IsShadow(), c.AgentType, c.Problems)
+		}
+	}
+}
+
 func TestDecodeRejectsDocumentsThatAreNotArrays(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{"", "   ", `{"error":"x"}`, "<html><body>Bad Gateway</body></html>", `[{"attributes":`, "null", `"str"`} {
@@ -306,6 +339,8 @@ func TestDecodeShapes(t *testing.T) {
 		{`[{"attributes":{"client_id":"1"}},]`, "-", ""},
 		{`[{"attributes":{"client_id":"1"`, "-", ""},
 		{`[1 2]`, "-", ""},
+		{`[{"attributes":{"client_id":"1","agent_type":"backup"}}]`, "1", "agent_type"},
+		{`[{"attributes":{"client_id":"1"}}]`, "1", "agent_type"},
 	} {
 		t.Run(tc.doc, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,9 @@
 package connectivity
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Connector is one Cloud Connector as the Cloud Connector info endpoint reports it, with every
 // attribute decoded. Decoding never drops a connector: an attribute that is missing or malformed
@@ -27,10 +30,10 @@ type Connector struct {
 }
 
 // IsMaster reports whether the connector holds the high-availability master role.
-func (c *Connector) IsMaster() bool { return c.AgentType == AgentMaster }
+func (c *Connector) IsMaster() bool { return strings.EqualFold(c.AgentType, AgentMaster) }
 
 // IsShadow reports whether the connector is a high-availability shadow instance.
-func (c *Connector) IsShadow() bool { return c.AgentType == AgentShadow }
+func (c *Connector) IsShadow() bool { return strings.EqualFold(c.AgentType, AgentShadow) }
 
 // The high-availability roles the API reports in agent_type.
 const (

@@ -182,7 +182,7 @@ func JoinShadow(shadow, master *Health, masterMatches []Match, cloud []CloudSuba
 	for _, sub := range cloud {
 		if sub.Name == mm.CloudSubaccount {
 			for _, c := range sub.Connectors {
-				if c.AgentType == RoleShadow {
+				if strings.EqualFold(c.AgentType, RoleShadow) {
 					cands = append(cands, c)
 				}
 			}
