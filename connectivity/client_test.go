@@ -408,9 +408,13 @@ func TestCancelledCallsCostNoToken(t *testing.T) {
 			sim.InjectFault(simulator.Fault{Target: simulator.TargetToken, Delay: 500 * time.Millisecond, Times: 1})
 			ctx, cancel := context.WithCancel(context.Background())
 			errs := make(chan error, 2)
+			// The first caller makes the token request and waits for it; the second comes while
+			// it runs (on a loaded machine perhaps only after the cancel: then it sends nothing).
+			// Were the second the one to start it, its cancel would end a request nobody else
+			// had joined yet, and the first would rightly need another.
 			go func() { _, err := c.CloudConnectors(context.Background()); errs <- err }()
-			go func() { _, err := c.CloudConnectors(ctx); errs <- err }()
 			waitUntil(t, "the delayed token request", func() bool { return sim.Counts().TokenRequests == 2 })
+			go func() { _, err := c.CloudConnectors(ctx); errs <- err }()
 			cancel()
 			for range 2 {
 				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
