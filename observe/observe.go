@@ -50,7 +50,7 @@ type Options struct {
 	// subaccount; 0 reads on every question and never backs off.
 	CacheTTL          time.Duration
 	MaxParallel       int           // subaccounts read at once; 0 means DefaultMaxParallel
-	SubaccountTimeout time.Duration // bound of one subaccount's read; 0 means DefaultSubaccountTimeout
+	SubaccountTimeout time.Duration // bound of one subaccount's read, from when it has a slot; 0 means DefaultSubaccountTimeout
 	Policy            assess.Policy // what findings are measured against
 	// AfterFunc schedules the background re-read of a failing subaccount and returns what stops
 	// it; nil means time.AfterFunc. Tests pass one they fire themselves.
@@ -319,25 +319,28 @@ func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context
 
 // read reads every source of s under the pipeline's context (not the asker's: others may
 // share the read), within the subaccount timeout and the deadline of the question that asked for
-// it (asked; nil for a background read), asking its sources past their caches when refresh, assesses the facts once when a source brought new ones,
-// stores the observation and publishes it. On failure it schedules a background re-read after the
-// backoff.
+// it (asked; nil for a background read), asking its sources past their caches when refresh,
+// assesses the facts once when a source brought new ones, stores the observation and publishes
+// it. On failure it schedules a background re-read after the backoff.
 func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking, refresh bool) *Observation {
-	timeout, deadline, base := p.opts.SubaccountTimeout, time.Now().Add(p.opts.SubaccountTimeout), p.ctx
+	base := p.ctx
 	if a != nil {
 		base = a.ctx
 	}
+	// The question's deadline bounds the wait for a slot and the read, which ends a little before
+	// the question does, so that its own failure (a 503 after retries, say) reaches the question
+	// rather than the question's timeout. The subaccount's own timeout starts once it has a
+	// slot: one queued behind others in a large fleet has not been slow itself.
+	ctx, cancel := context.WithCancel(base)
+	defer cancel()
+	var limit time.Time
 	if asked != nil {
-		// The read ends a little before the question does, so that its own failure (a 503 after
-		// retries, say) reaches the question rather than the question's timeout.
 		if d, ok := asked.Deadline(); ok {
-			if d = d.Add(-min(500*time.Millisecond, time.Until(d)/10)); d.Before(deadline) {
-				deadline, timeout = d, deadlineOf(asked)
-			}
+			limit = d.Add(-min(500*time.Millisecond, time.Until(d)/10))
+			ctx, cancel = context.WithDeadline(ctx, limit)
+			defer cancel()
 		}
 	}
-	ctx, cancel := context.WithDeadline(base, deadline)
-	defer cancel()
 	s.mu.Lock()
 	prev := s.latest
 	s.mu.Unlock()
@@ -345,8 +348,18 @@ func (p *Pipeline) read(s *Subaccount, asked context.Context, a *asking, refresh
 	if prev != nil {
 		o.Facts, o.ReadAt, o.Result = prev.Facts, prev.ReadAt, prev.Result
 	}
-	var err error
-	if err = p.slots.Acquire(ctx, 1); err == nil {
+	timeout := p.opts.SubaccountTimeout
+	err := p.slots.Acquire(ctx, 1)
+	if err != nil && asked != nil {
+		timeout = deadlineOf(asked)
+	}
+	if err == nil {
+		if deadline := time.Now().Add(timeout); limit.IsZero() || deadline.Before(limit) {
+			ctx, cancel = context.WithDeadline(ctx, deadline)
+			defer cancel()
+		} else {
+			timeout = deadlineOf(asked)
+		}
 		readAt := time.Now()
 		facts := o.Facts
 		errs := make([]error, len(s.sources))

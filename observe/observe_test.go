@@ -197,3 +197,50 @@ func memoryStore(t *testing.T) history.Store {
 	t.Cleanup(func() { store.Close() })
 	return store
 }
+
+// TestQueuedSubaccountKeepsItsOwnTimeout: with one read at a time, a subaccount queued behind
+// one that hangs for its whole timeout is read once it has a slot, within a timeout of its own
+// (its read takes a quarter of it): waiting in the queue is not slowness.
+func TestQueuedSubaccountKeepsItsOwnTimeout(t *testing.T) {
+	t.Parallel()
+	sim, err := simulator.New(simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	var bound []observe.Bound
+	var tenants []*simulator.Tenant
+	for _, name := range []string{"hangs", "queued"} {
+		tenant, err := sim.AddTenant(simulator.TenantOptions{Name: name, Subdomain: name, Landscape: simulator.CleanLandscape()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenants = append(tenants, tenant)
+		parsed := binding.Parse(tenant.ServiceKeyJSON(simulator.SecretCredentials), name)
+		parsed.Usable[0].Name = name
+		c, err := connectivity.NewClient(parsed.Usable[0], connectivity.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound = append(bound, observe.Bound{Client: c})
+	}
+	p, err := observe.New(bound, observe.Options{MaxParallel: 1, SubaccountTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	tenants[0].InjectFault(simulator.Fault{Target: simulator.TargetAPI, Hang: true, Times: 1})
+	tenants[1].InjectFault(simulator.Fault{Target: simulator.TargetAPI, Delay: 500 * time.Millisecond, Times: 1}) // a slow but healthy read
+	hung := make(chan *observe.View)
+	go func() { hung <- p.Observe(context.Background(), p.Subaccounts()[:1], false, nil) }()
+	for tenants[0].Counts().APIRequests == 0 { // the first holds the only slot
+		time.Sleep(5 * time.Millisecond)
+	}
+	queued := p.Observe(context.Background(), p.Subaccounts()[1:], false, nil).Parts[0]
+	if err, why := queued.Failed(); err != nil || !queued.Usable() {
+		t.Errorf("the queued subaccount failed: %v (%s)", err, why)
+	}
+	if err, _ := (<-hung).Parts[0].Failed(); err == nil {
+		t.Error("the hanging subaccount's read did not fail")
+	}
+}
