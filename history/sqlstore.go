@@ -344,8 +344,9 @@ type findingsDelta struct {
 }
 
 // compareFindings walks the present findings of sub, in fingerprint order, alongside cur (sorted
-// by fingerprint) and keeps only what differs: holding 30,000 stored findings (and maps of them)
-// while a read is recorded raised the server's peak memory by more than a tenth.
+// by fingerprint) and keeps only what differs: holding all 30,000 stored findings of a large
+// landscape, and maps of both sides, while a read was recorded took some 14 MB of heap and raised
+// the server's peak RSS by a quarter when every read changed findings.
 func (s *sqlStore) compareFindings(ctx context.Context, tx *sql.Tx, sub string, cur []Finding, diff bool) (*findingsDelta, error) {
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT fingerprint, rule, severity, client_id, subject, title FROM findings
 		WHERE subaccount = ? AND resolved_at = 0 ORDER BY fingerprint`+s.d.bytewise), sub)
