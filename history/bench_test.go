@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -117,27 +118,34 @@ func BenchmarkUnchangedReads(b *testing.B) {
 // reported as baseline-ms.
 func BenchmarkRecordLarge(b *testing.B) {
 	cs := decoded(b, simulator.LargeLandscape(1000, 100))
-	runs := 0 // with -count, each run records a subaccount of its own
+	eachStore(b, "large", func(b *testing.B, st Store, sub string) {
+		start := time.Now()
+		record(b, st, Read{Subaccount: sub, At: t0, Connectors: cs})
+		baseline := time.Since(start)
+		next := append([]connectivity.Connector(nil), cs...)
+		i := 0
+		for b.Loop() {
+			i++
+			c := &next[i%len(next)]
+			c.AgentVersion = "2.19." + strconv.Itoa(i)
+			if rec := record(b, st, Read{Subaccount: sub, At: at(i), Connectors: next}); len(rec.Changes) != 1 {
+				b.Fatalf("read %d: %d changes, want 1", i, len(rec.Changes))
+			}
+		}
+		b.ReportMetric(float64(baseline.Milliseconds()), "baseline-ms")
+	})
+}
+
+// eachStore runs bench on each backend (with its default durability), in a subaccount of each
+// run's own, so that -count does not record over the run before.
+func eachStore(b *testing.B, prefix string, bench func(b *testing.B, st Store, sub string)) {
+	runs := 0
 	for name, open := range benchStores(b, false) {
 		b.Run(name, func(b *testing.B) {
 			runs++
-			sub := "large" + strconv.Itoa(runs)
 			st := open()
 			defer st.Close()
-			start := time.Now()
-			record(b, st, Read{Subaccount: sub, At: t0, Connectors: cs})
-			baseline := time.Since(start)
-			next := append([]connectivity.Connector(nil), cs...)
-			i := 0
-			for b.Loop() {
-				i++
-				c := &next[i%len(next)]
-				c.AgentVersion = "2.19." + strconv.Itoa(i)
-				if rec := record(b, st, Read{Subaccount: sub, At: at(i), Connectors: next}); len(rec.Changes) != 1 {
-					b.Fatalf("read %d: %d changes, want 1", i, len(rec.Changes))
-				}
-			}
-			b.ReportMetric(float64(baseline.Milliseconds()), "baseline-ms")
+			bench(b, st, prefix+strconv.Itoa(runs))
 		})
 	}
 }
@@ -222,4 +230,34 @@ func BenchmarkChangesYear(b *testing.B) {
 		}
 		st.Close()
 	}
+}
+
+// BenchmarkRecordChangingFindings records reads of 30,000 findings where every read retitles
+// 1,000 of them, raises the severity of 10, resolves 10 and adds 10, as a landscape whose
+// versions move does (the findings are read back and compared on every read).
+func BenchmarkRecordChangingFindings(b *testing.B) {
+	const n = 30_000
+	findings := make([]Finding, n)
+	for i := range findings {
+		findings[i] = Finding{Fingerprint: fmt.Sprintf("%016x", uint64(i)*0x9e3779b97f4a7c15), Rule: "security.unencrypted",
+			Severity: SeverityMedium, ClientID: strconv.Itoa(i % 1000), Subject: fmt.Sprintf("HTTP sys%d.internal:80", i), Title: "Unencrypted HTTP to an internal system"}
+	}
+	eachStore(b, "findings", func(b *testing.B, st Store, sub string) {
+		cur := slices.Clone(findings)
+		record(b, st, Read{Subaccount: sub, At: t0, Findings: cur})
+		i := 0
+		for b.Loop() {
+			i++
+			for j := range 1000 {
+				cur[(i*1000+j)%n].Title = "Unencrypted HTTP, read " + strconv.Itoa(i)
+			}
+			for j := range 10 {
+				cur[(i*10+j)%n].Severity = SeverityHigh
+				cur[(i*10+j+5000)%n].Fingerprint = fmt.Sprintf("new%d-%d", i, j)
+			}
+			if rec := record(b, st, Read{Subaccount: sub, At: at(i), Findings: cur}); len(rec.Changes) == 0 {
+				b.Fatalf("read %d: no changes", i)
+			}
+		}
+	})
 }

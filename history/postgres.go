@@ -19,6 +19,7 @@ var postgresDialect = dialect{
 	lock:        "SELECT pg_advisory_xact_lock(hashtext(?))",
 	metaExists:  `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'meta'`,
 	dollarParam: true,
+	bytewise:    ` COLLATE "C"`, // the database's collation may sort by language
 	reason:      postgresReason,
 }
 

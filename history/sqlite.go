@@ -24,6 +24,7 @@ var sqliteDialect = dialect{
 	idColumn:   "INTEGER PRIMARY KEY",
 	metaExists: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
 	reason:     sqliteReason,
+	// bytewise is empty: SQLite compares text with memcmp (BINARY) unless told otherwise
 }
 
 // OpenSQLite opens the SQLite store at path, creating it (and its directory, mode 0700) when it

@@ -23,6 +23,7 @@ type dialect struct {
 	lock        string
 	metaExists  string // a query counting the meta table in the current schema
 	dollarParam bool   // rewrite ? to $1, $2, …
+	bytewise    string // after ORDER BY a text column: sort it as Go compares strings, byte by byte
 	reason      func(error) string
 }
 
@@ -259,11 +260,12 @@ func (s *sqlStore) Record(ctx context.Context, r Read) (Recorded, error) {
 			return err
 		}
 		if lastFindings != findingsHash {
-			if prev.Findings, err = s.presentFindings(ctx, tx, r.Subaccount); err != nil {
+			delta, err := s.compareFindings(ctx, tx, r.Subaccount, findings, !rec.PreviousReadAt.IsZero())
+			if err != nil {
 				return err
 			}
-			next.Findings = findings
-			if err := s.writeFindings(ctx, tx, r.Subaccount, at, prev.Findings, findings); err != nil {
+			prev.Findings, next.Findings = delta.prev, delta.next
+			if err := s.writeFindings(ctx, tx, r.Subaccount, at, findings, delta); err != nil {
 				return err
 			}
 		}
@@ -331,59 +333,110 @@ func (s *sqlStore) movedConnectors(ctx context.Context, tx *sql.Tx, sub string, 
 	return moved, gone, nil
 }
 
-func (s *sqlStore) presentFindings(ctx context.Context, tx *sql.Tx, sub string) ([]Finding, error) {
+// findingsDelta is how the findings of a read differ from those present in the store.
+type findingsDelta struct {
+	write    []int    // indexes of the read's findings to insert or update: new or changed
+	resolved []string // fingerprints of present findings the read no longer reports
+	// prev and next hold only the findings for which Diff reports a change (new, resolved, or
+	// of another severity), so that Diff gives what it would for all of them.
+	prev, next []Finding
+	diff       bool // whether to collect prev and next: a read with no previous read has no changes
+}
+
+// compareFindings walks the present findings of sub, in fingerprint order, alongside cur (sorted
+// by fingerprint) and keeps only what differs: holding all 30,000 stored findings of a large
+// landscape, and maps of both sides, while a read was recorded took some 14 MB of heap and raised
+// the server's peak RSS by a quarter when every read changed findings.
+func (s *sqlStore) compareFindings(ctx context.Context, tx *sql.Tx, sub string, cur []Finding, diff bool) (*findingsDelta, error) {
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT fingerprint, rule, severity, client_id, subject, title FROM findings
-		WHERE subaccount = ? AND resolved_at = 0`), sub)
+		WHERE subaccount = ? AND resolved_at = 0 ORDER BY fingerprint`+s.d.bytewise), sub)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Finding
-	for rows.Next() {
-		var f Finding
-		if err := rows.Scan(&f.Fingerprint, &f.Rule, &f.Severity, &f.ClientID, &f.Subject, &f.Title); err != nil {
+	delta := &findingsDelta{diff: diff}
+	i, n, last := 0, 0, ""
+	for ; rows.Next(); n++ {
+		var p Finding
+		if err := rows.Scan(&p.Fingerprint, &p.Rule, &p.Severity, &p.ClientID, &p.Subject, &p.Title); err != nil {
 			return nil, err
 		}
-		out = append(out, f)
+		if n > 0 && p.Fingerprint <= last {
+			return nil, fmt.Errorf("the store returned findings out of fingerprint order (%q after %q)", p.Fingerprint, last)
+		}
+		last = p.Fingerprint
+		for ; i < len(cur) && cur[i].Fingerprint < p.Fingerprint; i++ {
+			delta.compare(nil, cur, i)
+		}
+		if i == len(cur) || cur[i].Fingerprint != p.Fingerprint {
+			delta.resolve(p)
+		}
+		for ; i < len(cur) && cur[i].Fingerprint == p.Fingerprint; i++ {
+			delta.compare(&p, cur, i)
+		}
 	}
-	return out, rows.Err()
+	for ; i < len(cur); i++ {
+		delta.compare(nil, cur, i)
+	}
+	return delta, rows.Err()
 }
 
-// writeFindings stores cur as the present findings: a returning fingerprint keeps its first_seen
-// and starts a new present_since; one no longer reported is marked resolved.
-func (s *sqlStore) writeFindings(ctx context.Context, tx *sql.Tx, sub string, at time.Time, prev, cur []Finding) error {
+// compare notes cur[i] against p, the present finding of its fingerprint (nil when there is
+// none). Of findings sharing a fingerprint each is written, and Diff sees the last, as it would
+// when indexing them.
+func (d *findingsDelta) compare(p *Finding, cur []Finding, i int) {
+	c := cur[i]
+	if p != nil && *p == c {
+		return
+	}
+	d.write = append(d.write, i)
+	if !d.diff || i+1 < len(cur) && cur[i+1].Fingerprint == c.Fingerprint {
+		return
+	}
+	switch {
+	case p == nil:
+		d.next = append(d.next, c)
+	case p.Severity != c.Severity:
+		d.prev, d.next = append(d.prev, *p), append(d.next, c)
+	}
+}
+
+// resolve notes p, a present finding the read no longer reports.
+func (d *findingsDelta) resolve(p Finding) {
+	d.resolved = append(d.resolved, p.Fingerprint)
+	if d.diff {
+		d.prev = append(d.prev, p)
+	}
+}
+
+// writeFindings stores what delta says of cur: a returning fingerprint keeps its first_seen and
+// starts a new present_since; one no longer reported is marked resolved.
+func (s *sqlStore) writeFindings(ctx context.Context, tx *sql.Tx, sub string, at time.Time, cur []Finding, delta *findingsDelta) error {
 	now := at.UnixNano()
-	was := byFingerprint(prev)
-	var upsert *sql.Stmt // prepared once per read: parsing the statement for every finding cost more than running it
-	for _, f := range cur {
-		if p := was[f.Fingerprint]; p != nil && *p == f {
-			continue
-		}
-		if upsert == nil {
-			var err error
-			upsert, err = tx.PrepareContext(ctx, s.q(`INSERT INTO findings (subaccount, fingerprint, first_seen, present_since, resolved_at,
+	if len(delta.write) > 0 {
+		// prepared once per read: parsing the statement for every finding cost more than running it
+		upsert, err := tx.PrepareContext(ctx, s.q(`INSERT INTO findings (subaccount, fingerprint, first_seen, present_since, resolved_at,
 			rule, severity, client_id, subject, title, severity_since) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (subaccount, fingerprint) DO UPDATE SET rule = excluded.rule, severity = excluded.severity,
 			client_id = excluded.client_id, subject = excluded.subject, title = excluded.title, resolved_at = 0,
 			present_since = CASE WHEN findings.resolved_at <> 0 THEN excluded.present_since ELSE findings.present_since END,
 			severity_since = CASE WHEN findings.resolved_at <> 0 OR findings.severity <> excluded.severity
 				THEN excluded.severity_since ELSE findings.severity_since END`))
-			if err != nil {
-				return err
-			}
-			defer upsert.Close()
-		}
-		if _, err := upsert.ExecContext(ctx, sub, f.Fingerprint, now, now, f.Rule, f.Severity, f.ClientID, f.Subject, f.Title, now); err != nil {
+		if err != nil {
 			return err
 		}
-	}
-	still := byFingerprint(cur)
-	for _, f := range prev {
-		if still[f.Fingerprint] == nil {
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET resolved_at = ? WHERE subaccount = ? AND fingerprint = ?`),
-				now, sub, f.Fingerprint); err != nil {
+		defer upsert.Close()
+		for _, i := range delta.write {
+			f := &cur[i]
+			if _, err := upsert.ExecContext(ctx, sub, f.Fingerprint, now, now, f.Rule, f.Severity, f.ClientID, f.Subject, f.Title, now); err != nil {
 				return err
 			}
+		}
+	}
+	for _, fp := range delta.resolved {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET resolved_at = ? WHERE subaccount = ? AND fingerprint = ?`),
+			now, sub, fp); err != nil {
+			return err
 		}
 	}
 	return nil

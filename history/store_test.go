@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -236,6 +237,17 @@ func TestStore(t *testing.T) {
 			assertFirstSeen(t, st, map[string]FirstSeen{"f1": {at(0), false}, "f2": {at(5), false}})
 			record(t, st, read(15, []Finding{higher, f2}, connector("c1")))
 			assertFirstSeen(t, st, map[string]FirstSeen{"f1": {at(0), false}, "f2": {at(5), true}})
+		}},
+		{"findings are compared in byte order, whatever the database's collation", func(t *testing.T, st Store, _ func() Store) {
+			// "B" sorts before "a" byte by byte, after it in most languages.
+			before := read(0, []Finding{finding("B", SeverityLow), finding("a", SeverityLow), finding("b1", SeverityLow)}, connector("c1"))
+			after := read(5, []Finding{finding("A2", SeverityMedium), finding("a", SeverityHigh), finding("b1", SeverityLow)}, connector("c1"))
+			record(t, st, before)
+			rec := record(t, st, after)
+			if want := Diff(before, after); !reflect.DeepEqual(rec.Changes, want) {
+				t.Errorf("changes = %+v, want %+v", rec.Changes, want)
+			}
+			assertFirstSeen(t, st, map[string]FirstSeen{"A2": {at(5), true}, "B": {at(0), false}, "a": {at(0), false}, "b1": {at(0), false}})
 		}},
 		{"a stale read does not move the state back", func(t *testing.T, st Store, _ func() Store) {
 			record(t, st, read(0, nil, connector("c1")))
