@@ -92,8 +92,9 @@ type queued struct {
 // weigh counts o's connectors, their exposed systems and its findings.
 func weigh(o *Observation) int {
 	n := 1 + len(o.Result.Findings)
-	for i := range o.Snapshot().Connectors {
-		n += 1 + len(o.Snapshot().Connectors[i].ExposedSystems)
+	connectors := o.Snapshot().Connectors
+	for i := range connectors {
+		n += 1 + len(connectors[i].ExposedSystems)
 	}
 	return n
 }
